@@ -1,0 +1,22 @@
+// Three test projects: unit (pure code, colocated), sim (seeded cluster simulator),
+// integration (real sockets on 127.0.0.1 against the built CLI and server).
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["src/**/*.test.ts"], environment: "node" } },
+      { test: { name: "sim", include: ["test/sim/**/*.sim.test.ts"], environment: "node", testTimeout: 120_000 } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.int.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
