@@ -1,0 +1,134 @@
+// Every bound and timing default of gossip-namesrv, named, with its unit last and a
+// one-line reason. Relationships between bounds are asserted when this module loads.
+// Config may lower a limit; setting one above its hard maximum is a ConfigError.
+import { assert } from "./assert.js";
+
+// ---- Sizes -------------------------------------------------------------------------
+// Back of the envelope: a broker with 10k topics at ~120 B each registers ~1.2 MiB.
+// RocketMQ caps a frame at 16 MiB; we allow the same so the biggest brokers fit.
+
+/** Largest native (WebSocket/msgpack) frame; also ws maxPayload. Same as RocketMQ's cap. */
+export const FRAME_BYTES_MAX = 16 * 1024 * 1024;
+/** Largest RocketMQ remoting frame (RocketMQ's NettyDecoder FRAME_MAX_LENGTH default). */
+export const REMOTING_FRAME_BYTES_MAX = 16 * 1024 * 1024;
+/** Topics one broker may register; 10k topics x ~120 B stays far under FRAME_BYTES_MAX. */
+export const TOPICS_PER_BROKER_MAX = 20_000;
+/** Topics a node holds in total: 100 brokers x a few thousand topics each. */
+export const TOPICS_MAX = 200_000;
+/** Broker instances (cluster, addr) a node tracks, alive or tombstoned. */
+export const BROKERS_MAX = 10_000;
+/** Topic names: RocketMQ's TopicValidator allows up to 127 chars. */
+export const TOPIC_NAME_CHARS_MAX = 127;
+/** Cluster and broker names: same alphabet and bound as topics. */
+export const NAME_CHARS_MAX = 127;
+/** Broker addresses "host:port": a DNS name is at most 253 chars, plus the port. */
+export const ADDR_CHARS_MAX = 261;
+/** Queue numbers per topic per broker: RocketMQ brokers cap at 1024 by convention. */
+export const QUEUE_NUMS_MAX = 1024;
+/** KV namespaces a node keeps. */
+export const KV_NAMESPACES_MAX = 1_000;
+/** Keys per KV namespace. */
+export const KV_KEYS_PER_NAMESPACE_MAX = 10_000;
+/** KV namespace and key length. */
+export const KV_KEY_CHARS_MAX = 255;
+/** KV value length: order-topic confs for many brokers fit in 64 KiB. */
+export const KV_VALUE_CHARS_MAX = 64 * 1024;
+/** Topics one subscription request may name. */
+export const SUBSCRIBED_TOPICS_PER_CONNECTION_MAX = 1_000;
+/** Subscriptions (connection, topic) a node serves in total. */
+export const SUBSCRIPTIONS_MAX = 100_000;
+/** Pushes queued for one subscriber before it is disconnected as too slow. */
+export const PUSHES_PER_SUBSCRIBER_MAX = 1_000;
+/** Open native connections per node (brokers + clients + peers). */
+export const CONNECTIONS_MAX = 10_000;
+/** Requests one connection may have in flight; a client pipelines at most a handful. */
+export const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 256;
+/** Bytes buffered for sending on one socket before it is closed as a slow reader. */
+export const SEND_BUFFER_BYTES_MAX = 32 * 1024 * 1024;
+
+// ---- Timing -------------------------------------------------------------------------
+
+/** Shell tick period: expiry and suspicion deadlines are checked this often. */
+export const TICK_MS = 50;
+/** A tick this late means the node itself was paused (GC, SIGSTOP): compensate deadlines. */
+export const TICK_GAP_MS = 1_000;
+/** Agent heartbeat default: 4 per expiry window at the agent's default expiry below. */
+export const BROKER_HEARTBEAT_MS = 1_000;
+/** Expiry a node applies to native brokers that declare none. */
+export const BROKER_EXPIRY_MS = 10_000;
+/** RocketMQ's DEFAULT_BROKER_CHANNEL_EXPIRED_TIME, for remoting brokers that declare none. */
+export const REMOTING_BROKER_EXPIRY_MS = 120_000;
+/** Smallest expiry a broker may declare or config may set: 2 missed 100 ms heartbeats plus slack. */
+export const BROKER_EXPIRY_MS_MIN = 500;
+/** Largest expiry a broker may declare: one hour. */
+export const BROKER_EXPIRY_MS_MAX = 3_600_000;
+/** Smallest heartbeat an agent may use: more often than this is load, not safety. */
+export const BROKER_HEARTBEAT_MS_MIN = 50;
+/** Agent full re-registration period: RocketMQ brokers use 30 s. */
+export const BROKER_REGISTER_INTERVAL_MS = 30_000;
+/** Time a crash suspicion waits for a refutation before the broker is offline everywhere. */
+export const SUSPICION_MS = 500;
+/** Client and agent request timeout, as RocketMQ's mqClientApiTimeout. */
+export const REQUEST_TIMEOUT_MS = 3_000;
+/** Redial backoff: first delay, cap, and the jitter fraction added on top. */
+export const REDIAL_BACKOFF_MS_MIN = 100;
+export const REDIAL_BACKOFF_MS_MAX = 5_000;
+export const REDIAL_JITTER_RATIO = 0.2;
+/** How long a route client trusts a cached route without asking again. */
+export const ROUTE_CACHE_MS = 30_000;
+/** Subscription pushes for one topic are coalesced for at most this long. */
+export const PUSH_COALESCE_MS = 20;
+
+// ---- Gossip -----------------------------------------------------------------------------
+
+/** Peers a node keeps links to. */
+export const PEERS_MAX = 64;
+/** Records one gossip frame carries; a record is at most ~1.5 MiB (a broker's topics). */
+export const DELTAS_PER_FRAME_MAX = 512;
+/** Records waiting for one peer; beyond this the oldest are dropped and anti-entropy repairs. */
+export const OUTBOX_RECORDS_PER_PEER_MAX = 10_000;
+/** Outbox flush period: batches deltas while keeping propagation far under 100 ms. */
+export const GOSSIP_INTERVAL_MS = 10;
+/** Digest exchange with one random peer; two rounds bound the heal time after a partition. */
+export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
+/** Digest buckets: 256 x 8 B hashes = 2 KiB per digest frame. */
+export const DIGEST_BUCKETS = 256;
+/** Evidence (heartbeats heard directly) is shared at most this often per broker. */
+export const EVIDENCE_SHARE_MS = 200;
+/** Peer ping period and the silence after which a peer is suspect, then down. */
+export const PEER_PING_MS = 500;
+export const PEER_SUSPECT_MS = 1_500;
+export const PEER_DOWN_MS = 3_000;
+/** Tombstones (offline brokers, deleted KV/topics) outlive the longest partition we heal. */
+export const TOMBSTONE_MS = 24 * 3_600_000;
+/** A new node waits this long for any peer snapshot before it serves its own table. */
+export const STARTUP_GRACE_MS = 5_000;
+/** Self-preservation: a node without peers refuses to evict more than this share at once. */
+export const SELF_PRESERVATION_RATIO = 0.5;
+/** Self-preservation applies only from this many brokers (one broker dying is just that). */
+export const SELF_PRESERVATION_BROKERS_MIN = 4;
+
+// ---- Native protocol --------------------------------------------------------------------
+
+/** Versions of the native protocol this build speaks; negotiated in the hello. */
+export const PROTOCOL_VERSION_MIN = 1;
+export const PROTOCOL_VERSION_MAX = 1;
+
+// ---- Relationships, checked at load (and again in limits.test.ts) -------------------------
+
+/** Throws when two limits contradict each other; exported for the unit test. */
+export function checkLimitRelationships(): void {
+  assert(BROKER_EXPIRY_MS >= 3 * BROKER_HEARTBEAT_MS, "expiry must cover three heartbeats");
+  assert(BROKER_EXPIRY_MS_MIN <= BROKER_EXPIRY_MS && BROKER_EXPIRY_MS <= BROKER_EXPIRY_MS_MAX, "expiry in bounds");
+  assert(REMOTING_BROKER_EXPIRY_MS <= BROKER_EXPIRY_MS_MAX, "remoting expiry in bounds");
+  assert(SUSPICION_MS + ANTI_ENTROPY_INTERVAL_MS <= 2 * BROKER_EXPIRY_MS, "suspicion shorter than expiry");
+  assert(TICK_MS * 4 <= SUSPICION_MS, "tick resolves suspicion deadlines");
+  assert(TICK_GAP_MS > 4 * TICK_MS, "a pause is well beyond tick jitter");
+  assert(EVIDENCE_SHARE_MS * 2 < BROKER_EXPIRY_MS_MIN, "evidence travels twice per shortest expiry");
+  assert(PEER_PING_MS < PEER_SUSPECT_MS && PEER_SUSPECT_MS < PEER_DOWN_MS, "peer states ordered");
+  assert(REDIAL_BACKOFF_MS_MIN < REDIAL_BACKOFF_MS_MAX, "backoff range");
+  assert(TOPICS_PER_BROKER_MAX <= TOPICS_MAX, "one broker fits");
+  assert(PROTOCOL_VERSION_MIN <= PROTOCOL_VERSION_MAX, "version range");
+  assert(TOMBSTONE_MS > 100 * ANTI_ENTROPY_INTERVAL_MS, "tombstones outlive many rounds");
+}
+checkLimitRelationships();
