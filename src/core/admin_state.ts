@@ -1,0 +1,121 @@
+// Admin-written replicated state: KV config, topic deletions and write-permission
+// overrides, each last-writer-wins on its stamp, with tombstones for deleted KV entries.
+import { LimitExceededError } from "../errors.js";
+import { compareStamp, mergeRecords, type KvRecord, type PermRecord, type Stamp, type TopicDeleteRecord } from "./records.js";
+
+/** Bounds of the KV table. */
+export interface KvLimits {
+  readonly namespacesMax: number;
+  readonly keysPerNamespaceMax: number;
+}
+
+/** KV entries (tombstones included), topic deletions and perm overrides. */
+export class AdminState {
+  private readonly kv = new Map<string, Map<string, KvRecord>>();
+  private readonly topicDeletes = new Map<string, TopicDeleteRecord>();
+  private readonly perms = new Map<string, PermRecord>();
+
+  constructor(private readonly limits: KvLimits) {}
+
+  /** Checks that a local put fits: throws LimitExceededError otherwise. */
+  checkPut(namespace: string, key: string): void {
+    const table = this.kv.get(namespace);
+    if (!table && this.kv.size >= this.limits.namespacesMax) {
+      throw new LimitExceededError("KV_NAMESPACES_MAX", `at most ${this.limits.namespacesMax} kv namespaces, got one more: '${namespace}'`);
+    }
+    if (table && !table.has(key) && table.size >= this.limits.keysPerNamespaceMax) {
+      throw new LimitExceededError(
+        "KV_KEYS_PER_NAMESPACE_MAX",
+        `at most ${this.limits.keysPerNamespaceMax} keys in kv namespace '${namespace}'`,
+      );
+    }
+  }
+
+  /** Merges a KV record; returns the stored record when it changed, else null. */
+  mergeKv(record: KvRecord): KvRecord | null {
+    let table = this.kv.get(record.namespace);
+    const current = table?.get(record.key);
+    const merged = current ? mergeRecords(current, record) : record;
+    if (merged === current) return null;
+    if (!table) this.kv.set(record.namespace, (table = new Map()));
+    table.set(record.key, merged);
+    return merged;
+  }
+
+  /** A live KV value, or undefined. */
+  kvGet(namespace: string, key: string): string | undefined {
+    return this.kv.get(namespace)?.get(key)?.value ?? undefined;
+  }
+
+  /** The live entries of a namespace, keys sorted. */
+  kvList(namespace: string): Record<string, string> {
+    const result: Record<string, string> = {};
+    const table = this.kv.get(namespace);
+    if (!table) return result;
+    for (const key of [...table.keys()].sort()) {
+      const value = table.get(key)?.value;
+      if (value !== null && value !== undefined) result[key] = value;
+    }
+    return result;
+  }
+
+  /** Every KV record, tombstones included (for snapshots and persistence). */
+  kvRecords(): KvRecord[] {
+    const result: KvRecord[] = [];
+    for (const table of this.kv.values()) result.push(...table.values());
+    return result;
+  }
+
+  /** Drops KV tombstones written before `beforeWallMs`. */
+  collectKvTombstones(beforeWallMs: number): number {
+    let collected = 0;
+    for (const [namespace, table] of this.kv) {
+      for (const [key, record] of table) {
+        if (record.value === null && record.stamp.wallMs < beforeWallMs) {
+          table.delete(key);
+          collected += 1;
+        }
+      }
+      if (table.size === 0) this.kv.delete(namespace);
+    }
+    return collected;
+  }
+
+  /** Merges a topic deletion; returns it when it changed state, else null. */
+  mergeTopicDelete(record: TopicDeleteRecord): TopicDeleteRecord | null {
+    const id = `${record.topic}|${record.clusterName ?? ""}`;
+    const current = this.topicDeletes.get(id);
+    const merged = current ? mergeRecords(current, record) : record;
+    if (merged === current) return null;
+    this.topicDeletes.set(id, merged);
+    return merged;
+  }
+
+  /** The newest deletion stamp covering a topic on a cluster's brokers. */
+  topicDeletedAt(topic: string, clusterName: string): Stamp | undefined {
+    const whole = this.topicDeletes.get(`${topic}|`)?.stamp;
+    const scoped = this.topicDeletes.get(`${topic}|${clusterName}`)?.stamp;
+    if (!whole) return scoped;
+    if (!scoped) return whole;
+    return compareStamp(whole, scoped) >= 0 ? whole : scoped;
+  }
+
+  /** Merges a perm override; returns it when it changed state, else null. */
+  mergePerm(record: PermRecord): PermRecord | null {
+    const current = this.perms.get(record.brokerName);
+    const merged = current ? mergeRecords(current, record) : record;
+    if (merged === current) return null;
+    this.perms.set(record.brokerName, merged);
+    return merged;
+  }
+
+  /** The newest perm override of a broker name. */
+  perm(brokerName: string): PermRecord | undefined {
+    return this.perms.get(brokerName);
+  }
+
+  /** Every topic-delete and perm record (for snapshots). */
+  overrideRecords(): (TopicDeleteRecord | PermRecord)[] {
+    return [...this.topicDeletes.values(), ...this.perms.values()];
+  }
+}

@@ -1,0 +1,725 @@
+// NameServerNode: the deterministic state machine of one name server. Requests and ticks
+// go in with the time as an argument; answers come back, and effects (pushes, closes,
+// records for peers, logs) queue up for the shell to take. No I/O, timers or clocks.
+import { LimitExceededError, NotFoundError } from "../errors.js";
+import * as limits from "../limits.js";
+import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
+import type { TopicSubscription } from "../protocol/messages/subscribe.js";
+import { AdminState } from "./admin_state.js";
+import type { Effect, LogLevel } from "./effects.js";
+import { contentHash } from "./hash.js";
+import { HybridClock } from "./hlc.js";
+import {
+  brokerKeyOf,
+  compareDataVersion,
+  compareEvidence,
+  mergeRecords,
+  type ContentRecord,
+  type HolderRecord,
+  type KvRecord,
+  type LivenessRecord,
+  type ReplicatedRecord,
+  type Stamp,
+} from "./records.js";
+import { RouteView } from "./route_view.js";
+import { Subscriptions } from "./subscriptions.js";
+import {
+  MASTER_ID,
+  type BrokerRegistration,
+  type ClusterInfo,
+  type ConnectionId,
+  type DataVersion,
+  type Evidence,
+  type OfflineReason,
+  type Origin,
+  type RegisterResult,
+  type TopicRouteData,
+} from "./types.js";
+
+/** KV namespace whose entries RocketMQ returns to registering brokers and uses for order topics. */
+export const ORDER_TOPIC_CONFIG_NAMESPACE = "ORDER_TOPIC_CONFIG";
+
+/** Options of one node; the shell builds them from the validated Config. */
+export interface NodeOptions {
+  readonly nodeId: string;
+  /** Expiry for native brokers that declare none. @default BROKER_EXPIRY_MS */
+  readonly brokerExpiryMs: number;
+  /** Expiry for remoting brokers that declare none. @default REMOTING_BROKER_EXPIRY_MS */
+  readonly remotingBrokerExpiryMs: number;
+  /** @default SUSPICION_MS */
+  readonly suspicionMs: number;
+  /** @default STARTUP_GRACE_MS */
+  readonly startupGraceMs: number;
+  /** Whether peers are configured: then the node waits for a snapshot or the grace. */
+  readonly peersConfigured: boolean;
+  /** @default TOPICS_MAX */
+  readonly topicsMax: number;
+  /** @default BROKERS_MAX */
+  readonly brokersMax: number;
+  /** Put orderTopicConf from KV into routes, as RocketMQ's orderMessageEnable. @default false */
+  readonly orderMessageEnable: boolean;
+}
+
+/** Defaults for NodeOptions, from limits.ts. */
+export function defaultNodeOptions(nodeId: string): NodeOptions {
+  return {
+    nodeId,
+    brokerExpiryMs: limits.BROKER_EXPIRY_MS,
+    remotingBrokerExpiryMs: limits.REMOTING_BROKER_EXPIRY_MS,
+    suspicionMs: limits.SUSPICION_MS,
+    startupGraceMs: limits.STARTUP_GRACE_MS,
+    peersConfigured: false,
+    topicsMax: limits.TOPICS_MAX,
+    brokersMax: limits.BROKERS_MAX,
+    orderMessageEnable: false,
+  };
+}
+
+/** Counters a node keeps for metrics. */
+export interface NodeCounters {
+  registrations: number;
+  registrationsUnchanged: number;
+  heartbeats: number;
+  unregistrations: number;
+  evictionsExpired: number;
+  evictionsConnectionClosed: number;
+  suspicionsRaised: number;
+  suspicionsCleared: number;
+  pushes: number;
+  pauseCompensations: number;
+}
+
+/** One broker instance (cluster, addr) as this node knows it. */
+interface BrokerEntry {
+  readonly key: string;
+  content: ContentRecord | null;
+  liveness: LivenessRecord | null;
+  readonly holders: Map<string, HolderRecord>;
+  /** Local only: the connection this broker last spoke on here, if still open. */
+  connId: ConnectionId | null;
+  /** Local only: when this node last learned newer evidence, plus the broker's expiry. */
+  expiresAtMs: number;
+  /** Local only: since when no node holds a connection to this live broker. */
+  suspectSinceMs: number | null;
+  /** Local only: when it went offline here (tombstone collection). */
+  offlineSinceMs: number | null;
+}
+
+/** The name server state machine. */
+export class NameServerNode {
+  readonly nodeId: string;
+  readonly counters: NodeCounters = {
+    registrations: 0,
+    registrationsUnchanged: 0,
+    heartbeats: 0,
+    unregistrations: 0,
+    evictionsExpired: 0,
+    evictionsConnectionClosed: 0,
+    suspicionsRaised: 0,
+    suspicionsCleared: 0,
+    pushes: 0,
+    pauseCompensations: 0,
+  };
+
+  private readonly options: NodeOptions;
+  private readonly hlc: HybridClock;
+  private readonly brokers = new Map<string, BrokerEntry>();
+  private readonly brokersByName = new Map<string, Set<string>>();
+  private readonly brokersByConnection = new Map<ConnectionId, Set<string>>();
+  private readonly routes = new RouteView();
+  private readonly admin = new AdminState({
+    namespacesMax: limits.KV_NAMESPACES_MAX,
+    keysPerNamespaceMax: limits.KV_KEYS_PER_NAMESPACE_MAX,
+  });
+  private readonly subscriptions = new Subscriptions({
+    topicsPerConnectionMax: limits.SUBSCRIBED_TOPICS_PER_CONNECTION_MAX,
+    subscriptionsMax: limits.SUBSCRIPTIONS_MAX,
+  });
+  private readonly startedAtMs: number;
+  private lastTickMs: number;
+  private ready: boolean;
+  private effects: Effect[] = [];
+  private outgoing: ReplicatedRecord[] = [];
+  private dirtyTopics = new Set<string>();
+
+  constructor(options: NodeOptions, nowMs: number) {
+    this.options = options;
+    this.nodeId = options.nodeId;
+    this.hlc = new HybridClock(options.nodeId);
+    this.startedAtMs = nowMs;
+    this.lastTickMs = nowMs;
+    this.ready = !options.peersConfigured;
+  }
+
+  // ---- Broker requests ------------------------------------------------------------------
+
+  /** A broker registers (or re-registers) over a connection. */
+  registerBroker(
+    connId: ConnectionId,
+    origin: Origin,
+    registration: BrokerRegistration,
+    evidence: Evidence | null,
+    nowMs: number,
+  ): RegisterResult {
+    const key = brokerKeyOf(registration.clusterName, registration.brokerAddr);
+    let entry = this.brokers.get(key);
+    if (!entry && this.brokers.size >= this.options.brokersMax) {
+      throw new LimitExceededError("BROKERS_MAX", `this node tracks at most ${this.options.brokersMax} brokers`);
+    }
+    const contentChanged =
+      !entry?.content || compareDataVersion(entry.content.registration.dataVersion, registration.dataVersion) !== 0;
+    if (contentChanged) this.checkTopicCapacity(registration);
+    this.counters.registrations += 1;
+    if (!contentChanged) this.counters.registrationsUnchanged += 1;
+    if (contentChanged) {
+      const record: ContentRecord = {
+        type: "content",
+        brokerKey: key,
+        registration,
+        contentHash: contentHash(registration),
+        adoptedAt: this.hlc.now(nowMs),
+        origin,
+      };
+      this.apply(record, nowMs);
+      entry = this.brokers.get(key) as BrokerEntry;
+      if (entry.content !== record && entry.content?.contentHash !== record.contentHash) {
+        this.log("warn", "registration older than known content ignored", { brokerKey: key });
+      }
+    }
+    this.hearDirectly(key, connId, evidence, nowMs);
+    return this.registerResult(registration);
+  }
+
+  /** A broker heartbeat; `registered: false` asks the broker to register in full. */
+  heartbeat(
+    connId: ConnectionId,
+    clusterName: string,
+    brokerAddr: string,
+    evidence: Evidence | null,
+    nowMs: number,
+  ): { registered: boolean } {
+    const key = brokerKeyOf(clusterName, brokerAddr);
+    const entry = this.brokers.get(key);
+    if (!entry?.content) return { registered: false };
+    this.counters.heartbeats += 1;
+    this.hearDirectly(key, connId, evidence, nowMs);
+    return { registered: entry.liveness?.alive === true };
+  }
+
+  /** RocketMQ QUERY_DATA_VERSION: refreshes liveness, tells whether the version differs. */
+  queryDataVersion(
+    connId: ConnectionId,
+    clusterName: string,
+    brokerAddr: string,
+    dataVersion: DataVersion,
+    nowMs: number,
+  ): { changed: boolean; stored: DataVersion | null } {
+    const key = brokerKeyOf(clusterName, brokerAddr);
+    const entry = this.brokers.get(key);
+    const stored = entry?.content?.registration.dataVersion ?? null;
+    const alive = entry?.liveness?.alive === true;
+    if (entry?.content) this.hearDirectly(key, connId, null, nowMs);
+    const changed = !alive || stored === null || compareDataVersion(stored, dataVersion) !== 0;
+    return { changed, stored };
+  }
+
+  /** A broker leaves gracefully: offline everywhere at once. */
+  unregisterBroker(
+    connId: ConnectionId,
+    clusterName: string,
+    brokerAddr: string,
+    evidence: Evidence | null,
+    nowMs: number,
+  ): void {
+    const key = brokerKeyOf(clusterName, brokerAddr);
+    const entry = this.brokers.get(key);
+    if (!entry) return;
+    this.counters.unregistrations += 1;
+    const proof = evidence ?? this.stampEvidence(nowMs);
+    const current = entry.liveness?.evidence;
+    const stamped = current && compareEvidence(proof, current) < 0 ? current : proof;
+    this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: stamped }, nowMs);
+    if (entry.connId !== null) this.unbindConnection(entry, nowMs);
+    void connId;
+  }
+
+  /** A connection closed: brokers bound to it lose this node as a holder. */
+  connectionClosed(connId: ConnectionId, nowMs: number): void {
+    this.subscriptions.removeConnection(connId);
+    const keys = this.brokersByConnection.get(connId);
+    if (!keys) return;
+    for (const key of [...keys]) {
+      const entry = this.brokers.get(key);
+      if (entry) this.unbindConnection(entry, nowMs);
+    }
+    this.brokersByConnection.delete(connId);
+  }
+
+  // ---- Queries -----------------------------------------------------------------------------
+
+  /** Whether the node serves routes (see DESIGN §4: snapshot pulled or grace passed). */
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** The route of a topic; NotFoundError when it has none. */
+  getRoute(topic: string): TopicRouteData {
+    const route = this.routes.route(topic);
+    if (!route) throw new NotFoundError(`no route for topic '${topic}'`);
+    if (!this.options.orderMessageEnable) return route;
+    const conf = this.admin.kvGet(ORDER_TOPIC_CONFIG_NAMESPACE, topic);
+    return conf === undefined ? route : { ...route, orderTopicConf: conf };
+  }
+
+  /** The route of a topic or null, without the NotFoundError. */
+  findRoute(topic: string): TopicRouteData | null {
+    return this.routes.route(topic);
+  }
+
+  /** brokerAddrTable and clusterAddrTable. */
+  getClusterInfo(): ClusterInfo {
+    return this.routes.clusterInfo();
+  }
+
+  /** Topic names, sorted; restricted to a cluster when given. */
+  getTopics(clusterName: string | null): string[] {
+    return this.routes.topics(clusterName);
+  }
+
+  /** RocketMQ GET_BROKER_MEMBER_GROUP: the instances of one broker name. */
+  getBrokerMemberGroup(brokerName: string): Readonly<Record<string, string>> {
+    return this.routes.brokerData(brokerName)?.brokerAddrs ?? {};
+  }
+
+  /** Live brokers, and all entries including tombstones. */
+  brokerCounts(): { live: number; tracked: number } {
+    let live = 0;
+    for (const entry of this.brokers.values()) if (this.isLive(entry)) live += 1;
+    return { live, tracked: this.brokers.size };
+  }
+
+  /** Number of routed topics. */
+  topicCount(): number {
+    return this.routes.topicCount;
+  }
+
+  /** Number of (connection, topic) subscriptions. */
+  subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  // ---- Admin --------------------------------------------------------------------------------
+
+  /** Puts a KV entry. */
+  kvPut(namespace: string, key: string, value: string, nowMs: number): void {
+    this.admin.checkPut(namespace, key);
+    this.apply({ type: "kv", namespace, key, value, stamp: this.hlc.now(nowMs) }, nowMs);
+  }
+
+  /** A KV value; NotFoundError when absent. */
+  kvGet(namespace: string, key: string): string {
+    const value = this.admin.kvGet(namespace, key);
+    if (value === undefined) throw new NotFoundError(`no kv entry '${key}' in namespace '${namespace}'`);
+    return value;
+  }
+
+  /** Deletes a KV entry (a tombstone replicates the deletion). */
+  kvDelete(namespace: string, key: string, nowMs: number): void {
+    if (this.admin.kvGet(namespace, key) === undefined) return;
+    this.apply({ type: "kv", namespace, key, value: null, stamp: this.hlc.now(nowMs) }, nowMs);
+  }
+
+  /** The entries of a namespace; NotFoundError when it has none. */
+  kvList(namespace: string): Record<string, string> {
+    const table = this.admin.kvList(namespace);
+    if (Object.keys(table).length === 0) throw new NotFoundError(`no kv entries in namespace '${namespace}'`);
+    return table;
+  }
+
+  /** Every KV record, tombstones included: what --data-dir persists. */
+  kvRecords(): KvRecord[] {
+    return this.admin.kvRecords();
+  }
+
+  /** Loads persisted KV records at start (merged like gossip, so order does not matter). */
+  loadKvRecords(records: readonly KvRecord[], nowMs: number): void {
+    for (const record of records) {
+      this.hlc.observe(record.stamp);
+      this.apply(record, nowMs);
+    }
+    this.outgoing = [];
+  }
+
+  /** Deletes a topic, or only its queues on one cluster's brokers. */
+  deleteTopic(topic: string, clusterName: string | null, nowMs: number): void {
+    this.apply({ type: "topicDelete", topic, clusterName, stamp: this.hlc.now(nowMs) }, nowMs);
+  }
+
+  /** Clears the write bit on every queue of a broker name; returns the queues touched. */
+  wipeWritePerm(brokerName: string, nowMs: number): number {
+    this.apply({ type: "perm", brokerName, writable: false, stamp: this.hlc.now(nowMs) }, nowMs);
+    return this.routes.topicsOf(brokerName).length;
+  }
+
+  /** Sets perm to read-write on every queue of a broker name; returns the queues touched. */
+  addWritePerm(brokerName: string, nowMs: number): number {
+    this.apply({ type: "perm", brokerName, writable: true, stamp: this.hlc.now(nowMs) }, nowMs);
+    return this.routes.topicsOf(brokerName).length;
+  }
+
+  // ---- Subscriptions ----------------------------------------------------------------------
+
+  /** Follows topics; pushes at once every topic whose revision differs from the client's. */
+  subscribe(connId: ConnectionId, topics: readonly TopicSubscription[]): number {
+    this.subscriptions.add(
+      connId,
+      topics.map((t) => t.topic),
+    );
+    for (const { topic, revision } of topics) {
+      const push = this.routePush(topic);
+      if (push.revision !== revision) this.pushTo(connId, push);
+      else this.subscriptions.setRevision(connId, topic, push.revision);
+    }
+    return topics.length;
+  }
+
+  /** Stops following topics. */
+  unsubscribe(connId: ConnectionId, topics: readonly string[]): number {
+    return this.subscriptions.remove(connId, topics);
+  }
+
+  // ---- Time and effects -------------------------------------------------------------------
+
+  /** Advances time: readiness grace, suspicion and expiry deadlines, tombstone collection. */
+  tick(nowMs: number): void {
+    const gapMs = nowMs - this.lastTickMs;
+    this.lastTickMs = nowMs;
+    if (gapMs > limits.TICK_GAP_MS) this.compensatePause(gapMs, nowMs);
+    if (!this.ready && nowMs - this.startedAtMs >= this.options.startupGraceMs) {
+      this.ready = true;
+      this.log("info", "node ready", { reason: "startup grace passed" });
+    }
+    for (const entry of this.brokers.values()) this.checkDeadlines(entry, nowMs);
+  }
+
+  /** Marks the node ready because a peer snapshot was applied. */
+  markReady(reason: string): void {
+    if (this.ready) return;
+    this.ready = true;
+    this.log("info", "node ready", { reason });
+  }
+
+  /** Takes the effects queued since the last call, in order. */
+  takeEffects(): Effect[] {
+    this.flushPushes();
+    if (this.outgoing.length > 0) {
+      this.effects.push({ kind: "gossip", records: this.outgoing });
+      this.outgoing = [];
+    }
+    const effects = this.effects;
+    this.effects = [];
+    return effects;
+  }
+
+  // ---- Merging ------------------------------------------------------------------------------
+
+  /** Merges a record from a peer; returns true when it changed this node's state. */
+  mergeRemote(record: ReplicatedRecord, nowMs: number): boolean {
+    if ("stamp" in record) this.hlc.observe(record.stamp);
+    if (record.type === "content") this.hlc.observe(record.adoptedAt);
+    return this.apply(record, nowMs);
+  }
+
+  /** Every record this node holds: a full snapshot for a peer. */
+  snapshot(): ReplicatedRecord[] {
+    const result: ReplicatedRecord[] = [];
+    for (const entry of this.brokers.values()) {
+      if (entry.content) result.push(entry.content);
+      if (entry.liveness) result.push(entry.liveness);
+      result.push(...entry.holders.values());
+    }
+    result.push(...this.admin.kvRecords(), ...this.admin.overrideRecords());
+    return result;
+  }
+
+  /** Applies a record (local or remote). Returns true and queues it for peers when it changed state. */
+  private apply(record: ReplicatedRecord, nowMs: number): boolean {
+    let stored: ReplicatedRecord | null;
+    switch (record.type) {
+      case "content":
+      case "liveness":
+      case "holder":
+        stored = this.applyBrokerRecord(record, nowMs);
+        break;
+      case "kv":
+        stored = this.admin.mergeKv(record);
+        break;
+      case "topicDelete":
+        stored = this.admin.mergeTopicDelete(record);
+        if (stored) for (const name of this.routes.brokerNamesOf(record.topic)) this.rebuildGroup(name);
+        break;
+      case "perm":
+        stored = this.admin.mergePerm(record);
+        if (stored) this.rebuildGroup(record.brokerName);
+        break;
+    }
+    if (!stored) return false;
+    this.outgoing.push(stored);
+    return true;
+  }
+
+  private applyBrokerRecord(record: ContentRecord | LivenessRecord | HolderRecord, nowMs: number): ReplicatedRecord | null {
+    const entry = this.entryFor(record.brokerKey, nowMs);
+    if (record.type === "holder") {
+      const current = entry.holders.get(record.nodeId);
+      const merged = current ? mergeRecords(current, record) : record;
+      if (merged === current) return null;
+      entry.holders.set(record.nodeId, merged);
+      this.updateSuspicion(entry, nowMs);
+      return merged;
+    }
+    if (record.type === "content") {
+      const current = entry.content;
+      const merged = current ? mergeRecords(current, record) : record;
+      if (merged === current) return null;
+      const oldName = current?.registration.brokerName;
+      entry.content = merged;
+      this.indexName(entry.key, oldName, merged.registration.brokerName);
+      if (oldName !== undefined && oldName !== merged.registration.brokerName) this.rebuildGroup(oldName);
+      this.rebuildGroup(merged.registration.brokerName);
+      if (!current) this.refreshExpiry(entry, nowMs);
+      this.log("info", "broker content changed", { brokerKey: entry.key, dataVersion: merged.registration.dataVersion });
+      return merged;
+    }
+    const current = entry.liveness;
+    const merged = current ? mergeRecords(current, record) : record;
+    if (merged === current) return null;
+    entry.liveness = merged;
+    const wasLive = current?.alive === true;
+    if (!current || compareEvidence(merged.evidence, current.evidence) > 0) this.refreshExpiry(entry, nowMs);
+    if (merged.alive) {
+      entry.offlineSinceMs = null;
+      this.updateSuspicion(entry, nowMs);
+    } else {
+      entry.offlineSinceMs = nowMs;
+      entry.suspectSinceMs = null;
+    }
+    if (wasLive !== merged.alive && entry.content) {
+      this.rebuildGroup(entry.content.registration.brokerName);
+      this.log(merged.alive ? "info" : "warn", merged.alive ? "broker alive" : "broker offline", {
+        brokerKey: entry.key,
+        reason: merged.reason,
+      });
+    }
+    return merged;
+  }
+
+  // ---- Broker internals -------------------------------------------------------------------
+
+  private hearDirectly(key: string, connId: ConnectionId, evidence: Evidence | null, nowMs: number): void {
+    const entry = this.brokers.get(key) as BrokerEntry;
+    if (entry.connId !== connId) {
+      if (entry.connId !== null) this.brokersByConnection.get(entry.connId)?.delete(key);
+      entry.connId = connId;
+      let keys = this.brokersByConnection.get(connId);
+      if (!keys) this.brokersByConnection.set(connId, (keys = new Set()));
+      keys.add(key);
+    }
+    if (entry.holders.get(this.nodeId)?.connected !== true) {
+      this.apply({ type: "holder", brokerKey: key, nodeId: this.nodeId, connected: true, stamp: this.hlc.now(nowMs) }, nowMs);
+    }
+    const proof = evidence ?? this.stampEvidence(nowMs);
+    const accepted = this.apply({ type: "liveness", brokerKey: key, alive: true, reason: null, evidence: proof }, nowMs);
+    if (!accepted && entry.liveness && !entry.liveness.alive) {
+      this.log("warn", "stale broker evidence ignored", { brokerKey: key, evidence: proof, known: entry.liveness.evidence });
+    }
+  }
+
+  private unbindConnection(entry: BrokerEntry, nowMs: number): void {
+    if (entry.connId !== null) this.brokersByConnection.get(entry.connId)?.delete(entry.key);
+    entry.connId = null;
+    if (entry.holders.get(this.nodeId)?.connected === true) {
+      this.apply(
+        { type: "holder", brokerKey: entry.key, nodeId: this.nodeId, connected: false, stamp: this.hlc.now(nowMs) },
+        nowMs,
+      );
+    }
+  }
+
+  /** Suspect a live broker that no node holds a connection to any more. */
+  private updateSuspicion(entry: BrokerEntry, nowMs: number): void {
+    const held = [...entry.holders.values()].some((holder) => holder.connected);
+    const live = this.isLive(entry);
+    if (live && !held && entry.holders.size > 0) {
+      if (entry.suspectSinceMs === null) {
+        entry.suspectSinceMs = nowMs;
+        this.counters.suspicionsRaised += 1;
+        this.log("info", "broker suspected", { brokerKey: entry.key });
+      }
+    } else if (entry.suspectSinceMs !== null) {
+      entry.suspectSinceMs = null;
+      if (held) this.counters.suspicionsCleared += 1;
+    }
+  }
+
+  private checkDeadlines(entry: BrokerEntry, nowMs: number): void {
+    if (this.isLive(entry)) {
+      if (entry.suspectSinceMs !== null && nowMs - entry.suspectSinceMs >= this.options.suspicionMs) {
+        this.evict(entry, "connectionClosed", nowMs);
+      } else if (nowMs >= entry.expiresAtMs) {
+        this.evict(entry, "expired", nowMs);
+      }
+    } else if (entry.offlineSinceMs !== null && nowMs - entry.offlineSinceMs >= limits.TOMBSTONE_MS) {
+      this.forget(entry);
+    }
+  }
+
+  private evict(entry: BrokerEntry, reason: OfflineReason, nowMs: number): void {
+    const evidence = (entry.liveness as LivenessRecord).evidence;
+    if (reason === "expired") this.counters.evictionsExpired += 1;
+    else this.counters.evictionsConnectionClosed += 1;
+    this.apply({ type: "liveness", brokerKey: entry.key, alive: false, reason, evidence }, nowMs);
+  }
+
+  private forget(entry: BrokerEntry): void {
+    const name = entry.content?.registration.brokerName;
+    this.brokers.delete(entry.key);
+    if (name !== undefined) this.indexName(entry.key, name, undefined);
+    if (entry.connId !== null) this.brokersByConnection.get(entry.connId)?.delete(entry.key);
+  }
+
+  private compensatePause(gapMs: number, nowMs: number): void {
+    const shiftMs = gapMs - limits.TICK_MS;
+    this.counters.pauseCompensations += 1;
+    for (const entry of this.brokers.values()) {
+      entry.expiresAtMs += shiftMs;
+      if (entry.suspectSinceMs !== null) entry.suspectSinceMs += shiftMs;
+    }
+    this.log("warn", "tick loop paused; deadlines shifted", { gapMs, nowMs });
+  }
+
+  private refreshExpiry(entry: BrokerEntry, nowMs: number): void {
+    entry.expiresAtMs = nowMs + this.expiryOf(entry);
+  }
+
+  private expiryOf(entry: BrokerEntry): number {
+    const content = entry.content;
+    if (!content) return this.options.brokerExpiryMs;
+    if (content.registration.heartbeatTimeoutMs !== null) return content.registration.heartbeatTimeoutMs;
+    return content.origin === "remoting" ? this.options.remotingBrokerExpiryMs : this.options.brokerExpiryMs;
+  }
+
+  private isLive(entry: BrokerEntry): boolean {
+    return entry.content !== null && entry.liveness?.alive === true;
+  }
+
+  private entryFor(key: string, nowMs: number): BrokerEntry {
+    let entry = this.brokers.get(key);
+    if (!entry) {
+      entry = {
+        key,
+        content: null,
+        liveness: null,
+        holders: new Map(),
+        connId: null,
+        expiresAtMs: nowMs + this.options.brokerExpiryMs,
+        suspectSinceMs: null,
+        offlineSinceMs: null,
+      };
+      this.brokers.set(key, entry);
+    }
+    return entry;
+  }
+
+  private indexName(key: string, oldName: string | undefined, newName: string | undefined): void {
+    if (oldName === newName) return;
+    if (oldName !== undefined) {
+      const keys = this.brokersByName.get(oldName);
+      keys?.delete(key);
+      if (keys?.size === 0) this.brokersByName.delete(oldName);
+    }
+    if (newName !== undefined) {
+      let keys = this.brokersByName.get(newName);
+      if (!keys) this.brokersByName.set(newName, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private rebuildGroup(brokerName: string): void {
+    const live: ContentRecord[] = [];
+    for (const key of this.brokersByName.get(brokerName) ?? []) {
+      const entry = this.brokers.get(key);
+      if (entry && this.isLive(entry)) live.push(entry.content as ContentRecord);
+    }
+    const changed = this.routes.rebuild(brokerName, live, this.admin);
+    for (const topic of changed) if (this.subscriptions.hasSubscribers(topic)) this.dirtyTopics.add(topic);
+  }
+
+  private checkTopicCapacity(registration: BrokerRegistration): void {
+    let fresh = 0;
+    for (const topic of registration.topics) if (!this.routes.hasTopic(topic.topicName)) fresh += 1;
+    if (this.routes.topicCount + fresh > this.options.topicsMax) {
+      throw new LimitExceededError(
+        "TOPICS_MAX",
+        `this node holds at most ${this.options.topicsMax} topics; registering '${registration.brokerName}' would add ${fresh} to ${this.routes.topicCount}`,
+      );
+    }
+  }
+
+  private registerResult(registration: BrokerRegistration): RegisterResult {
+    let haServerAddr: string | null = null;
+    let masterAddr: string | null = null;
+    if (registration.brokerId !== MASTER_ID) {
+      for (const key of this.brokersByName.get(registration.brokerName) ?? []) {
+        const entry = this.brokers.get(key);
+        const content = entry?.content;
+        if (entry && content && this.isLive(entry) && content.registration.brokerId === MASTER_ID) {
+          haServerAddr = content.registration.haServerAddr;
+          masterAddr = content.registration.brokerAddr;
+        }
+      }
+    }
+    const entry = this.brokers.get(brokerKeyOf(registration.clusterName, registration.brokerAddr));
+    const contentChanged = entry?.content?.registration === registration;
+    return {
+      haServerAddr,
+      masterAddr,
+      orderTopicConfig: this.admin.kvList(ORDER_TOPIC_CONFIG_NAMESPACE),
+      contentChanged,
+    };
+  }
+
+  private stampEvidence(nowMs: number): Evidence {
+    const stamp: Stamp = this.hlc.now(nowMs);
+    return { epoch: stamp.wallMs, seq: stamp.logical };
+  }
+
+  // ---- Pushes and logs ----------------------------------------------------------------------
+
+  private routePush(topic: string): RouteChangedPush {
+    const route = this.routes.route(topic);
+    return { topic, revision: contentHash(route), route };
+  }
+
+  private flushPushes(): void {
+    if (this.dirtyTopics.size === 0) return;
+    const topics = this.dirtyTopics;
+    this.dirtyTopics = new Set();
+    for (const topic of topics) {
+      const push = this.routePush(topic);
+      for (const connId of this.subscriptions.subscribers(topic)) {
+        if (this.subscriptions.revisionOf(connId, topic) !== push.revision) this.pushTo(connId, push);
+      }
+    }
+  }
+
+  private pushTo(connId: ConnectionId, push: RouteChangedPush): void {
+    this.subscriptions.setRevision(connId, push.topic, push.revision);
+    this.counters.pushes += 1;
+    this.effects.push({ kind: "push", connId, body: push });
+  }
+
+  private log(level: LogLevel, msg: string, fields: Record<string, unknown>): void {
+    this.effects.push({ kind: "log", level, msg, fields });
+  }
+}

@@ -1,0 +1,194 @@
+// The query side of the registry: broker-name groups derived from live registrations and
+// admin overrides, a topic index, and the RocketMQ-shaped answers built from them.
+// Pure; rebuilt one broker name at a time, only when its inputs change.
+import { compareStamp, type ContentRecord, type PermRecord, type Stamp } from "./records.js";
+import {
+  MASTER_ID,
+  Perm,
+  type BrokerData,
+  type ClusterInfo,
+  type QueueData,
+  type TopicRouteData,
+} from "./types.js";
+
+/** What a group rebuild needs to know about admin overrides. */
+export interface Overrides {
+  /** The newest write-permission override of a broker name, if any. */
+  perm(brokerName: string): PermRecord | undefined;
+  /** The newest deletion of a topic, whole or for one cluster, if any. */
+  topicDeletedAt(topic: string, clusterName: string): Stamp | undefined;
+}
+
+/** One broker name as routes show it. */
+interface GroupView {
+  readonly brokerData: BrokerData;
+  readonly queues: ReadonlyMap<string, QueueData>;
+}
+
+/** Broker-name groups and the topic index. */
+export class RouteView {
+  private readonly groups = new Map<string, GroupView>();
+  private readonly topicIndex = new Map<string, Set<string>>();
+
+  /** Number of topics with at least one visible queue. */
+  get topicCount(): number {
+    return this.topicIndex.size;
+  }
+
+  /** Whether a topic is currently routed. */
+  hasTopic(topic: string): boolean {
+    return this.topicIndex.has(topic);
+  }
+
+  /** Topics a broker name currently shows. */
+  topicsOf(brokerName: string): readonly string[] {
+    return [...(this.groups.get(brokerName)?.queues.keys() ?? [])];
+  }
+
+  /** Broker names currently routed for a topic. */
+  brokerNamesOf(topic: string): readonly string[] {
+    return [...(this.topicIndex.get(topic) ?? [])];
+  }
+
+  /**
+   * Rebuilds one broker name from its live instances. Returns the topics whose route
+   * changed (queues, addresses or flags), so subscribers can be told.
+   */
+  rebuild(brokerName: string, live: readonly ContentRecord[], overrides: Overrides): Set<string> {
+    const before = this.groups.get(brokerName);
+    const after = live.length === 0 ? undefined : buildGroup(brokerName, live, overrides);
+    const changed = new Set<string>();
+    const addressesChanged = !sameBrokerData(before?.brokerData, after?.brokerData);
+    for (const [topic, queue] of before?.queues ?? []) {
+      const next = after?.queues.get(topic);
+      if (!next) this.unindex(topic, brokerName);
+      if (!next || addressesChanged || !sameQueue(queue, next)) changed.add(topic);
+    }
+    for (const topic of after?.queues.keys() ?? []) {
+      if (!before?.queues.has(topic)) {
+        this.index(topic, brokerName);
+        changed.add(topic);
+      } else if (addressesChanged) changed.add(topic);
+    }
+    if (after) this.groups.set(brokerName, after);
+    else this.groups.delete(brokerName);
+    return changed;
+  }
+
+  /** The route of a topic, or null when no live broker serves it. */
+  route(topic: string): TopicRouteData | null {
+    const names = this.topicIndex.get(topic);
+    if (!names || names.size === 0) return null;
+    const queueDatas: QueueData[] = [];
+    const brokerDatas: BrokerData[] = [];
+    for (const name of [...names].sort()) {
+      const group = this.groups.get(name);
+      const queue = group?.queues.get(topic);
+      if (!group || !queue) continue;
+      queueDatas.push(queue);
+      brokerDatas.push(group.brokerData);
+    }
+    return { queueDatas, brokerDatas, filterServerTable: {} };
+  }
+
+  /** Broker names with their instances, and clusters with their broker names. */
+  clusterInfo(): ClusterInfo {
+    const brokerAddrTable: Record<string, BrokerData> = {};
+    const clusters = new Map<string, string[]>();
+    for (const name of [...this.groups.keys()].sort()) {
+      const data = (this.groups.get(name) as GroupView).brokerData;
+      brokerAddrTable[name] = data;
+      const names = clusters.get(data.cluster) ?? [];
+      names.push(name);
+      clusters.set(data.cluster, names);
+    }
+    const clusterAddrTable: Record<string, string[]> = {};
+    for (const cluster of [...clusters.keys()].sort()) clusterAddrTable[cluster] = clusters.get(cluster) as string[];
+    return { brokerAddrTable, clusterAddrTable };
+  }
+
+  /** Topics, sorted; only those with a queue on a broker of `clusterName` when given. */
+  topics(clusterName: string | null): string[] {
+    if (clusterName === null) return [...this.topicIndex.keys()].sort();
+    const result = new Set<string>();
+    for (const group of this.groups.values()) {
+      if (group.brokerData.cluster !== clusterName) continue;
+      for (const topic of group.queues.keys()) result.add(topic);
+    }
+    return [...result].sort();
+  }
+
+  /** The BrokerData of a broker name, if it has live instances. */
+  brokerData(brokerName: string): BrokerData | undefined {
+    return this.groups.get(brokerName)?.brokerData;
+  }
+
+  private index(topic: string, brokerName: string): void {
+    let names = this.topicIndex.get(topic);
+    if (!names) this.topicIndex.set(topic, (names = new Set()));
+    names.add(brokerName);
+  }
+
+  private unindex(topic: string, brokerName: string): void {
+    const names = this.topicIndex.get(topic);
+    if (!names) return;
+    names.delete(brokerName);
+    if (names.size === 0) this.topicIndex.delete(topic);
+  }
+}
+
+/**
+ * Builds a group. Topics come from the live instance with the smallest broker id (the
+ * master, else RocketMQ's "prime slave"); admin overrides newer than that content apply.
+ */
+function buildGroup(brokerName: string, live: readonly ContentRecord[], overrides: Overrides): GroupView {
+  const sorted = [...live].sort((a, b) => a.registration.brokerId - b.registration.brokerId);
+  const source = sorted[0] as ContentRecord;
+  const cluster = source.registration.clusterName;
+  const brokerAddrs: Record<string, string> = {};
+  for (const instance of sorted) brokerAddrs[String(instance.registration.brokerId)] = instance.registration.brokerAddr;
+  const zoneName = source.registration.zoneName;
+  const brokerData: BrokerData = {
+    cluster,
+    brokerName,
+    brokerAddrs,
+    enableActingMaster: source.registration.enableActingMaster,
+    ...(zoneName === null ? {} : { zoneName }),
+  };
+  const perm = overrides.perm(brokerName);
+  const permApplies = perm !== undefined && compareStamp(perm.stamp, source.adoptedAt) > 0;
+  const actingSlave = source.registration.brokerId !== MASTER_ID && source.registration.enableActingMaster;
+  const queues = new Map<string, QueueData>();
+  for (const topic of source.registration.topics) {
+    const deletedAt = overrides.topicDeletedAt(topic.topicName, cluster);
+    if (deletedAt && compareStamp(deletedAt, source.adoptedAt) > 0) continue;
+    let bits = topic.perm;
+    if (permApplies) bits = perm.writable ? Perm.READ_WRITE : bits & ~Perm.WRITE;
+    if (actingSlave) bits &= ~Perm.WRITE;
+    queues.set(topic.topicName, {
+      brokerName,
+      readQueueNums: topic.readQueueNums,
+      writeQueueNums: topic.writeQueueNums,
+      perm: bits,
+      topicSysFlag: topic.topicSysFlag,
+    });
+  }
+  return { brokerData, queues };
+}
+
+function sameQueue(a: QueueData, b: QueueData): boolean {
+  return (
+    a.readQueueNums === b.readQueueNums &&
+    a.writeQueueNums === b.writeQueueNums &&
+    a.perm === b.perm &&
+    a.topicSysFlag === b.topicSysFlag
+  );
+}
+
+function sameBrokerData(a: BrokerData | undefined, b: BrokerData | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.cluster !== b.cluster || a.enableActingMaster !== b.enableActingMaster || a.zoneName !== b.zoneName) return false;
+  const aKeys = Object.keys(a.brokerAddrs);
+  const bKeys = Object.keys(b.brokerAddrs);
+  return aKeys.length === bKeys.length && aKeys.every((key) => a.brokerAddrs[key] === b.brokerAddrs[key]);
+}
