@@ -1,0 +1,262 @@
+// Goal: the single-node state machine answers like a RocketMQ NameServer and evicts on
+// time. Method: drive NameServerNode with explicit times (no timers, no sockets).
+import { describe, expect, it } from "vitest";
+import { LimitExceededError, NotFoundError } from "../errors.js";
+import { KV_KEYS_PER_NAMESPACE_MAX, SUSPICION_MS, TICK_MS } from "../limits.js";
+import { NameServerNode, defaultNodeOptions, type NodeOptions } from "./node.js";
+import type { BrokerRegistration, TopicConfig } from "./types.js";
+
+const EXPIRY_MS = 2_000;
+
+function makeNode(overrides: Partial<NodeOptions> = {}): NameServerNode {
+  return new NameServerNode({ ...defaultNodeOptions("n1"), brokerExpiryMs: EXPIRY_MS, ...overrides }, 0);
+}
+
+function topic(name: string, queues = 8, perm = 6): TopicConfig {
+  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm, topicSysFlag: 0, order: false };
+}
+
+function registration(overrides: Partial<BrokerRegistration> = {}): BrokerRegistration {
+  return {
+    clusterName: "DefaultCluster",
+    brokerAddr: "10.0.0.1:10911",
+    brokerName: "broker-a",
+    brokerId: 0,
+    haServerAddr: "10.0.0.1:10912",
+    zoneName: null,
+    enableActingMaster: false,
+    heartbeatTimeoutMs: null,
+    dataVersion: { timestamp: 1, counter: 1, stateVersion: 0 },
+    topics: [topic("TopicA"), topic("TopicB", 4, 4)],
+    ...overrides,
+  };
+}
+
+/** Advances a node tick by tick, as the shell does. */
+function advance(node: NameServerNode, fromMs: number, toMs: number): void {
+  for (let now = fromMs; now <= toMs; now += TICK_MS) node.tick(now);
+}
+
+describe("node", () => {
+  it("node: routes a registered broker with its queues and perms", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 10);
+    const route = node.getRoute("TopicA");
+    expect(route.brokerDatas).toEqual([
+      { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "10.0.0.1:10911" }, enableActingMaster: false },
+    ]);
+    expect(route.queueDatas).toEqual([{ brokerName: "broker-a", readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }]);
+    expect(node.getRoute("TopicB").queueDatas[0]?.perm).toBe(4);
+    expect(() => node.getRoute("Missing")).toThrow(NotFoundError);
+  });
+
+  it("node: a slave joins the broker name and learns its master's addresses", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), null, 10);
+    const result = node.registerBroker(2, "native", registration({ brokerAddr: "10.0.0.2:10911", brokerId: 1 }), null, 20);
+    expect(result.masterAddr).toBe("10.0.0.1:10911");
+    expect(result.haServerAddr).toBe("10.0.0.1:10912");
+    expect(node.getRoute("TopicA").brokerDatas[0]?.brokerAddrs).toEqual({ "0": "10.0.0.1:10911", "1": "10.0.0.2:10911" });
+    expect(node.getClusterInfo().clusterAddrTable).toEqual({ DefaultCluster: ["broker-a"] });
+  });
+
+  it("node: re-registration with an unchanged dataVersion does not touch the topic tables", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), null, 10);
+    node.wipeWritePerm("broker-a", 20);
+    const again = node.registerBroker(1, "native", registration({ topics: [topic("TopicA"), topic("TopicC")] }), null, 30);
+    expect(again.contentChanged).toBe(false);
+    expect(node.getTopics(null)).toEqual(["TopicA", "TopicB"]);
+    expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(4);
+    expect(node.counters.registrationsUnchanged).toBe(1);
+  });
+
+  it("node: a changed dataVersion replaces topics and overrides older admin perms", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), null, 10);
+    expect(node.wipeWritePerm("broker-a", 20)).toBe(2);
+    expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(4);
+    const next = registration({ dataVersion: { timestamp: 2, counter: 2, stateVersion: 0 }, topics: [topic("TopicC")] });
+    expect(node.registerBroker(1, "native", next, null, 30).contentChanged).toBe(true);
+    expect(node.getTopics(null)).toEqual(["TopicC"]);
+    expect(node.getRoute("TopicC").queueDatas[0]?.perm).toBe(6);
+  });
+
+  it("node: add write perm sets perm 6 as RocketMQ does", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration({ topics: [topic("T", 8, 5)] }), null, 10);
+    expect(node.addWritePerm("broker-a", 20)).toBe(1);
+    expect(node.getRoute("T").queueDatas[0]?.perm).toBe(6);
+  });
+
+  it("node: expires a broker after its expiry without evidence", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    advance(node, 0, EXPIRY_MS - TICK_MS);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    advance(node, EXPIRY_MS - TICK_MS, EXPIRY_MS);
+    expect(node.findRoute("TopicA")).toBeNull();
+    expect(node.counters.evictionsExpired).toBe(1);
+  });
+
+  it("node: heartbeats keep a broker alive past its expiry", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    for (let now = 0, seq = 2; now <= 3 * EXPIRY_MS; now += TICK_MS) {
+      if (now % 500 === 0) node.heartbeat(1, "DefaultCluster", "10.0.0.1:10911", { epoch: 1, seq: seq++ }, now);
+      node.tick(now);
+    }
+    expect(node.findRoute("TopicA")).not.toBeNull();
+  });
+
+  it("node: honours a broker's declared heartbeat timeout", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration({ heartbeatTimeoutMs: 700 }), null, 0);
+    advance(node, 0, 700);
+    expect(node.findRoute("TopicA")).toBeNull();
+  });
+
+  it("node: remoting brokers without a declared timeout get the 120 s default", () => {
+    const node = makeNode({ remotingBrokerExpiryMs: 120_000 });
+    node.registerBroker(1, "remoting", registration(), null, 0);
+    advance(node, 0, 120_000 - TICK_MS);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    advance(node, 120_000, 120_000);
+    expect(node.findRoute("TopicA")).toBeNull();
+  });
+
+  it("node: a closed connection evicts its brokers after the suspicion time", () => {
+    const node = makeNode();
+    node.registerBroker(7, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    node.connectionClosed(7, 100);
+    node.tick(100 + SUSPICION_MS - TICK_MS);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    node.tick(100 + SUSPICION_MS);
+    expect(node.findRoute("TopicA")).toBeNull();
+    expect(node.counters.evictionsConnectionClosed).toBe(1);
+  });
+
+  it("node: closing an old connection does nothing once the broker moved to a new one", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration(), null, 0);
+    node.registerBroker(2, "remoting", registration(), null, 10);
+    node.connectionClosed(1, 20);
+    node.tick(20 + SUSPICION_MS * 2);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+  });
+
+  it("node: unregister removes at once and stale heartbeats do not resurrect", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 5, seq: 10 }, 0);
+    node.unregisterBroker(1, "DefaultCluster", "10.0.0.1:10911", { epoch: 5, seq: 11 }, 10);
+    expect(node.findRoute("TopicA")).toBeNull();
+    expect(node.heartbeat(2, "DefaultCluster", "10.0.0.1:10911", { epoch: 5, seq: 9 }, 20)).toEqual({ registered: false });
+    expect(node.findRoute("TopicA")).toBeNull();
+    node.registerBroker(3, "native", registration(), { epoch: 6, seq: 1 }, 30);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+  });
+
+  it("node: a remoting broker returns after unregister by registering again", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration(), null, 0);
+    node.unregisterBroker(1, "DefaultCluster", "10.0.0.1:10911", null, 0);
+    expect(node.findRoute("TopicA")).toBeNull();
+    node.registerBroker(2, "remoting", registration(), null, 0);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+  });
+
+  it("node: deleting a topic hides it until the broker's content changes", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), null, 0);
+    node.deleteTopic("TopicA", null, 10);
+    expect(node.findRoute("TopicA")).toBeNull();
+    node.registerBroker(1, "native", registration(), null, 20);
+    expect(node.findRoute("TopicA")).toBeNull();
+    node.registerBroker(1, "native", registration({ dataVersion: { timestamp: 9, counter: 2, stateVersion: 0 } }), null, 30);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+  });
+
+  it("node: deleting a topic for one cluster keeps the other cluster's queues", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), null, 0);
+    node.registerBroker(2, "native", registration({ clusterName: "Other", brokerName: "broker-b", brokerAddr: "10.0.0.9:1" }), null, 0);
+    node.deleteTopic("TopicA", "Other", 10);
+    expect(node.getRoute("TopicA").queueDatas.map((q) => q.brokerName)).toEqual(["broker-a"]);
+    expect(node.getTopics("Other")).toEqual(["TopicB"]);
+  });
+
+  it("node: kv put, get, list and delete", () => {
+    const node = makeNode();
+    node.kvPut("ns", "k1", "v1", 0);
+    node.kvPut("ns", "k2", "v2", 1);
+    expect(node.kvGet("ns", "k1")).toBe("v1");
+    expect(node.kvList("ns")).toEqual({ k1: "v1", k2: "v2" });
+    node.kvDelete("ns", "k1", 2);
+    expect(() => node.kvGet("ns", "k1")).toThrow(NotFoundError);
+    expect(() => node.kvList("empty")).toThrow(NotFoundError);
+  });
+
+  it("node: refuses one kv key over the per-namespace limit", () => {
+    const node = makeNode();
+    for (let index = 0; index < KV_KEYS_PER_NAMESPACE_MAX; index++) node.kvPut("ns", `k${index}`, "v", index);
+    expect(() => node.kvPut("ns", "one-more", "v", 0)).toThrow(LimitExceededError);
+    node.kvPut("ns", "k0", "overwrite", 1);
+    expect(node.kvGet("ns", "k0")).toBe("overwrite");
+  });
+
+  it("node: refuses a registration one topic over TOPICS_MAX and keeps its state", () => {
+    const node = makeNode({ topicsMax: 3 });
+    node.registerBroker(1, "native", registration({ topics: [topic("A"), topic("B")] }), null, 0);
+    const big = registration({ brokerName: "b2", brokerAddr: "10.0.0.2:1", topics: [topic("C"), topic("D")] });
+    expect(() => node.registerBroker(2, "native", big, null, 1)).toThrow(LimitExceededError);
+    expect(node.getTopics(null)).toEqual(["A", "B"]);
+    expect(node.brokerCounts().tracked).toBe(1);
+  });
+
+  it("node: refuses one broker over BROKERS_MAX", () => {
+    const node = makeNode({ brokersMax: 1 });
+    node.registerBroker(1, "native", registration(), null, 0);
+    expect(() => node.registerBroker(2, "native", registration({ brokerAddr: "10.0.0.2:1" }), null, 0)).toThrow(LimitExceededError);
+  });
+
+  it("node: subscribers get a push on change and none when nothing changed", () => {
+    const node = makeNode();
+    node.subscribe(5, [{ topic: "TopicA", revision: null }]);
+    const first = node.takeEffects().filter((e) => e.kind === "push");
+    expect(first).toHaveLength(1);
+    node.registerBroker(1, "native", registration(), null, 0);
+    const pushes = node.takeEffects().filter((e) => e.kind === "push");
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]?.kind === "push" && pushes[0].body.route?.queueDatas[0]?.brokerName).toBe("broker-a");
+    node.registerBroker(1, "native", registration(), null, 10);
+    expect(node.takeEffects().filter((e) => e.kind === "push")).toHaveLength(0);
+  });
+
+  it("node: a subscriber that already holds the current revision gets no push", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), null, 0);
+    node.subscribe(5, [{ topic: "TopicA", revision: null }]);
+    const push = node.takeEffects().find((e) => e.kind === "push");
+    const revision = push?.kind === "push" ? push.body.revision : "";
+    node.subscribe(6, [{ topic: "TopicA", revision }]);
+    expect(node.takeEffects().filter((e) => e.kind === "push")).toHaveLength(0);
+  });
+
+  it("node: a paused tick loop shifts deadlines instead of evicting", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    node.tick(1_000);
+    node.tick(1_000 + 3 * EXPIRY_MS);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    expect(node.counters.pauseCompensations).toBe(1);
+  });
+
+  it("node: not ready with peers until a snapshot or the grace passes", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 1_000 });
+    expect(node.isReady()).toBe(false);
+    node.tick(999);
+    expect(node.isReady()).toBe(false);
+    node.tick(1_000);
+    expect(node.isReady()).toBe(true);
+  });
+});
