@@ -125,8 +125,29 @@ export function mergeRecords<T extends ReplicatedRecord>(a: T, b: T): T {
     case "holder":
     case "kv":
     case "topicDelete":
+    case "perm": {
+      const other = b as HolderRecord | KvRecord | TopicDeleteRecord | PermRecord;
+      const order = compareStamp(a.stamp, other.stamp);
+      if (order !== 0) return order > 0 ? a : b;
+      return tieRank(a) >= tieRank(other) ? a : b;
+    }
+  }
+}
+
+/**
+ * Orders two writes with the same stamp. One node never issues a stamp twice, so this
+ * only guards against a misbehaving peer; it keeps merge commutative all the same.
+ */
+function tieRank(record: HolderRecord | KvRecord | TopicDeleteRecord | PermRecord): string {
+  switch (record.type) {
+    case "holder":
+      return record.connected ? "0" : "1";
+    case "kv":
+      return record.value === null ? "\uffff" : record.value;
+    case "topicDelete":
+      return record.clusterName ?? "";
     case "perm":
-      return compareStamp(a.stamp, (b as HolderRecord | KvRecord | TopicDeleteRecord | PermRecord).stamp) >= 0 ? a : b;
+      return record.writable ? "0" : "1";
   }
 }
 
