@@ -1,0 +1,167 @@
+// Goal: parseConfig accepts every documented default and rejects every broken rule with a
+// message naming the field and quoting the value, all problems in one ConfigError.
+// Method: table of inputs -> expected problem substrings; presets parsed and compared.
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../errors.js";
+import * as limits from "../limits.js";
+import {
+  FRAME_BYTES_MAX_MIN,
+  defaultConfig,
+  localConfig,
+  parseConfig,
+  testMinConfig,
+  type Config,
+} from "./config.js";
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("config: fills every default from limits.ts", () => {
+    const config: Config = parseConfig({});
+    expect(config).toEqual({
+      id: "ns-9877",
+      host: "0.0.0.0",
+      port: 9877,
+      remotingPort: 9876,
+      peers: [],
+      advertiseAddr: null,
+      brokerExpiryMs: limits.BROKER_EXPIRY_MS,
+      remotingBrokerExpiryMs: limits.REMOTING_BROKER_EXPIRY_MS,
+      suspicionMs: limits.SUSPICION_MS,
+      startupGraceMs: limits.STARTUP_GRACE_MS,
+      dataDir: null,
+      logLevel: "info",
+      orderMessageEnable: false,
+      frameBytesMax: limits.FRAME_BYTES_MAX,
+      sendBufferBytesMax: limits.SEND_BUFFER_BYTES_MAX,
+      connectionsMax: limits.CONNECTIONS_MAX,
+      inflightRequestsPerConnectionMax: limits.INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
+      topicsMax: limits.TOPICS_MAX,
+      brokersMax: limits.BROKERS_MAX,
+    });
+  });
+
+  it("config: returns a frozen object with a frozen peer list", () => {
+    const config = parseConfig({ peers: ["10.0.0.2:9877"] });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.peers)).toBe(true);
+  });
+
+  it("config: default id derives from the port", () => {
+    expect(parseConfig({ port: 1234 }).id).toBe("ns-1234");
+    expect(parseConfig({ id: "n1", port: 1234 }).id).toBe("n1");
+  });
+
+  it("config: remotingPort null or -1 disables the remoting listener", () => {
+    expect(parseConfig({ remotingPort: null }).remotingPort).toBeNull();
+    expect(parseConfig({ remotingPort: -1 }).remotingPort).toBeNull();
+    expect(parseConfig({ remotingPort: 0 }).remotingPort).toBe(0);
+  });
+
+  it("config: rejects a non-object input", () => {
+    expect(() => parseConfig(42)).toThrow(ConfigError);
+    expect(() => parseConfig(null)).toThrow(/must be an object/);
+    expect(() => parseConfig([])).toThrow(ConfigError);
+  });
+
+  const cases: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
+    ["unknown field", { prot: 1 }, "unknown field 'prot'"],
+    ["id pattern", { id: "a b" }, "'id' must be 1..64 chars of [A-Za-z0-9_.-], got 'a b'"],
+    ["id too long", { id: "x".repeat(65) }, "'id' must be 1..64"],
+    ["host type", { host: 12 }, "'host' must be a host name or IP address, got 12"],
+    ["host pattern", { host: "a b" }, "'host' must be a host name"],
+    ["port range", { port: 70000 }, "'port' must be an integer in 0..65535, got 70000"],
+    ["port type", { port: "80" }, "'port' must be an integer in 0..65535, got '80'"],
+    ["port fraction", { port: 1.5 }, "'port' must be an integer"],
+    ["remotingPort range", { remotingPort: -2 }, "'remotingPort' must be an integer in 0..65535, or null/-1"],
+    ["peers type", { peers: "a:1" }, "'peers' must be an array of host:port, got 'a:1'"],
+    ["peer format", { peers: ["nohost"] }, "'peers[0]' must be host:port with a port in 1..65535, got 'nohost'"],
+    ["peer port", { peers: ["a:0"] }, "'peers[0]' must be host:port"],
+    ["peer repeated", { peers: ["a:1", "a:1"] }, "'peers[1]' must not repeat an earlier peer, got 'a:1'"],
+    [
+      "too many peers",
+      { peers: Array.from({ length: limits.PEERS_MAX + 1 }, (_, i) => `h${i}:1`) },
+      `'peers' must have at most ${limits.PEERS_MAX} entries`,
+    ],
+    ["advertiseAddr", { advertiseAddr: "x" }, "'advertiseAddr' must be host:port"],
+    [
+      "brokerExpiryMs below min",
+      { brokerExpiryMs: limits.BROKER_EXPIRY_MS_MIN - 1 },
+      `'brokerExpiryMs' must be an integer in ${limits.BROKER_EXPIRY_MS_MIN}..${limits.BROKER_EXPIRY_MS_MAX}`,
+    ],
+    ["brokerExpiryMs above max", { brokerExpiryMs: limits.BROKER_EXPIRY_MS_MAX + 1 }, "'brokerExpiryMs' must be an integer"],
+    ["remotingBrokerExpiryMs", { remotingBrokerExpiryMs: 1 }, "'remotingBrokerExpiryMs' must be an integer"],
+    ["suspicionMs", { suspicionMs: 1 }, "'suspicionMs' must be an integer"],
+    ["startupGraceMs", { startupGraceMs: -1 }, "'startupGraceMs' must be an integer"],
+    ["dataDir", { dataDir: "" }, "'dataDir' must be a non-empty path or null, got ''"],
+    ["logLevel", { logLevel: "loud" }, "'logLevel' must be one of trace|debug|info|warn|error|fatal, got 'loud'"],
+    ["orderMessageEnable", { orderMessageEnable: "yes" }, "'orderMessageEnable' must be true or false"],
+    ["frameBytesMax above hard max", { frameBytesMax: limits.FRAME_BYTES_MAX + 1 }, "'frameBytesMax' must be an integer"],
+    ["frameBytesMax below min", { frameBytesMax: FRAME_BYTES_MAX_MIN - 1 }, "'frameBytesMax' must be an integer"],
+    ["sendBufferBytesMax", { sendBufferBytesMax: limits.SEND_BUFFER_BYTES_MAX + 1 }, "'sendBufferBytesMax' must be an integer"],
+    ["connectionsMax", { connectionsMax: 0 }, "'connectionsMax' must be an integer in 1..10000"],
+    ["inflight", { inflightRequestsPerConnectionMax: 0 }, "'inflightRequestsPerConnectionMax' must be an integer"],
+    ["topicsMax", { topicsMax: limits.TOPICS_MAX + 1 }, "'topicsMax' must be an integer"],
+    ["brokersMax", { brokersMax: 0 }, "'brokersMax' must be an integer"],
+    ["remotingPort equals port", { port: 5000, remotingPort: 5000 }, "'remotingPort' must differ from 'port' (5000), got 5000"],
+    [
+      "send buffer below frame",
+      { frameBytesMax: 8192, sendBufferBytesMax: 4096 },
+      "'sendBufferBytesMax' must be at least 'frameBytesMax' (8192) so one frame fits, got 4096",
+    ],
+    ["suspicion above expiry", { suspicionMs: 20_000 }, "'suspicionMs' must be at most 'brokerExpiryMs' (10000), got 20000"],
+    ["peer is self", { port: 5000, peers: ["127.0.0.1:5000"] }, "'peers' must not contain this node's own address"],
+    [
+      "peer is advertised self",
+      { advertiseAddr: "ns1:9877", peers: ["ns1:9877"] },
+      "'peers' must not contain this node's own address, got 'ns1:9877'",
+    ],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(`config: rejects ${name}`, () => {
+      expect(problemsOf(input).join("\n")).toContain(expected);
+    });
+  }
+
+  it("config: reports all problems together in one ConfigError", () => {
+    const problems = problemsOf({ port: -1, logLevel: 3, peers: ["x"], brokerExpiryMs: 0, bogus: true });
+    expect(problems).toHaveLength(5);
+    expect(problems.join("\n")).toMatch(/'port'.*'logLevel'|'logLevel'.*'port'/s);
+    let message = "";
+    try {
+      parseConfig({ port: -1, logLevel: 3 });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("'port' must be an integer in 0..65535, got -1");
+    expect(message).toContain("'logLevel' must be one of");
+  });
+
+  it("config: quotes long values cut to 64 chars", () => {
+    const [problem] = problemsOf({ id: "y".repeat(200) });
+    expect(problem).toContain("...");
+    expect((problem ?? "").length).toBeLessThan(150);
+  });
+
+  it("config: presets parse and differ as documented", () => {
+    expect(defaultConfig()).toEqual(parseConfig({}));
+    const local = localConfig();
+    expect(local.host).toBe("127.0.0.1");
+    expect(local.port).toBe(0);
+    expect(local.brokerExpiryMs).toBe(limits.BROKER_EXPIRY_MS_MIN);
+    expect(local.startupGraceMs).toBe(0);
+    const min = testMinConfig();
+    expect(min.frameBytesMax).toBe(FRAME_BYTES_MAX_MIN);
+    expect(min.connectionsMax).toBe(1);
+    expect(min.inflightRequestsPerConnectionMax).toBe(1);
+    expect(localConfig({ port: 7000 }).port).toBe(7000);
+  });
+});
