@@ -1,7 +1,7 @@
 // What the core asks its shell to do: push to subscribers, close connections, send records
 // to peers, log. The shell carries effects out in order; the core never does I/O.
+import type { PeerDeltas, PeerDigest, PeerPull } from "../protocol/messages/gossip.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
-import type { ReplicatedRecord } from "./records.js";
 import type { ConnectionId } from "./types.js";
 
 /** Log levels the core uses. */
@@ -11,10 +11,18 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export type Effect =
   | { readonly kind: "push"; readonly connId: ConnectionId; readonly body: RouteChangedPush }
   | { readonly kind: "closeConnection"; readonly connId: ConnectionId; readonly reason: string }
-  | { readonly kind: "gossip"; readonly records: readonly ReplicatedRecord[] }
+  | { readonly kind: "peerSend"; readonly peerId: string; readonly message: PeerMessage }
+  /** A member address learned through gossip: the shell should keep a link to it. */
+  | { readonly kind: "dialPeer"; readonly addr: string }
   | {
       readonly kind: "log";
       readonly level: LogLevel;
       readonly msg: string;
       readonly fields: Readonly<Record<string, unknown>>;
     };
+
+/** A one-way message to a peer. */
+export type PeerMessage =
+  | { readonly type: "deltas"; readonly body: PeerDeltas }
+  | { readonly type: "digest"; readonly body: PeerDigest }
+  | { readonly type: "pull"; readonly body: PeerPull };

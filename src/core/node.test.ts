@@ -3,13 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { LimitExceededError, NotFoundError } from "../errors.js";
 import { KV_KEYS_PER_NAMESPACE_MAX, SUSPICION_MS, TICK_MS } from "../limits.js";
+import { SeededRng } from "./clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "./node.js";
 import type { BrokerRegistration, TopicConfig } from "./types.js";
 
 const EXPIRY_MS = 2_000;
 
 function makeNode(overrides: Partial<NodeOptions> = {}): NameServerNode {
-  return new NameServerNode({ ...defaultNodeOptions("n1"), brokerExpiryMs: EXPIRY_MS, ...overrides }, 0);
+  return new NameServerNode({ ...defaultNodeOptions("n1"), brokerExpiryMs: EXPIRY_MS, ...overrides }, new SeededRng(1), 0);
 }
 
 function topic(name: string, queues = 8, perm = 6): TopicConfig {

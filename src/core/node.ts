@@ -3,10 +3,13 @@
 // records for peers, logs) queue up for the shell to take. No I/O, timers or clocks.
 import { LimitExceededError, NotFoundError } from "../errors.js";
 import * as limits from "../limits.js";
+import type { PeerDeltas, PeerDigest, PeerPull } from "../protocol/messages/gossip.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
 import { AdminState } from "./admin_state.js";
-import type { Effect, LogLevel } from "./effects.js";
+import type { Rng } from "./clock.js";
+import type { Effect, LogLevel, PeerMessage } from "./effects.js";
+import { GossipState, type GossipCounters } from "./gossip.js";
 import { contentHash } from "./hash.js";
 import { HybridClock } from "./hlc.js";
 import {
@@ -18,6 +21,7 @@ import {
   type HolderRecord,
   type KvRecord,
   type LivenessRecord,
+  recordId,
   type ReplicatedRecord,
   type Stamp,
 } from "./records.js";
@@ -35,6 +39,9 @@ import {
   type RegisterResult,
   type TopicRouteData,
 } from "./types.js";
+
+/** Propagation delay samples kept between two metric scrapes. */
+const PROPAGATION_SAMPLES_MAX = 10_000;
 
 /** KV namespace whose entries RocketMQ returns to registering brokers and uses for order topics. */
 export const ORDER_TOPIC_CONFIG_NAMESPACE = "ORDER_TOPIC_CONFIG";
@@ -58,6 +65,14 @@ export interface NodeOptions {
   readonly brokersMax: number;
   /** Put orderTopicConf from KV into routes, as RocketMQ's orderMessageEnable. @default false */
   readonly orderMessageEnable: boolean;
+  /** This node's "host:port" as peers should dial it; null when not advertised. @default null */
+  readonly advertiseAddr: string | null;
+  /** Seed peer addresses from config. @default [] */
+  readonly seeds: readonly string[];
+  /** @default ANTI_ENTROPY_INTERVAL_MS */
+  readonly antiEntropyIntervalMs: number;
+  /** @default OUTBOX_RECORDS_PER_PEER_MAX */
+  readonly outboxRecordsPerPeerMax: number;
 }
 
 /** Defaults for NodeOptions, from limits.ts. */
@@ -72,6 +87,10 @@ export function defaultNodeOptions(nodeId: string): NodeOptions {
     topicsMax: limits.TOPICS_MAX,
     brokersMax: limits.BROKERS_MAX,
     orderMessageEnable: false,
+    advertiseAddr: null,
+    seeds: [],
+    antiEntropyIntervalMs: limits.ANTI_ENTROPY_INTERVAL_MS,
+    outboxRecordsPerPeerMax: limits.OUTBOX_RECORDS_PER_PEER_MAX,
   };
 }
 
@@ -87,6 +106,8 @@ export interface NodeCounters {
   suspicionsCleared: number;
   pushes: number;
   pauseCompensations: number;
+  refutations: number;
+  selfPreservationSkips: number;
 }
 
 /** One broker instance (cluster, addr) as this node knows it. */
@@ -119,7 +140,11 @@ export class NameServerNode {
     suspicionsCleared: 0,
     pushes: 0,
     pauseCompensations: 0,
+    refutations: 0,
+    selfPreservationSkips: 0,
   };
+  /** Propagation delays (origin stamp to applied here), drained by the shell into a histogram. */
+  propagationDelaysMs: number[] = [];
 
   private readonly options: NodeOptions;
   private readonly hlc: HybridClock;
@@ -139,16 +164,24 @@ export class NameServerNode {
   private lastTickMs: number;
   private ready: boolean;
   private effects: Effect[] = [];
-  private outgoing: ReplicatedRecord[] = [];
   private dirtyTopics = new Set<string>();
+  private readonly gossip: GossipState;
+  private readonly rng: Rng;
+  private nextAntiEntropyMs: number;
+  private degraded = false;
+  private isolatedEvictions = 0;
 
-  constructor(options: NodeOptions, nowMs: number) {
+  constructor(options: NodeOptions, rng: Rng, nowMs: number) {
     this.options = options;
     this.nodeId = options.nodeId;
+    this.rng = rng;
     this.hlc = new HybridClock(options.nodeId);
     this.startedAtMs = nowMs;
     this.lastTickMs = nowMs;
     this.ready = !options.peersConfigured;
+    this.gossip = new GossipState(options.nodeId, options.outboxRecordsPerPeerMax);
+    this.gossip.learnMembers([...options.seeds, ...(options.advertiseAddr ? [options.advertiseAddr] : [])]);
+    this.nextAntiEntropyMs = nowMs + options.antiEntropyIntervalMs;
   }
 
   // ---- Broker requests ------------------------------------------------------------------
@@ -180,7 +213,7 @@ export class NameServerNode {
         adoptedAt: this.hlc.now(nowMs),
         origin,
       };
-      this.apply(record, nowMs);
+      this.apply(record, nowMs, null);
       entry = this.brokers.get(key) as BrokerEntry;
       if (entry.content !== record && entry.content?.contentHash !== record.contentHash) {
         this.log("warn", "registration older than known content ignored", { brokerKey: key });
@@ -238,7 +271,7 @@ export class NameServerNode {
     const proof = evidence ?? this.stampEvidence(nowMs);
     const current = entry.liveness?.evidence;
     const stamped = current && compareEvidence(proof, current) < 0 ? current : proof;
-    this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: stamped }, nowMs);
+    this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: stamped }, nowMs, null);
     if (entry.connId !== null) this.unbindConnection(entry, nowMs);
     void connId;
   }
@@ -313,7 +346,7 @@ export class NameServerNode {
   /** Puts a KV entry. */
   kvPut(namespace: string, key: string, value: string, nowMs: number): void {
     this.admin.checkPut(namespace, key);
-    this.apply({ type: "kv", namespace, key, value, stamp: this.hlc.now(nowMs) }, nowMs);
+    this.apply({ type: "kv", namespace, key, value, stamp: this.hlc.now(nowMs) }, nowMs, null);
   }
 
   /** A KV value; NotFoundError when absent. */
@@ -326,7 +359,7 @@ export class NameServerNode {
   /** Deletes a KV entry (a tombstone replicates the deletion). */
   kvDelete(namespace: string, key: string, nowMs: number): void {
     if (this.admin.kvGet(namespace, key) === undefined) return;
-    this.apply({ type: "kv", namespace, key, value: null, stamp: this.hlc.now(nowMs) }, nowMs);
+    this.apply({ type: "kv", namespace, key, value: null, stamp: this.hlc.now(nowMs) }, nowMs, null);
   }
 
   /** The entries of a namespace; NotFoundError when it has none. */
@@ -345,25 +378,24 @@ export class NameServerNode {
   loadKvRecords(records: readonly KvRecord[], nowMs: number): void {
     for (const record of records) {
       this.hlc.observe(record.stamp);
-      this.apply(record, nowMs);
+      this.apply(record, nowMs, null);
     }
-    this.outgoing = [];
   }
 
   /** Deletes a topic, or only its queues on one cluster's brokers. */
   deleteTopic(topic: string, clusterName: string | null, nowMs: number): void {
-    this.apply({ type: "topicDelete", topic, clusterName, stamp: this.hlc.now(nowMs) }, nowMs);
+    this.apply({ type: "topicDelete", topic, clusterName, stamp: this.hlc.now(nowMs) }, nowMs, null);
   }
 
   /** Clears the write bit on every queue of a broker name; returns the queues touched. */
   wipeWritePerm(brokerName: string, nowMs: number): number {
-    this.apply({ type: "perm", brokerName, writable: false, stamp: this.hlc.now(nowMs) }, nowMs);
+    this.apply({ type: "perm", brokerName, writable: false, stamp: this.hlc.now(nowMs) }, nowMs, null);
     return this.routes.topicsOf(brokerName).length;
   }
 
   /** Sets perm to read-write on every queue of a broker name; returns the queues touched. */
   addWritePerm(brokerName: string, nowMs: number): number {
-    this.apply({ type: "perm", brokerName, writable: true, stamp: this.hlc.now(nowMs) }, nowMs);
+    this.apply({ type: "perm", brokerName, writable: true, stamp: this.hlc.now(nowMs) }, nowMs, null);
     return this.routes.topicsOf(brokerName).length;
   }
 
@@ -390,67 +422,149 @@ export class NameServerNode {
 
   // ---- Time and effects -------------------------------------------------------------------
 
-  /** Advances time: readiness grace, suspicion and expiry deadlines, tombstone collection. */
+  /**
+   * Advances time: readiness grace, suspicion and expiry deadlines (with self-preservation),
+   * anti-entropy, evidence sharing and tombstone collection.
+   */
   tick(nowMs: number): void {
     const gapMs = nowMs - this.lastTickMs;
     this.lastTickMs = nowMs;
     if (gapMs > limits.TICK_GAP_MS) this.compensatePause(gapMs, nowMs);
     if (!this.ready && nowMs - this.startedAtMs >= this.options.startupGraceMs) {
-      this.ready = true;
-      this.log("info", "node ready", { reason: "startup grace passed" });
+      this.markReady("startup grace passed");
     }
-    for (const entry of this.brokers.values()) this.checkDeadlines(entry, nowMs);
+    this.checkAllDeadlines(nowMs);
+    if (nowMs >= this.nextAntiEntropyMs) {
+      this.nextAntiEntropyMs = nowMs + this.options.antiEntropyIntervalMs;
+      const peerId = this.gossip.randomUpPeer(this.rng);
+      if (peerId !== null) this.sendDigest(peerId);
+    }
+    this.flushGossip(nowMs);
   }
 
-  /** Marks the node ready because a peer snapshot was applied. */
+  /** Marks the node ready because a peer snapshot was applied or the grace passed. */
   markReady(reason: string): void {
     if (this.ready) return;
     this.ready = true;
     this.log("info", "node ready", { reason });
   }
 
+  /** True while self-preservation holds back expiry evictions (cut off from every peer). */
+  isDegraded(): boolean {
+    return this.degraded;
+  }
+
   /** Takes the effects queued since the last call, in order. */
   takeEffects(): Effect[] {
     this.flushPushes();
-    if (this.outgoing.length > 0) {
-      this.effects.push({ kind: "gossip", records: this.outgoing });
-      this.outgoing = [];
-    }
+    this.flushGossip(this.lastTickMs, true);
     const effects = this.effects;
     this.effects = [];
     return effects;
   }
 
+  // ---- Peers --------------------------------------------------------------------------------
+
+  /** A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot). */
+  peerConnected(peerId: string, peerAddr: string | null, nowMs: number): void {
+    if (peerId === this.nodeId) return;
+    this.gossip.peerUp(peerId, nowMs);
+    if (peerAddr !== null) this.gossip.learnMembers([peerAddr]);
+    this.isolatedEvictions = 0;
+    this.log("info", "peer up", { peerId });
+    this.sendDigest(peerId);
+    this.recheckSuspicions(nowMs);
+  }
+
+  /** The last link to a peer went down: its connection claims stop counting. */
+  peerDisconnected(peerId: string, nowMs: number): void {
+    if (!this.gossip.isUp(peerId)) return;
+    this.gossip.peerDown(peerId);
+    this.log("warn", "peer down", { peerId });
+    this.recheckSuspicions(nowMs);
+  }
+
+  /** Records pushed by a peer. */
+  onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
+    this.gossip.counters.deltasReceived += deltas.records.length;
+    for (const record of deltas.records) {
+      if (this.mergeRemote(record, nowMs, peerId) && deltas.repair) this.gossip.counters.recordsRepaired += 1;
+    }
+  }
+
+  /** A peer's digest: send our records of the differing buckets, then ask for theirs. */
+  onPeerDigest(peerId: string, digest: PeerDigest, nowMs: number): void {
+    this.gossip.counters.digestsReceived += 1;
+    this.learn(digest.members);
+    const buckets = this.gossip.diff(digest.buckets);
+    this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
+    this.sendPeer(peerId, { type: "pull", body: { buckets, members: this.memberList(), ready: this.ready } });
+    void nowMs;
+  }
+
+  /** A peer sent its records of differing buckets and asks for ours. */
+  onPeerPull(peerId: string, pull: PeerPull, nowMs: number): void {
+    this.learn(pull.members);
+    // Everything the peer had in these buckets arrived before this pull (one ordered link).
+    if (pull.ready) this.markReady(`snapshot from ${peerId}`);
+    this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
+    void nowMs;
+  }
+
+  /** Counters of the replication side. */
+  gossipCounters(): Readonly<GossipCounters> {
+    return this.gossip.counters;
+  }
+
+  /** Peers and whether each has a live link. */
+  peerStates(): { peerId: string; up: boolean; outboxDepth: number }[] {
+    return [...this.gossip.peers.values()].map((peer) => ({ peerId: peer.nodeId, up: peer.up, outboxDepth: peer.outbox.size }));
+  }
+
+  /** Known member addresses. */
+  memberList(): string[] {
+    return [...this.gossip.members].sort();
+  }
+
+  /** Bucket hashes of every record: equal digests mean equal replicated state. */
+  digest(): [number, number][] {
+    return this.gossip.digest();
+  }
+
   // ---- Merging ------------------------------------------------------------------------------
 
   /** Merges a record from a peer; returns true when it changed this node's state. */
-  mergeRemote(record: ReplicatedRecord, nowMs: number): boolean {
+  mergeRemote(record: ReplicatedRecord, nowMs: number, fromPeer: string | null = null): boolean {
     if ("stamp" in record) this.hlc.observe(record.stamp);
     if (record.type === "content") this.hlc.observe(record.adoptedAt);
-    return this.apply(record, nowMs);
+    const changed = this.apply(record, nowMs, fromPeer);
+    if (changed && "stamp" in record && record.stamp.nodeId !== this.nodeId) {
+      this.recordDelay(nowMs - record.stamp.wallMs);
+    }
+    return changed;
   }
 
   /** Every record this node holds: a full snapshot for a peer. */
   snapshot(): ReplicatedRecord[] {
-    const result: ReplicatedRecord[] = [];
-    for (const entry of this.brokers.values()) {
-      if (entry.content) result.push(entry.content);
-      if (entry.liveness) result.push(entry.liveness);
-      result.push(...entry.holders.values());
-    }
-    result.push(...this.admin.kvRecords(), ...this.admin.overrideRecords());
-    return result;
+    return this.gossip.recordsIn([...Array(limits.DIGEST_BUCKETS).keys()]);
   }
 
-  /** Applies a record (local or remote). Returns true and queues it for peers when it changed state. */
-  private apply(record: ReplicatedRecord, nowMs: number): boolean {
+  /** Applies a record (local or remote). Returns true, indexes it and queues it for peers when it changed state. */
+  private apply(record: ReplicatedRecord, nowMs: number, fromPeer: string | null): boolean {
     let stored: ReplicatedRecord | null;
+    let urgent = true;
     switch (record.type) {
       case "content":
-      case "liveness":
       case "holder":
         stored = this.applyBrokerRecord(record, nowMs);
         break;
+      case "liveness": {
+        const wasAlive = this.brokers.get(record.brokerKey)?.liveness?.alive === true;
+        stored = this.applyBrokerRecord(record, nowMs);
+        // Fresher evidence for a broker already alive is shared in batches, not at once.
+        urgent = !(wasAlive && record.alive);
+        break;
+      }
       case "kv":
         stored = this.admin.mergeKv(record);
         break;
@@ -464,8 +578,34 @@ export class NameServerNode {
         break;
     }
     if (!stored) return false;
-    this.outgoing.push(stored);
+    this.gossip.indexRecord(stored);
+    this.gossip.enqueue(stored, fromPeer, urgent);
+    if (fromPeer !== null) this.answerRemote(stored, nowMs);
     return true;
+  }
+
+  /**
+   * Corrects remote claims this node knows to be wrong: its own stale "connected" claim
+   * from before a restart, and a crash verdict on a broker it still holds a connection to
+   * (SWIM-style refutation with evidence newer than the verdict's).
+   */
+  private answerRemote(stored: ReplicatedRecord, nowMs: number): void {
+    if (stored.type !== "holder" && stored.type !== "liveness") return;
+    const entry = this.brokers.get(stored.brokerKey);
+    if (!entry) return;
+    if (stored.type === "holder") {
+      if (stored.nodeId === this.nodeId && stored.connected && entry.connId === null) {
+        this.apply({ type: "holder", brokerKey: entry.key, nodeId: this.nodeId, connected: false, stamp: this.hlc.now(nowMs) }, nowMs, null);
+      }
+      return;
+    }
+    if (stored.alive || stored.reason !== "connectionClosed" || entry.connId === null || !entry.content) return;
+    const next = { epoch: stored.evidence.epoch, seq: stored.evidence.seq + 1 };
+    const fresh = this.stampEvidence(nowMs);
+    const evidence = entry.content.origin === "remoting" && compareEvidence(fresh, next) > 0 ? fresh : next;
+    this.counters.refutations += 1;
+    this.log("info", "crash verdict refuted", { brokerKey: entry.key });
+    this.apply({ type: "liveness", brokerKey: entry.key, alive: true, reason: null, evidence }, nowMs, null);
   }
 
   private applyBrokerRecord(record: ContentRecord | LivenessRecord | HolderRecord, nowMs: number): ReplicatedRecord | null {
@@ -526,10 +666,10 @@ export class NameServerNode {
       keys.add(key);
     }
     if (entry.holders.get(this.nodeId)?.connected !== true) {
-      this.apply({ type: "holder", brokerKey: key, nodeId: this.nodeId, connected: true, stamp: this.hlc.now(nowMs) }, nowMs);
+      this.apply({ type: "holder", brokerKey: key, nodeId: this.nodeId, connected: true, stamp: this.hlc.now(nowMs) }, nowMs, null);
     }
     const proof = evidence ?? this.stampEvidence(nowMs);
-    const accepted = this.apply({ type: "liveness", brokerKey: key, alive: true, reason: null, evidence: proof }, nowMs);
+    const accepted = this.apply({ type: "liveness", brokerKey: key, alive: true, reason: null, evidence: proof }, nowMs, null);
     if (!accepted && entry.liveness && !entry.liveness.alive) {
       this.log("warn", "stale broker evidence ignored", { brokerKey: key, evidence: proof, known: entry.liveness.evidence });
     }
@@ -542,13 +682,17 @@ export class NameServerNode {
       this.apply(
         { type: "holder", brokerKey: entry.key, nodeId: this.nodeId, connected: false, stamp: this.hlc.now(nowMs) },
         nowMs,
+        null,
       );
     }
   }
 
   /** Suspect a live broker that no node holds a connection to any more. */
   private updateSuspicion(entry: BrokerEntry, nowMs: number): void {
-    const held = [...entry.holders.values()].some((holder) => holder.connected);
+    // A peer whose link is down cannot vouch for a connection: its claim may be stale.
+    const held = [...entry.holders.values()].some(
+      (holder) => holder.connected && (holder.nodeId === this.nodeId || this.gossip.isUp(holder.nodeId)),
+    );
     const live = this.isLive(entry);
     if (live && !held && entry.holders.size > 0) {
       if (entry.suspectSinceMs === null) {
@@ -562,27 +706,18 @@ export class NameServerNode {
     }
   }
 
-  private checkDeadlines(entry: BrokerEntry, nowMs: number): void {
-    if (this.isLive(entry)) {
-      if (entry.suspectSinceMs !== null && nowMs - entry.suspectSinceMs >= this.options.suspicionMs) {
-        this.evict(entry, "connectionClosed", nowMs);
-      } else if (nowMs >= entry.expiresAtMs) {
-        this.evict(entry, "expired", nowMs);
-      }
-    } else if (entry.offlineSinceMs !== null && nowMs - entry.offlineSinceMs >= limits.TOMBSTONE_MS) {
-      this.forget(entry);
-    }
-  }
-
   private evict(entry: BrokerEntry, reason: OfflineReason, nowMs: number): void {
     const evidence = (entry.liveness as LivenessRecord).evidence;
     if (reason === "expired") this.counters.evictionsExpired += 1;
     else this.counters.evictionsConnectionClosed += 1;
-    this.apply({ type: "liveness", brokerKey: entry.key, alive: false, reason, evidence }, nowMs);
+    this.apply({ type: "liveness", brokerKey: entry.key, alive: false, reason, evidence }, nowMs, null);
   }
 
   private forget(entry: BrokerEntry): void {
     const name = entry.content?.registration.brokerName;
+    if (entry.content) this.gossip.unindexRecord(recordId(entry.content));
+    if (entry.liveness) this.gossip.unindexRecord(recordId(entry.liveness));
+    for (const holder of entry.holders.values()) this.gossip.unindexRecord(recordId(holder));
     this.brokers.delete(entry.key);
     if (name !== undefined) this.indexName(entry.key, name, undefined);
     if (entry.connId !== null) this.brokersByConnection.get(entry.connId)?.delete(entry.key);
@@ -692,6 +827,88 @@ export class NameServerNode {
   private stampEvidence(nowMs: number): Evidence {
     const stamp: Stamp = this.hlc.now(nowMs);
     return { epoch: stamp.wallMs, seq: stamp.logical };
+  }
+
+  // ---- Gossip internals ---------------------------------------------------------------------
+
+  private sendDigest(peerId: string): void {
+    this.gossip.counters.digestsSent += 1;
+    this.sendPeer(peerId, { type: "digest", body: { buckets: this.gossip.digest(), members: this.memberList(), ready: this.ready } });
+  }
+
+  private sendRecords(peerId: string, records: readonly ReplicatedRecord[], repair: boolean): void {
+    for (let start = 0; start < records.length; start += limits.DELTAS_PER_FRAME_MAX) {
+      this.sendPeer(peerId, { type: "deltas", body: { records: records.slice(start, start + limits.DELTAS_PER_FRAME_MAX), repair } });
+    }
+    if (repair) this.gossip.counters.deltasSent += records.length;
+  }
+
+  private sendPeer(peerId: string, message: PeerMessage): void {
+    // Queued deltas go first so that a pull never overtakes the records it accounts for.
+    this.flushGossip(this.lastTickMs, true, peerId);
+    this.effects.push({ kind: "peerSend", peerId, message });
+  }
+
+  /** Sends queued deltas: urgent ones always, evidence-only ones every EVIDENCE_SHARE_MS. */
+  private flushGossip(nowMs: number, urgentOnly = false, onlyPeer: string | null = null): void {
+    for (const batch of this.gossip.flush(nowMs, urgentOnly ? Number.POSITIVE_INFINITY : limits.EVIDENCE_SHARE_MS, onlyPeer)) {
+      this.effects.push({ kind: "peerSend", peerId: batch.peerId, message: { type: "deltas", body: { records: batch.records, repair: false } } });
+    }
+  }
+
+  private learn(members: readonly string[]): void {
+    for (const addr of this.gossip.learnMembers(members)) {
+      if (addr !== this.options.advertiseAddr) this.effects.push({ kind: "dialPeer", addr });
+    }
+  }
+
+  private recheckSuspicions(nowMs: number): void {
+    for (const entry of this.brokers.values()) this.updateSuspicion(entry, nowMs);
+  }
+
+  private recordDelay(delayMs: number): void {
+    if (this.propagationDelaysMs.length < PROPAGATION_SAMPLES_MAX) this.propagationDelaysMs.push(Math.max(0, delayMs));
+  }
+
+  /**
+   * Checks every broker's deadlines. Self-preservation: a node cut off from every peer that
+   * would expire a large share of its brokers assumes it is the one partitioned, and waits.
+   */
+  private checkAllDeadlines(nowMs: number): void {
+    const isolated = this.options.peersConfigured && this.gossip.upPeers().length === 0;
+    if (!isolated) {
+      this.isolatedEvictions = 0;
+      this.setDegraded(false);
+    }
+    let live = 0;
+    const overdue: BrokerEntry[] = [];
+    for (const entry of this.brokers.values()) {
+      if (this.isLive(entry)) {
+        live += 1;
+        if (entry.suspectSinceMs !== null && nowMs - entry.suspectSinceMs >= this.options.suspicionMs) {
+          this.evict(entry, "connectionClosed", nowMs);
+        } else if (nowMs >= entry.expiresAtMs) overdue.push(entry);
+      } else if (entry.offlineSinceMs !== null && nowMs - entry.offlineSinceMs >= limits.TOMBSTONE_MS) {
+        this.forget(entry);
+      }
+    }
+    if (overdue.length === 0) return;
+    if (isolated && live >= limits.SELF_PRESERVATION_BROKERS_MIN) {
+      const share = (this.isolatedEvictions + overdue.length) / (live + this.isolatedEvictions);
+      if (share > limits.SELF_PRESERVATION_RATIO) {
+        this.counters.selfPreservationSkips += 1;
+        this.setDegraded(true);
+        return;
+      }
+    }
+    if (isolated) this.isolatedEvictions += overdue.length;
+    for (const entry of overdue) this.evict(entry, "expired", nowMs);
+  }
+
+  private setDegraded(degraded: boolean): void {
+    if (this.degraded === degraded) return;
+    this.degraded = degraded;
+    this.log("warn", degraded ? "self-preservation on: cut off from peers, evictions held" : "self-preservation off", {});
   }
 
   // ---- Pushes and logs ----------------------------------------------------------------------

@@ -1,0 +1,249 @@
+// The replication side of a node: a digest index over every record (bucket hashes for
+// anti-entropy), peers with bounded, de-duplicated outboxes, and the member list.
+// Pure and deterministic: the node calls it with the time; it returns what to send.
+import * as limits from "../limits.js";
+import { fnv1a32, fnv1a64 } from "./hash.js";
+import { nextIndex, type Rng } from "./clock.js";
+import { recordId, type ReplicatedRecord } from "./records.js";
+
+/** Counters for metrics. */
+export interface GossipCounters {
+  deltasSent: number;
+  deltasReceived: number;
+  deltasRelayed: number;
+  digestsSent: number;
+  digestsReceived: number;
+  digestBucketsMismatched: number;
+  recordsRepaired: number;
+  outboxDropped: number;
+}
+
+/** One queued record for a peer. Urgent records flush at once; evidence-only updates wait. */
+interface OutboxItem {
+  readonly record: ReplicatedRecord;
+  readonly urgent: boolean;
+}
+
+/** A peer as this node sees it. */
+export interface PeerView {
+  readonly nodeId: string;
+  up: boolean;
+  readonly outbox: Map<string, OutboxItem>;
+  lastFlushMs: number;
+}
+
+/** What to send to one peer now. */
+export interface OutboundBatch {
+  readonly peerId: string;
+  readonly records: readonly ReplicatedRecord[];
+}
+
+/** The stored version of one record in the digest index. */
+interface IndexEntry {
+  readonly bucket: number;
+  readonly low: number;
+  readonly high: number;
+  readonly record: ReplicatedRecord;
+}
+
+/** Digest index, peers and outboxes. */
+export class GossipState {
+  readonly counters: GossipCounters = {
+    deltasSent: 0,
+    deltasReceived: 0,
+    deltasRelayed: 0,
+    digestsSent: 0,
+    digestsReceived: 0,
+    digestBucketsMismatched: 0,
+    recordsRepaired: 0,
+    outboxDropped: 0,
+  };
+  readonly peers = new Map<string, PeerView>();
+  /** Known member addresses ("host:port" of nodes' HTTP+WebSocket ports). */
+  readonly members = new Set<string>();
+  private readonly index = new Map<string, IndexEntry>();
+  private readonly bucketLow = new Uint32Array(limits.DIGEST_BUCKETS);
+  private readonly bucketHigh = new Uint32Array(limits.DIGEST_BUCKETS);
+
+  constructor(
+    private readonly selfId: string,
+    private readonly outboxMax: number,
+  ) {}
+
+  // ---- Digest index -------------------------------------------------------------------------
+
+  /** Records a stored record's new version in the digest. */
+  indexRecord(record: ReplicatedRecord): void {
+    const id = recordId(record);
+    const previous = this.index.get(id);
+    const bucket = previous?.bucket ?? fnv1a32(id) % limits.DIGEST_BUCKETS;
+    const hash = fnv1a64(`${id}#${versionOf(record)}`);
+    const high = parseInt(hash.slice(0, 8), 16);
+    const low = parseInt(hash.slice(8), 16);
+    if (previous) this.xor(bucket, previous.low, previous.high);
+    this.xor(bucket, low, high);
+    this.index.set(id, { bucket, low, high, record });
+  }
+
+  /** Removes a collected record from the digest. */
+  unindexRecord(id: string): void {
+    const previous = this.index.get(id);
+    if (!previous) return;
+    this.xor(previous.bucket, previous.low, previous.high);
+    this.index.delete(id);
+  }
+
+  /** Bucket hashes for a PEER_DIGEST. */
+  digest(): [number, number][] {
+    const result: [number, number][] = [];
+    for (let bucket = 0; bucket < limits.DIGEST_BUCKETS; bucket++) {
+      result.push([this.bucketLow[bucket] as number, this.bucketHigh[bucket] as number]);
+    }
+    return result;
+  }
+
+  /** Buckets whose hash differs from a peer's digest. */
+  diff(remote: readonly (readonly [number, number])[]): number[] {
+    const result: number[] = [];
+    for (let bucket = 0; bucket < limits.DIGEST_BUCKETS; bucket++) {
+      const pair = remote[bucket];
+      if (!pair || pair[0] !== this.bucketLow[bucket] || pair[1] !== this.bucketHigh[bucket]) result.push(bucket);
+    }
+    this.counters.digestBucketsMismatched += result.length;
+    return result;
+  }
+
+  /** Every stored record in the given buckets. */
+  recordsIn(buckets: readonly number[]): ReplicatedRecord[] {
+    const wanted = new Set(buckets);
+    const result: ReplicatedRecord[] = [];
+    for (const entry of this.index.values()) if (wanted.has(entry.bucket)) result.push(entry.record);
+    return result;
+  }
+
+  /** Number of records indexed. */
+  get recordCount(): number {
+    return this.index.size;
+  }
+
+  // ---- Peers and outboxes -------------------------------------------------------------------
+
+  /** A link to a peer came up (or another link to it). */
+  peerUp(nodeId: string, nowMs: number): PeerView {
+    let peer = this.peers.get(nodeId);
+    if (!peer) {
+      peer = { nodeId, up: true, outbox: new Map(), lastFlushMs: nowMs };
+      this.peers.set(nodeId, peer);
+    }
+    peer.up = true;
+    return peer;
+  }
+
+  /** The last link to a peer went down; its outbox is dropped (anti-entropy repairs on return). */
+  peerDown(nodeId: string): void {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return;
+    peer.up = false;
+    peer.outbox.clear();
+  }
+
+  /** Peers with a live link. */
+  upPeers(): PeerView[] {
+    return [...this.peers.values()].filter((peer) => peer.up);
+  }
+
+  /** Whether a given node is a peer with a live link. */
+  isUp(nodeId: string): boolean {
+    return this.peers.get(nodeId)?.up === true;
+  }
+
+  /** Queues a changed record for every up peer except the one it came from. */
+  enqueue(record: ReplicatedRecord, fromPeer: string | null, urgent: boolean): void {
+    const id = recordId(record);
+    for (const peer of this.peers.values()) {
+      if (!peer.up || peer.nodeId === fromPeer) continue;
+      const previous = peer.outbox.get(id);
+      if (!previous && peer.outbox.size >= this.outboxMax) {
+        this.counters.outboxDropped += 1;
+        continue;
+      }
+      // Delete first so that the newest version moves to the back of the queue.
+      peer.outbox.delete(id);
+      peer.outbox.set(id, { record, urgent: urgent || previous?.urgent === true });
+    }
+    if (fromPeer !== null) this.counters.deltasRelayed += 1;
+  }
+
+  /** Batches to send now: urgent outboxes at once, evidence-only ones every `shareMs`. */
+  flush(nowMs: number, shareMs: number, onlyPeer: string | null = null): OutboundBatch[] {
+    const batches: OutboundBatch[] = [];
+    for (const peer of this.peers.values()) {
+      if (!peer.up || peer.outbox.size === 0 || (onlyPeer !== null && peer.nodeId !== onlyPeer)) continue;
+      const urgent = [...peer.outbox.values()].some((item) => item.urgent);
+      if (!urgent && nowMs - peer.lastFlushMs < shareMs) continue;
+      const records = [...peer.outbox.values()].map((item) => item.record);
+      peer.outbox.clear();
+      peer.lastFlushMs = nowMs;
+      for (let start = 0; start < records.length; start += limits.DELTAS_PER_FRAME_MAX) {
+        batches.push({ peerId: peer.nodeId, records: records.slice(start, start + limits.DELTAS_PER_FRAME_MAX) });
+      }
+      this.counters.deltasSent += records.length;
+    }
+    return batches;
+  }
+
+  /** Total records waiting in all outboxes. */
+  outboxDepth(): number {
+    let depth = 0;
+    for (const peer of this.peers.values()) depth += peer.outbox.size;
+    return depth;
+  }
+
+  /** A random up peer for anti-entropy, or null. */
+  randomUpPeer(rng: Rng): string | null {
+    const up = this.upPeers();
+    if (up.length === 0) return null;
+    return (up[nextIndex(rng, up.length)] as PeerView).nodeId;
+  }
+
+  /** Adds member addresses; returns those not seen before. */
+  learnMembers(addresses: readonly string[]): string[] {
+    const fresh: string[] = [];
+    for (const address of addresses) {
+      if (this.members.has(address) || this.members.size >= limits.PEERS_MAX) continue;
+      this.members.add(address);
+      fresh.push(address);
+    }
+    return fresh;
+  }
+
+  get selfNodeId(): string {
+    return this.selfId;
+  }
+
+  private xor(bucket: number, low: number, high: number): void {
+    this.bucketLow[bucket] = ((this.bucketLow[bucket] as number) ^ low) >>> 0;
+    this.bucketHigh[bucket] = ((this.bucketHigh[bucket] as number) ^ high) >>> 0;
+  }
+}
+
+/** A short string that changes whenever a record's version changes. */
+function versionOf(record: ReplicatedRecord): string {
+  switch (record.type) {
+    case "content": {
+      const { dataVersion } = record.registration;
+      const at = record.adoptedAt;
+      return `${dataVersion.stateVersion}.${dataVersion.timestamp}.${dataVersion.counter}.${record.contentHash}.${at.wallMs}.${at.logical}.${at.nodeId}`;
+    }
+    case "liveness":
+      return `${record.alive}.${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
+    case "holder":
+      return `${record.connected}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
+    case "kv":
+      return `${record.value === null ? "-" : `+${record.value.length}:${record.value}`}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
+    case "topicDelete":
+      return `${record.clusterName ?? ""}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
+    case "perm":
+      return `${record.writable}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
+  }
+}

@@ -1,0 +1,180 @@
+// PEER_DELTAS (17), PEER_DIGEST (18), PEER_PULL (19): name server to name server.
+// All three are one-way requests (envelope id 0, no response).
+// Wire, v1:
+//   PEER_DELTAS {records: Record[], repair: bool}
+//   PEER_DIGEST {buckets: [[h1, h2], ...] (DIGEST_BUCKETS pairs of uint32), members: ["host:port"],
+//     ready: bool}
+//   PEER_PULL {buckets: [int], members: ["host:port"], ready: bool}
+//     Sent in reply to a digest after the records of the differing buckets: "these buckets
+//     differ; here were mine, send me yours". ready tells whether the sender is itself ready,
+//     so a starting node may count what it received as a snapshot.
+//   Record (by type):
+//     {type: "content", brokerKey, origin: "native"|"remoting", registration: <REGISTER_BROKER body
+//       without bootEpoch/seq>, contentHash, adoptedAt: Stamp}
+//     {type: "liveness", brokerKey, alive, reason: null|"unregistered"|"expired"|"connectionClosed",
+//       evidence: {epoch, seq}}
+//     {type: "holder", brokerKey, nodeId, connected, stamp}
+//     {type: "kv", namespace, key, value: string|null, stamp}
+//     {type: "topicDelete", topic, clusterName: string|null, stamp}
+//     {type: "perm", brokerName, writable, stamp}
+//     Stamp = {wallMs, logical, nodeId}
+import { InvalidArgumentError } from "../../errors.js";
+import { DELTAS_PER_FRAME_MAX, DIGEST_BUCKETS, PEERS_MAX } from "../../limits.js";
+import { brokerKeyOf, type ReplicatedRecord, type Stamp } from "../../core/records.js";
+import type { Evidence, OfflineReason } from "../../core/types.js";
+import { decodeRegisterBroker } from "./broker.js";
+import {
+  arr,
+  bool,
+  checkAddr,
+  checkKvKey,
+  checkKvValue,
+  checkName,
+  checkTopic,
+  fieldsOf,
+  int,
+  str,
+  type Fields,
+} from "../validate.js";
+
+const INT_MAX = Number.MAX_SAFE_INTEGER;
+const NODE_ID_CHARS_MAX = 64;
+
+/** PEER_DELTAS body. */
+export interface PeerDeltas {
+  readonly records: readonly ReplicatedRecord[];
+  /** True when sent to repair a digest difference rather than as a fresh change. */
+  readonly repair: boolean;
+}
+
+/** PEER_DIGEST body. */
+export interface PeerDigest {
+  readonly buckets: readonly (readonly [number, number])[];
+  readonly members: readonly string[];
+  readonly ready: boolean;
+}
+
+/** PEER_PULL body. */
+export interface PeerPull {
+  readonly buckets: readonly number[];
+  readonly members: readonly string[];
+  readonly ready: boolean;
+}
+
+/** Validates a PEER_DELTAS body, every record in it. */
+export function decodePeerDeltas(body: unknown): PeerDeltas {
+  const fields = fieldsOf(body, "peer deltas");
+  const records = arr(fields, "records", DELTAS_PER_FRAME_MAX).map((raw, index) => decodeRecord(raw, `records[${index}]`));
+  return { records, repair: bool(fields, "repair", false) };
+}
+
+/** Validates a PEER_DIGEST body. */
+export function decodePeerDigest(body: unknown): PeerDigest {
+  const fields = fieldsOf(body, "peer digest");
+  const raw = arr(fields, "buckets", DIGEST_BUCKETS);
+  if (raw.length !== DIGEST_BUCKETS) throw InvalidArgumentError.format("buckets", `must have ${DIGEST_BUCKETS} items`, raw.length);
+  const buckets = raw.map((pair, index): readonly [number, number] => {
+    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(isU32)) {
+      throw InvalidArgumentError.format(`buckets[${index}]`, "must be a pair of uint32", pair);
+    }
+    return [pair[0] as number, pair[1] as number];
+  });
+  return { buckets, members: decodeMembers(fields), ready: bool(fields, "ready", false) };
+}
+
+/** Validates a PEER_PULL body. */
+export function decodePeerPull(body: unknown): PeerPull {
+  const fields = fieldsOf(body, "peer pull");
+  const buckets = arr(fields, "buckets", DIGEST_BUCKETS).map((value, index) => {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value >= DIGEST_BUCKETS) {
+      throw InvalidArgumentError.format(`buckets[${index}]`, `must be an integer in 0..${DIGEST_BUCKETS - 1}`, value);
+    }
+    return value;
+  });
+  return { buckets, members: decodeMembers(fields), ready: bool(fields, "ready", false) };
+}
+
+/** Validates one replicated record. */
+export function decodeRecord(raw: unknown, path: string): ReplicatedRecord {
+  const fields = fieldsOf(raw, path);
+  const type = fields["type"];
+  switch (type) {
+    case "content": {
+      const origin = fields["origin"];
+      if (origin !== "native" && origin !== "remoting") throw InvalidArgumentError.format(`${path}.origin`, "must be native or remoting", origin);
+      const { registration } = decodeRegisterBroker(fields["registration"]);
+      const brokerKey = brokerKeyOf(registration.clusterName, registration.brokerAddr);
+      if (fields["brokerKey"] !== brokerKey) throw InvalidArgumentError.format(`${path}.brokerKey`, `must be '${brokerKey}'`, fields["brokerKey"]);
+      return { type, brokerKey, origin, registration, contentHash: str(fields, "contentHash", 32), adoptedAt: decodeStamp(fields["adoptedAt"], `${path}.adoptedAt`) };
+    }
+    case "liveness": {
+      const alive = bool(fields, "alive", false);
+      const reason = fields["reason"] ?? null;
+      if (alive ? reason !== null : !isReason(reason)) throw InvalidArgumentError.format(`${path}.reason`, "must match alive", reason);
+      return { type, brokerKey: decodeBrokerKey(fields, path), alive, reason: reason as OfflineReason | null, evidence: decodeEvidence(fields["evidence"], `${path}.evidence`) };
+    }
+    case "holder":
+      return {
+        type,
+        brokerKey: decodeBrokerKey(fields, path),
+        nodeId: str(fields, "nodeId", NODE_ID_CHARS_MAX),
+        connected: bool(fields, "connected", false),
+        stamp: decodeStamp(fields["stamp"], `${path}.stamp`),
+      };
+    case "kv":
+      return {
+        type,
+        namespace: checkKvKey(`${path}.namespace`, fields["namespace"]),
+        key: checkKvKey(`${path}.key`, fields["key"]),
+        value: fields["value"] === null ? null : checkKvValue(`${path}.value`, fields["value"]),
+        stamp: decodeStamp(fields["stamp"], `${path}.stamp`),
+      };
+    case "topicDelete":
+      return {
+        type,
+        topic: checkTopic(`${path}.topic`, fields["topic"]),
+        clusterName: fields["clusterName"] === null ? null : checkName(`${path}.clusterName`, fields["clusterName"]),
+        stamp: decodeStamp(fields["stamp"], `${path}.stamp`),
+      };
+    case "perm":
+      return {
+        type,
+        brokerName: checkName(`${path}.brokerName`, fields["brokerName"]),
+        writable: bool(fields, "writable", false),
+        stamp: decodeStamp(fields["stamp"], `${path}.stamp`),
+      };
+    default:
+      throw InvalidArgumentError.format(`${path}.type`, "must be a known record type", type);
+  }
+}
+
+function decodeMembers(fields: Fields): string[] {
+  return arr(fields, "members", PEERS_MAX).map((value, index) => checkAddr(`members[${index}]`, value));
+}
+
+function decodeBrokerKey(fields: Fields, path: string): string {
+  const key = str(fields, "brokerKey", 400);
+  const at = key.indexOf("@");
+  if (at < 1) throw InvalidArgumentError.format(`${path}.brokerKey`, "must be cluster@host:port", key);
+  checkName(`${path}.brokerKey`, key.slice(0, at));
+  checkAddr(`${path}.brokerKey`, key.slice(at + 1));
+  return key;
+}
+
+function decodeStamp(raw: unknown, path: string): Stamp {
+  const fields = fieldsOf(raw, path);
+  return { wallMs: int(fields, "wallMs", 0, INT_MAX), logical: int(fields, "logical", 0, INT_MAX), nodeId: str(fields, "nodeId", NODE_ID_CHARS_MAX) };
+}
+
+function decodeEvidence(raw: unknown, path: string): Evidence {
+  const fields = fieldsOf(raw, path);
+  return { epoch: int(fields, "epoch", 0, INT_MAX), seq: int(fields, "seq", 0, INT_MAX) };
+}
+
+function isReason(value: unknown): boolean {
+  return value === "unregistered" || value === "expired" || value === "connectionClosed";
+}
+
+function isU32(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
+}
