@@ -1,0 +1,183 @@
+// PeerDialer: keeps one outbound WebSocket link to each known peer address. It says hello
+// as a peer, watches the link with pings, and redials with exponential backoff and jitter.
+// Shell code: real sockets and timers; all decisions about cluster state stay in the core.
+import { WebSocket, type RawData } from "ws";
+import { backoffMs, type Clock, type Rng } from "../core/clock.js";
+import { ErrorCode, NsError } from "../errors.js";
+import {
+  FRAME_BYTES_MAX,
+  PEER_DOWN_MS,
+  PEER_PING_MS,
+  PROTOCOL_VERSION_MAX,
+  PROTOCOL_VERSION_MIN,
+  REDIAL_BACKOFF_MS_MAX,
+  REDIAL_BACKOFF_MS_MIN,
+  REDIAL_JITTER_RATIO,
+  REQUEST_TIMEOUT_MS,
+} from "../limits.js";
+import { FrameKind, RequestCode } from "../protocol/codes.js";
+import { decodeFrame, encodeFrame } from "../protocol/frame.js";
+import { decodeHelloResponse } from "../protocol/messages/hello.js";
+import type { Logger } from "../server/logger.js";
+import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
+
+/** Correlation id of the hello on an outbound peer link. */
+const HELLO_ID = 1;
+
+/** What the dialer needs to know about this node. */
+export interface PeerDialerOptions {
+  readonly selfId: string;
+  readonly advertiseAddr: string | null;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly logger: Logger;
+}
+
+/** Per-address dial state. */
+interface Target {
+  readonly addr: string;
+  attempt: number;
+  ws: WebSocket | null;
+  link: PeerLink | null;
+  timer: NodeJS.Timeout | null;
+  /** True once a hello answered with our own node id: never dial it again. */
+  isSelf: boolean;
+}
+
+/** Dials and redials peers. */
+export class PeerDialer implements Dialer {
+  private readonly targets = new Map<string, Target>();
+  private stopped = false;
+
+  constructor(
+    private readonly hub: PeerHub,
+    private readonly options: PeerDialerOptions,
+  ) {}
+
+  ensure(addr: string): void {
+    if (this.stopped || this.targets.has(addr) || addr === this.options.advertiseAddr) return;
+    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false };
+    this.targets.set(addr, target);
+    this.dial(target);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const target of this.targets.values()) {
+      if (target.timer) clearTimeout(target.timer);
+      target.ws?.terminate();
+    }
+    this.targets.clear();
+  }
+
+  /** Addresses with a link that finished its hello. */
+  connectedAddrs(): string[] {
+    return [...this.targets.values()].filter((t) => t.link !== null).map((t) => t.addr);
+  }
+
+  private dial(target: Target): void {
+    target.timer = null;
+    if (this.stopped) return;
+    const ws = new WebSocket(`ws://${target.addr}/`, {
+      maxPayload: FRAME_BYTES_MAX,
+      perMessageDeflate: false,
+      handshakeTimeout: REQUEST_TIMEOUT_MS,
+      followRedirects: false,
+    });
+    ws.binaryType = "nodebuffer";
+    target.ws = ws;
+    let lastHeardMs = this.options.clock.nowMs();
+    let pinger: NodeJS.Timeout | null = null;
+    const helloTimer = setTimeout(() => ws.terminate(), REQUEST_TIMEOUT_MS);
+    ws.on("open", () => {
+      const hello = {
+        versionMin: PROTOCOL_VERSION_MIN,
+        versionMax: PROTOCOL_VERSION_MAX,
+        role: "peer",
+        nodeId: this.options.selfId,
+        advertiseAddr: this.options.advertiseAddr,
+      };
+      ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: HELLO_ID, body: hello }));
+      pinger = setInterval(() => {
+        if (this.options.clock.nowMs() - lastHeardMs > PEER_DOWN_MS) {
+          this.options.logger.warn({ addr: target.addr }, "peer silent; link closed");
+          ws.terminate();
+        } else ws.ping();
+      }, PEER_PING_MS);
+    });
+    ws.on("pong", () => {
+      lastHeardMs = this.options.clock.nowMs();
+    });
+    ws.on("message", (data: RawData) => {
+      lastHeardMs = this.options.clock.nowMs();
+      this.onMessage(target, ws, data, helloTimer);
+    });
+    ws.on("error", (error: Error) => {
+      this.options.logger.debug({ addr: target.addr, err: error.message }, "peer dial error");
+    });
+    ws.on("close", () => {
+      clearTimeout(helloTimer);
+      if (pinger) clearInterval(pinger);
+      const link = target.link;
+      target.link = null;
+      target.ws = null;
+      if (link) this.hub.linkDown(link);
+      this.scheduleRedial(target);
+    });
+  }
+
+  private onMessage(target: Target, ws: WebSocket, data: RawData, helloTimer: NodeJS.Timeout): void {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    let frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (error) {
+      if (!(error instanceof NsError)) throw error;
+      this.options.logger.warn({ addr: target.addr, err: error.message }, "bad frame from peer; link closed");
+      ws.close(1002, "bad frame");
+      return;
+    }
+    if (target.link) {
+      if (frame.kind === FrameKind.REQUEST) this.hub.onFrame(target.link, frame);
+      return;
+    }
+    if (frame.kind !== FrameKind.RESPONSE || frame.id !== HELLO_ID) return;
+    clearTimeout(helloTimer);
+    if (frame.code !== ErrorCode.OK) {
+      this.options.logger.warn({ addr: target.addr, code: frame.code, body: frame.body }, "peer refused hello");
+      ws.close(1000, "hello refused");
+      return;
+    }
+    let peerId: string;
+    try {
+      peerId = decodeHelloResponse(frame.body).nodeId;
+    } catch (error) {
+      if (!(error instanceof NsError)) throw error;
+      ws.close(1002, "bad hello response");
+      return;
+    }
+    if (peerId === this.options.selfId) {
+      target.isSelf = true;
+      ws.close(1000, "dialed self");
+      return;
+    }
+    target.attempt = 0;
+    const link: PeerLink = {
+      peerId,
+      direction: "outbound",
+      send: (out) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(out);
+      },
+      close: (reason) => ws.close(1001, reason),
+    };
+    target.link = link;
+    this.hub.linkUp(link, target.addr);
+  }
+
+  private scheduleRedial(target: Target): void {
+    if (this.stopped || target.isSelf || this.targets.get(target.addr) !== target) return;
+    const delayMs = backoffMs(this.options.rng, target.attempt, REDIAL_BACKOFF_MS_MIN, REDIAL_BACKOFF_MS_MAX, REDIAL_JITTER_RATIO);
+    target.attempt += 1;
+    target.timer = setTimeout(() => this.dial(target), delayMs);
+  }
+}
