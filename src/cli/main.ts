@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// The namesrv binary: commander program with `start` plus the client subcommands. The only
+// code that reads argv, env or files, or calls process.exit. Exit codes: 0 ok, 1 failure,
+// 2 bad flags or configuration (every problem listed in one message on stderr).
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { parseConfig, type Config, type Options } from "../config/config.js";
+import { ConfigError } from "../errors.js";
+import { createLogger, type Logger } from "../server/logger.js";
+import { startServer, type RunningServer } from "../server/server.js";
+import { registerClientCommands } from "./client_commands.js";
+
+/** Exit code for bad flags or configuration. */
+const EXIT_USAGE = 2;
+/** Exit code for a failure while running. */
+const EXIT_FAILURE = 1;
+
+/** Raw `start` flags as commander hands them over (strings; validation is parseConfig's). */
+interface StartFlags {
+  readonly config?: string;
+  readonly id?: string;
+  readonly host?: string;
+  readonly port?: string;
+  readonly remotingPort?: string;
+  readonly peer?: readonly string[];
+  readonly brokerExpiryMs?: string;
+  readonly dataDir?: string;
+  readonly logLevel?: string;
+}
+
+function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+/** Builds the program; `start` runs the server. */
+function buildProgram(): Command {
+  const program = new Command("namesrv")
+    .description("gossip-namesrv: a cluster of RocketMQ-style name servers")
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError(false);
+  program
+    .command("start")
+    .description("run a name server until SIGTERM or SIGINT")
+    .option("--config <file>", "JSON config file; flags override its fields")
+    .option("--id <id>", "node id (default: ns-<port>)")
+    .option("--host <host>", "interface to bind (default: 0.0.0.0)")
+    .option("--port <n>", "HTTP + WebSocket port, 0 = free port (default: 9877)")
+    .option("--remoting-port <n>", "RocketMQ remoting port, 0 = free port, off = disabled (default: 9876)")
+    .option("--peer <host:port>", "peer name server; repeat, or separate with , or ;", collect, [] as string[])
+    .option("--broker-expiry-ms <n>", "expiry of native brokers that declare none (default: 10000)")
+    .option("--data-dir <dir>", "directory for kv.json (default: KV in memory)")
+    .option("--log-level <level>", "trace|debug|info|warn|error|fatal (default: info)")
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .exitOverride()
+    .action(async (flags: StartFlags, command: Command) => {
+      await runStart(flags, command.args);
+    });
+  registerClientCommands(program);
+  return program;
+}
+
+/** Turns flags (and the config file) into a Config, or exits 2 listing every problem. */
+function configFromFlags(flags: StartFlags, extraArgs: readonly string[]): Config {
+  const problems: string[] = [];
+  for (const arg of extraArgs) {
+    problems.push(arg.startsWith("-") ? `unknown option '${arg}'` : `unexpected argument '${arg}'`);
+  }
+  let fileOptions: Record<string, unknown> = {};
+  if (flags.config !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(flags.config, "utf8"));
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        problems.push(`config file '${flags.config}' must hold a JSON object`);
+      } else fileOptions = parsed as Record<string, unknown>;
+    } catch (error) {
+      problems.push(`config file '${flags.config}' could not be read: ${(error as Error).message}`);
+    }
+  }
+  const options: Record<string, unknown> = { ...fileOptions, ...flagOptions(flags) };
+  try {
+    const config = parseConfig(options as Options);
+    if (problems.length === 0) return config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  process.stderr.write(`namesrv start: invalid configuration:\n  - ${problems.join("\n  - ")}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+/** Flags as Options: numbers where they parse, raw strings otherwise (parseConfig names them). */
+function flagOptions(flags: StartFlags): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  if (flags.id !== undefined) options["id"] = flags.id;
+  if (flags.host !== undefined) options["host"] = flags.host;
+  if (flags.port !== undefined) options["port"] = numberish(flags.port);
+  if (flags.remotingPort !== undefined) {
+    options["remotingPort"] = ["off", "none", "disabled"].includes(flags.remotingPort) ? null : numberish(flags.remotingPort);
+  }
+  if (flags.peer !== undefined && flags.peer.length > 0) {
+    options["peers"] = flags.peer.flatMap((item) => item.split(/[,;]/)).map((item) => item.trim()).filter((item) => item !== "");
+  }
+  if (flags.brokerExpiryMs !== undefined) options["brokerExpiryMs"] = numberish(flags.brokerExpiryMs);
+  if (flags.dataDir !== undefined) options["dataDir"] = flags.dataDir;
+  if (flags.logLevel !== undefined) options["logLevel"] = flags.logLevel;
+  return options;
+}
+
+function numberish(text: string): number | string {
+  return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+async function runStart(flags: StartFlags, extraArgs: readonly string[]): Promise<void> {
+  const config = configFromFlags(flags, extraArgs);
+  const logger = createLogger(config.logLevel, config.id);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { logger });
+  } catch (error) {
+    logger.fatal({ error: (error as Error).message }, "start failed");
+    process.exit(EXIT_FAILURE);
+  }
+  installSignalHandlers(server, logger);
+}
+
+function installSignalHandlers(server: RunningServer, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal; exiting at once");
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.fatal({ error: (error as Error).message }, "shutdown failed");
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    return (JSON.parse(text) as { version?: string }).version ?? "0.0.0";
+  } catch (error) {
+    return `unknown (${(error as Error).message})`;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  process.on("unhandledRejection", (reason: unknown) => {
+    process.stderr.write(`namesrv: unhandled rejection: ${String((reason as Error)?.stack ?? reason)}\n`);
+    process.exit(EXIT_FAILURE);
+  });
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help";
+      process.exit(ok ? 0 : EXIT_USAGE);
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);

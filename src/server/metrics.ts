@@ -1,0 +1,137 @@
+// Prometheus metrics of one server: a Registry per instance (never the global one), filled
+// from the node's counters at scrape time and from session events as they happen.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { NameServerNode } from "../core/node.js";
+import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
+
+/** What the metrics read at scrape time. */
+export interface MetricsSource {
+  readonly node: NameServerNode;
+  /** Open native connections per role ("pending" before the HELLO). */
+  connectionsByRole(): Readonly<Record<SessionRole, number>>;
+}
+
+/** Every role a connection can be counted under. */
+const ROLES: readonly SessionRole[] = ["pending", "client", "broker", "peer"];
+
+/** The metrics of one server instance. */
+export class ServerMetrics implements SessionObserver {
+  readonly registry = new Registry();
+  private readonly requests: Counter<"type" | "outcome">;
+  private readonly closes: Counter<"cause">;
+  private readonly httpRequests: Counter<"route" | "status">;
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    const node = source.node;
+    this.requests = new Counter({
+      name: "namesrv_requests_total",
+      help: "Native requests answered, by request type and outcome (ok or an error code name)",
+      labelNames: ["type", "outcome"],
+      registers,
+    });
+    this.closes = new Counter({
+      name: "namesrv_connections_closed_total",
+      help: "Connections this node closed or lost to a transport error, by cause",
+      labelNames: ["cause"],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: "namesrv_http_requests_total",
+      help: "HTTP requests, by route and status",
+      labelNames: ["route", "status"],
+      registers,
+    });
+    new Gauge({
+      name: "namesrv_connections",
+      help: "Open native connections by role",
+      labelNames: ["role"],
+      registers,
+      collect() {
+        const counts = source.connectionsByRole();
+        for (const role of ROLES) this.set({ role }, counts[role]);
+      },
+    });
+    gauge(registers, "namesrv_brokers_live", "Brokers currently routed", () => node.brokerCounts().live);
+    gauge(registers, "namesrv_brokers_tracked", "Broker entries held, tombstones included", () => node.brokerCounts().tracked);
+    gauge(registers, "namesrv_topics", "Topics with a route", () => node.topicCount());
+    gauge(registers, "namesrv_subscriptions", "Topic subscriptions (connection, topic)", () => node.subscriptionCount());
+    gauge(registers, "namesrv_ready", "1 when the node serves routes", () => (node.isReady() ? 1 : 0));
+    gauge(registers, "namesrv_degraded", "1 while self-preservation holds back evictions", () => (node.isDegraded() ? 1 : 0));
+    new Counter({
+      name: "namesrv_evictions_total",
+      help: "Brokers evicted by this node, by reason",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ reason: "expired" }, node.counters.evictionsExpired);
+        this.inc({ reason: "connectionClosed" }, node.counters.evictionsConnectionClosed);
+      },
+    });
+    new Counter({
+      name: "namesrv_suspicions_total",
+      help: "Crash suspicions raised and cleared by this node",
+      labelNames: ["event"],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ event: "raised" }, node.counters.suspicionsRaised);
+        this.inc({ event: "cleared" }, node.counters.suspicionsCleared);
+      },
+    });
+    coreCounter(registers, "namesrv_pushes_total", "Route-change pushes sent to subscribers", () => node.counters.pushes);
+    coreCounter(registers, "namesrv_registrations_total", "Broker registrations accepted", () => node.counters.registrations);
+    coreCounter(registers, "namesrv_heartbeats_total", "Broker heartbeats accepted", () => node.counters.heartbeats);
+    coreCounter(registers, "namesrv_pause_compensations_total", "Tick-loop pauses compensated", () => node.counters.pauseCompensations);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one answered native request. */
+  request(type: string, outcome: string): void {
+    this.requests.inc({ type, outcome });
+  }
+
+  /** Counts one connection closed by this side. */
+  closed(cause: CloseCause | string): void {
+    this.closes.inc({ cause });
+  }
+
+  /** Counts one HTTP request. */
+  http(route: string, status: number): void {
+    this.httpRequests.inc({ route, status: String(status) });
+  }
+
+  /** The text exposition of every metric. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The content type of the text exposition. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+function coreCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}

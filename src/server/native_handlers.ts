@@ -1,0 +1,173 @@
+// The native request table: request code -> body decoder + core call. One row per RequestCode
+// the node serves; codes missing here are answered with UNSUPPORTED_REQUEST by the session.
+import { NotReadyError } from "../errors.js";
+import { RequestCode } from "../protocol/codes.js";
+import { decodeDeleteTopic, decodeKvKey, decodeKvList, decodeKvPut, decodeWritePerm } from "../protocol/messages/admin.js";
+import { decodeHeartbeat, decodeRegisterBroker, decodeUnregisterBroker } from "../protocol/messages/broker.js";
+import { decodeGetClusterInfo, decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
+import { decodeSubscribe, decodeUnsubscribe } from "../protocol/messages/subscribe.js";
+import type { ConnectionId } from "../core/types.js";
+import type { NodeHost } from "./node_host.js";
+
+/** What a handler may use: the node host and the connection the request came on. */
+export interface RequestContext {
+  readonly host: NodeHost;
+  readonly connId: ConnectionId;
+}
+
+/** One row of the request table. */
+export interface RequestHandler {
+  /** Queries refuse with NOT_READY until the node is ready (DESIGN §4); writes are always taken. */
+  readonly needsReady: boolean;
+  /** Decodes the body (InvalidArgumentError on bad input), calls the core, returns the reply body. */
+  readonly handle: (context: RequestContext, body: unknown) => unknown;
+}
+
+/** Refuses queries while the node is not ready: it never serves an empty table as truth. */
+export function checkReady(host: NodeHost): void {
+  if (!host.node.isReady()) throw new NotReadyError("node is not ready: waiting for a peer snapshot or the startup grace");
+}
+
+const EMPTY = Object.freeze({});
+
+/** Request code -> handler. HELLO is handled by the session; PEER_* belong to the gossip shell. */
+export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<number, RequestHandler>([
+  [
+    RequestCode.REGISTER_BROKER,
+    {
+      needsReady: false,
+      handle: ({ host, connId }, body) => {
+        const request = decodeRegisterBroker(body);
+        return host.run((nowMs) => host.node.registerBroker(connId, "native", request.registration, request.evidence, nowMs));
+      },
+    },
+  ],
+  [
+    RequestCode.HEARTBEAT,
+    {
+      needsReady: false,
+      handle: ({ host, connId }, body) => {
+        const request = decodeHeartbeat(body);
+        return host.run((nowMs) => host.node.heartbeat(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
+      },
+    },
+  ],
+  [
+    RequestCode.UNREGISTER_BROKER,
+    {
+      needsReady: false,
+      handle: ({ host, connId }, body) => {
+        const request = decodeUnregisterBroker(body);
+        host.run((nowMs) => host.node.unregisterBroker(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
+        return EMPTY;
+      },
+    },
+  ],
+  [
+    RequestCode.GET_ROUTE,
+    { needsReady: true, handle: ({ host }, body) => host.node.getRoute(decodeGetRoute(body).topic) },
+  ],
+  [
+    RequestCode.GET_CLUSTER_INFO,
+    {
+      needsReady: true,
+      handle: ({ host }, body) => {
+        decodeGetClusterInfo(body);
+        return host.node.getClusterInfo();
+      },
+    },
+  ],
+  [
+    RequestCode.GET_TOPICS,
+    { needsReady: true, handle: ({ host }, body) => ({ topics: host.node.getTopics(decodeGetTopics(body).clusterName) }) },
+  ],
+  [
+    RequestCode.KV_PUT,
+    {
+      needsReady: false,
+      handle: ({ host }, body) => {
+        const { namespace, key, value } = decodeKvPut(body);
+        host.run((nowMs) => host.node.kvPut(namespace, key, value, nowMs));
+        host.kvChanged();
+        return EMPTY;
+      },
+    },
+  ],
+  [
+    RequestCode.KV_GET,
+    {
+      needsReady: true,
+      handle: ({ host }, body) => {
+        const { namespace, key } = decodeKvKey(body);
+        return { value: host.node.kvGet(namespace, key) };
+      },
+    },
+  ],
+  [
+    RequestCode.KV_DELETE,
+    {
+      needsReady: false,
+      handle: ({ host }, body) => {
+        const { namespace, key } = decodeKvKey(body);
+        host.run((nowMs) => host.node.kvDelete(namespace, key, nowMs));
+        host.kvChanged();
+        return EMPTY;
+      },
+    },
+  ],
+  [
+    RequestCode.KV_LIST,
+    { needsReady: true, handle: ({ host }, body) => ({ table: host.node.kvList(decodeKvList(body).namespace) }) },
+  ],
+  [
+    RequestCode.DELETE_TOPIC,
+    {
+      needsReady: false,
+      handle: ({ host }, body) => {
+        const { topic, clusterName } = decodeDeleteTopic(body);
+        host.run((nowMs) => host.node.deleteTopic(topic, clusterName, nowMs));
+        return EMPTY;
+      },
+    },
+  ],
+  [
+    RequestCode.WIPE_WRITE_PERM,
+    {
+      needsReady: false,
+      handle: ({ host }, body) => {
+        const { brokerName } = decodeWritePerm(body);
+        return { count: host.run((nowMs) => host.node.wipeWritePerm(brokerName, nowMs)) };
+      },
+    },
+  ],
+  [
+    RequestCode.ADD_WRITE_PERM,
+    {
+      needsReady: false,
+      handle: ({ host }, body) => {
+        const { brokerName } = decodeWritePerm(body);
+        return { count: host.run((nowMs) => host.node.addWritePerm(brokerName, nowMs)) };
+      },
+    },
+  ],
+  [
+    RequestCode.SUBSCRIBE,
+    {
+      needsReady: true,
+      handle: ({ host, connId }, body) => {
+        const { topics } = decodeSubscribe(body);
+        return { count: host.run(() => host.node.subscribe(connId, topics)) };
+      },
+    },
+  ],
+  [
+    RequestCode.UNSUBSCRIBE,
+    {
+      needsReady: false,
+      handle: ({ host, connId }, body) => {
+        const { topics } = decodeUnsubscribe(body);
+        return { count: host.run(() => host.node.unsubscribe(connId, topics)) };
+      },
+    },
+  ],
+]);

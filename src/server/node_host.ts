@@ -1,0 +1,117 @@
+// NodeHost: owns the NameServerNode on behalf of the shell. Every core call goes through
+// run(), which reads the clock, calls the core, then carries out the queued effects in order.
+import type { Effect } from "../core/effects.js";
+import type { Clock } from "../core/clock.js";
+import type { NameServerNode } from "../core/node.js";
+import type { ConnectionId } from "../core/types.js";
+import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
+import { unreachable } from "../assert.js";
+import type { Logger } from "./logger.js";
+
+/** What a connection must offer for effects to reach it. */
+export interface EffectTarget {
+  /** Sends a ROUTE_CHANGED push frame. */
+  push(body: RouteChangedPush): void;
+  /** Closes the connection because the core asked to. */
+  closeByCore(reason: string): void;
+}
+
+/** Effects addressed to peers: carried out by the gossip shell. */
+export type PeerEffect = Extract<Effect, { kind: "peerSend" } | { kind: "dialPeer" }>;
+
+/** Optional hooks for effects the server does not carry out itself. */
+export interface NodeHostHooks {
+  /** Messages for peers and peers to dial (the gossip shell); dropped when absent. */
+  readonly onGossip?: (effect: PeerEffect) => void;
+  /** KV records changed (KV persistence); see kvChanged(). */
+  readonly onKvChanged?: () => void;
+}
+
+/** Upper bound on effect-draining rounds in one run(): effects that cause effects must settle. */
+const EFFECT_ROUNDS_MAX = 64;
+
+/** Runs core calls and carries out their effects. */
+export class NodeHost {
+  private readonly targets = new Map<ConnectionId, EffectTarget>();
+  private nextConnId: ConnectionId = 1;
+  private draining = false;
+
+  constructor(
+    readonly node: NameServerNode,
+    readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly hooks: NodeHostHooks = {},
+  ) {}
+
+  /** Allocates a connection id and registers where its effects go. */
+  attach(target: EffectTarget): ConnectionId {
+    const connId = this.nextConnId;
+    this.nextConnId += 1;
+    this.targets.set(connId, target);
+    return connId;
+  }
+
+  /** Forgets a closed connection and tells the core. */
+  detach(connId: ConnectionId): void {
+    if (!this.targets.delete(connId)) return;
+    this.run((nowMs) => this.node.connectionClosed(connId, nowMs));
+  }
+
+  /**
+   * Tells the persistence hook that KV records changed. Called by the KV request handlers;
+   * the gossip shell calls it after merging peer deltas that carry KV records.
+   */
+  kvChanged(): void {
+    this.hooks.onKvChanged?.();
+  }
+
+  /** Number of attached connections. */
+  get connectionCount(): number {
+    return this.targets.size;
+  }
+
+  /** Calls the core with the current time, then carries out its effects (also when it throws). */
+  run<T>(call: (nowMs: number) => T): T {
+    try {
+      return call(this.clock.nowMs());
+    } finally {
+      this.drain();
+    }
+  }
+
+  /** Carries out queued effects; a nested call (an effect causing a core call) is a no-op. */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let round = 0; round < EFFECT_ROUNDS_MAX; round += 1) {
+        const effects = this.node.takeEffects();
+        if (effects.length === 0) return;
+        for (const effect of effects) this.carryOut(effect);
+      }
+      this.logger.error({ roundsMax: EFFECT_ROUNDS_MAX }, "effects did not settle");
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private carryOut(effect: Effect): void {
+    switch (effect.kind) {
+      case "push":
+        this.targets.get(effect.connId)?.push(effect.body);
+        return;
+      case "closeConnection":
+        this.targets.get(effect.connId)?.closeByCore(effect.reason);
+        return;
+      case "peerSend":
+      case "dialPeer":
+        this.hooks.onGossip?.(effect);
+        return;
+      case "log":
+        this.logger[effect.level](effect.fields, effect.msg);
+        return;
+      default:
+        unreachable(effect);
+    }
+  }
+}

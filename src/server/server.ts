@@ -1,0 +1,211 @@
+// startServer: wires a NameServerNode to the HTTP + WebSocket listener, the tick loop, pino,
+// metrics and KV persistence. The shell is thin: every decision about cluster state is the core's.
+import type { Clock, Rng } from "../core/clock.js";
+import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
+import type { Config } from "../config/config.js";
+import { TICK_GAP_MS, TICK_MS } from "../limits.js";
+import { CloseCode, type Connection, type Listener } from "../transport/connection.js";
+import { listenHttpWs } from "../transport/ws_transport.js";
+import { randomRng, systemClock } from "./clock.js";
+import { createHttpHandler } from "./http.js";
+import { KvFile } from "./kv_file.js";
+import { createLogger, type Logger } from "./logger.js";
+import { ServerMetrics } from "./metrics.js";
+import { NativeSession, type SessionRole } from "./native_session.js";
+import { NodeHost, type PeerEffect } from "./node_host.js";
+
+/** Connections still open this long after the shutdown close frames are destroyed. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** What a remoting listener gets to work with (the RocketMQ port is another module's). */
+export interface RemotingListenerContext {
+  readonly config: Config;
+  readonly host: NodeHost;
+  readonly logger: Logger;
+  /** The port to bind (0 = a free port). */
+  readonly port: number;
+}
+
+/** Starts the RocketMQ remoting listener; injected so the server does not depend on it. */
+export type RemotingListenerFactory = (context: RemotingListenerContext) => Promise<Listener>;
+
+/** Optional collaborators of startServer; each has a production default. */
+export interface ServerDeps {
+  /** @default a pino JSON logger on stdout at config.logLevel */
+  readonly logger?: Logger;
+  /** @default the wall clock */
+  readonly clock?: Clock;
+  /** @default an Rng seeded from the OS (the seed is logged) */
+  readonly rng?: Rng;
+  /** Peer effects (messages to send, peers to dial) for the gossip shell. @default dropped */
+  readonly onGossip?: (effect: PeerEffect, host: NodeHost) => void;
+  /** The remoting listener; when absent, remoting is logged as not yet enabled. @default none */
+  readonly startRemotingListener?: RemotingListenerFactory;
+}
+
+/** A started server. */
+export interface RunningServer {
+  readonly config: Config;
+  /** The bound HTTP + WebSocket port. */
+  readonly httpPort: number;
+  /** The bound remoting port, or null when remoting is disabled or not provided. */
+  readonly remotingPort: number | null;
+  readonly node: NameServerNode;
+  readonly host: NodeHost;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  /** Accepts a connection from another listener (e.g. the gossip shell's own dials) as native. */
+  readonly acceptNative: (connection: Connection) => void;
+  /** Stops the tick, closes every connection and listener, flushes KV; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Node options from config, over the core's defaults. */
+export function nodeOptionsOf(config: Config): NodeOptions {
+  return {
+    ...defaultNodeOptions(config.id),
+    brokerExpiryMs: config.brokerExpiryMs,
+    remotingBrokerExpiryMs: config.remotingBrokerExpiryMs,
+    suspicionMs: config.suspicionMs,
+    startupGraceMs: config.startupGraceMs,
+    peersConfigured: config.peers.length > 0,
+    topicsMax: config.topicsMax,
+    brokersMax: config.brokersMax,
+    orderMessageEnable: config.orderMessageEnable,
+    advertiseAddr: config.advertiseAddr,
+    seeds: config.peers,
+  };
+}
+
+/** Starts one name server; resolves when its listeners are bound. */
+export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  const logger = deps.logger ?? createLogger(config.logLevel, config.id);
+  const clock = deps.clock ?? systemClock;
+  let rng = deps.rng;
+  if (!rng) {
+    const seeded = randomRng();
+    rng = seeded.rng;
+    logger.debug({ seed: seeded.seed }, "rng seeded");
+  }
+  const node = new NameServerNode(nodeOptionsOf(config), rng, clock.nowMs());
+  let kvFile: KvFile | null = null;
+  const host: NodeHost = new NodeHost(node, clock, logger, {
+    onGossip: (effect) => deps.onGossip?.(effect, host),
+    onKvChanged: () => kvFile?.markDirty(),
+  });
+  if (config.dataDir !== null) {
+    kvFile = new KvFile(config.dataDir, () => node.kvRecords(), logger, () => clock.nowMs());
+    const records = await kvFile.load();
+    host.run((nowMs) => node.loadKvRecords(records, nowMs));
+  }
+  const sessions = new Set<NativeSession>();
+  const metrics = new ServerMetrics({ node, connectionsByRole: () => countRoles(sessions) });
+  let lastTickAtMs = clock.nowMs();
+  let closing: Promise<void> | null = null;
+  let onAllClosed: (() => void) | null = null;
+
+  const acceptNative = (connection: Connection): void => {
+    if (closing || sessions.size >= config.connectionsMax) {
+      refuse(connection, closing !== null, config.connectionsMax, logger, metrics);
+      return;
+    }
+    const session = new NativeSession(connection, {
+      host,
+      logger,
+      limits: config,
+      schedule: (task) => setImmediate(task),
+      observer: metrics,
+      onClosed: (closed) => {
+        sessions.delete(closed);
+        if (sessions.size === 0) onAllClosed?.();
+      },
+    });
+    sessions.add(session);
+    logger.debug({ connId: session.connId, remoteAddr: connection.remoteAddr }, "connection accepted");
+  };
+
+  const listener = await listenHttpWs({
+    host: config.host,
+    port: config.port,
+    frameBytesMax: config.frameBytesMax,
+    onHttpRequest: createHttpHandler({ host, metrics, logger, tickLate: () => clock.nowMs() - lastTickAtMs > TICK_GAP_MS }),
+    onConnection: acceptNative,
+    onError: (error, context) => logger.warn({ context, error: error.message }, "listener error"),
+  });
+  const remoting = await startRemoting(config, deps, host, logger, listener);
+
+  const tick = setInterval(() => {
+    lastTickAtMs = clock.nowMs();
+    host.run((nowMs) => node.tick(nowMs));
+  }, TICK_MS);
+  logger.info(
+    { host: config.host, httpPort: listener.port, remotingPort: remoting?.port ?? null },
+    "listening",
+  );
+
+  const shutdown = async (): Promise<void> => {
+    clearInterval(tick);
+    const allClosed = new Promise<void>((resolve) => {
+      onAllClosed = resolve;
+      if (sessions.size === 0) resolve();
+    });
+    for (const session of sessions) session.closeForShutdown();
+    const graceTimer = setTimeout(() => {
+      for (const session of sessions) session.terminate();
+    }, SHUTDOWN_GRACE_MS);
+    await allClosed;
+    clearTimeout(graceTimer);
+    await Promise.all([remoting?.close(), listener.close()]);
+    if (kvFile) await kvFile.flush();
+    logger.info({}, "stopped");
+  };
+
+  return {
+    config,
+    httpPort: listener.port,
+    remotingPort: remoting?.port ?? null,
+    node,
+    host,
+    logger,
+    metrics,
+    acceptNative,
+    close: () => (closing ??= shutdown()),
+  };
+}
+
+async function startRemoting(
+  config: Config,
+  deps: ServerDeps,
+  host: NodeHost,
+  logger: Logger,
+  httpListener: Listener,
+): Promise<Listener | null> {
+  if (config.remotingPort === null) {
+    logger.info({}, "remoting listener disabled");
+    return null;
+  }
+  if (!deps.startRemotingListener) {
+    logger.info({ remotingPort: config.remotingPort }, "remoting listener not yet enabled");
+    return null;
+  }
+  try {
+    return await deps.startRemotingListener({ config, host, logger, port: config.remotingPort });
+  } catch (error) {
+    await httpListener.close();
+    throw error;
+  }
+}
+
+function refuse(connection: Connection, shuttingDown: boolean, connectionsMax: number, logger: Logger, metrics: ServerMetrics): void {
+  connection.setHandlers({ message: () => undefined, error: () => undefined, close: () => undefined });
+  const reason = shuttingDown ? "name server shutting down" : `too many connections: at most ${connectionsMax}`;
+  metrics.closed(shuttingDown ? "shutdown" : "tooManyConnections");
+  logger.warn({ remoteAddr: connection.remoteAddr, reason, connectionsMax }, "connection refused");
+  connection.close(shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TRY_AGAIN_LATER, reason);
+}
+
+function countRoles(sessions: ReadonlySet<NativeSession>): Record<SessionRole, number> {
+  const counts: Record<SessionRole, number> = { pending: 0, client: 0, broker: 0, peer: 0 };
+  for (const session of sessions) counts[session.role] += 1;
+  return counts;
+}

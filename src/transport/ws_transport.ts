@@ -1,0 +1,164 @@
+// One port serving HTTP and WebSocket upgrade: node:http + ws in noServer mode.
+// The only server-side file importing 'ws'; every ws and http option is passed explicitly.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { closeReason, TransportError, type Connection, type ConnectionHandlers, type Listener } from "./connection.js";
+
+/** A whole HTTP request must arrive within this: slowloris protection. */
+export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+/** Request headers must arrive within this. */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+/** Idle keep-alive HTTP connections are closed after this. */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Largest HTTP header block: routes and admin paths are short. */
+export const HTTP_HEADER_BYTES_MAX = 16 * 1024;
+/** A peer that does not answer our close frame is destroyed after this. */
+export const WS_CLOSE_TIMEOUT_MS = 5_000;
+
+/** What the listener needs from its owner. */
+export interface HttpWsListenerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Largest WebSocket message; ws closes with 1009 beyond it. */
+  readonly frameBytesMax: number;
+  /** Plain HTTP requests (everything that is not an upgrade). */
+  readonly onHttpRequest: (request: IncomingMessage, response: ServerResponse) => void;
+  /** A new WebSocket connection. */
+  readonly onConnection: (connection: Connection) => void;
+  /** A failure outside any connection (bad HTTP from a client, failed upgrade). */
+  readonly onError: (error: Error, context: string) => void;
+}
+
+/** Starts the HTTP + WebSocket listener; resolves once bound. */
+export async function listenHttpWs(options: HttpWsListenerOptions): Promise<Listener> {
+  const server = createServer({
+    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderSize: HTTP_HEADER_BYTES_MAX,
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.frameBytesMax,
+    perMessageDeflate: false,
+    clientTracking: false,
+    skipUTF8Validation: false,
+    allowSynchronousEvents: true,
+  });
+  server.on("request", options.onHttpRequest);
+  server.on("clientError", (error: Error, socket: Duplex) => {
+    options.onError(error, "http client error");
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", (error: Error) => options.onError(error, "upgrade socket error"));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      options.onConnection(new WsConnection(ws, remoteAddrOf(request)));
+    });
+  });
+  wss.on("error", (error: Error) => options.onError(error, "websocket server error"));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (error: Error) => options.onError(error, "http server error"));
+  return new HttpWsListener(server, wss);
+}
+
+class HttpWsListener implements Listener {
+  readonly port: number;
+  constructor(
+    private readonly server: Server,
+    private readonly wss: WebSocketServer,
+  ) {
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      this.server.close((error) => (error ? reject(error) : resolve()));
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+function remoteAddrOf(request: IncomingMessage): string {
+  const { remoteAddress, remotePort } = request.socket;
+  return `${remoteAddress ?? "unknown"}:${remotePort ?? 0}`;
+}
+
+/** A ws WebSocket behind the Connection interface. */
+class WsConnection implements Connection {
+  private handlers: ConnectionHandlers | null = null;
+  /** Events that arrived before setHandlers, replayed in order. */
+  private early: Array<(handlers: ConnectionHandlers) => void> = [];
+  private closeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly remoteAddr: string,
+  ) {
+    ws.binaryType = "nodebuffer";
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+      this.deliver((h) => h.message(bytes, isBinary));
+    });
+    ws.on("error", (error: Error & { code?: string }) => {
+      this.deliver((h) => h.error(classify(error)));
+    });
+    ws.on("close", (code: number, reason: Buffer) => {
+      if (this.closeTimer) clearTimeout(this.closeTimer);
+      this.deliver((h) => h.close(code, reason.toString("utf8")));
+    });
+  }
+
+  setHandlers(handlers: ConnectionHandlers): void {
+    this.handlers = handlers;
+    const early = this.early;
+    this.early = [];
+    for (const event of early) event(handlers);
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(bytes, { binary: true, compress: false, fin: true });
+  }
+
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.CLOSED || this.ws.readyState === WebSocket.CLOSING) return;
+    this.ws.close(code, closeReason(reason));
+    this.closeTimer = setTimeout(() => this.ws.terminate(), WS_CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private deliver(event: (handlers: ConnectionHandlers) => void): void {
+    if (this.handlers) event(this.handlers);
+    else this.early.push(event);
+  }
+}
+
+function classify(error: Error & { code?: string }): TransportError {
+  if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+    return new TransportError("frameTooLarge", error.message, { cause: error });
+  }
+  if (typeof error.code === "string" && error.code.startsWith("WS_ERR_")) {
+    return new TransportError("protocol", error.message, { cause: error });
+  }
+  return new TransportError("socket", error.message, { cause: error });
+}
