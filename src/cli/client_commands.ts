@@ -1,8 +1,475 @@
-// Stub until the client engineer's client_commands.ts lands (that file replaces this one):
-// registers the broker, route, cluster, topics and kv subcommands on the namesrv program.
-import type { Command } from "commander";
+// The client subcommands of `namesrv`: broker (run a BrokerAgent), route, cluster, topics and
+// kv. Flags are validated here at the edge (message names the flag and the value, exit 2);
+// the agent and client do the work. Exit codes: 0 ok, 1 not found / failure, 2 bad
+// arguments, 3 no name server reachable. Output: results on stdout, logs (pino) on stderr.
+import { Command } from "commander";
+import pino from "pino";
+import type { ClusterInfo, TopicConfig, TopicRouteData } from "../core/types.js";
+import { PERM_VALUE_LIMIT, Perm } from "../core/types.js";
+import type { Clock, Rng } from "../core/clock.js";
+import { ConfigError, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
+import { BROKER_EXPIRY_MS_MAX, QUEUE_NUMS_MAX, TOPICS_PER_BROKER_MAX } from "../limits.js";
+import { checkAddr, checkKvKey, checkName, checkTopic } from "../protocol/validate.js";
+import { BrokerAgent, type TopicConfigInput } from "../broker_agent/agent.js";
+import { parseNameServers } from "../client/addresses.js";
+import { NameServersUnavailableError } from "../client/client_errors.js";
+import { RouteClient } from "../client/route_client.js";
+import { RealScheduler, systemClock, systemRng, type ClientLogger } from "../client/scheduler.js";
 
-/** Adds the client subcommands to the program; the stub adds none. */
-export function registerClientCommands(program: Command): void {
-  void program;
+/** Exit codes of the client subcommands. */
+export const ClientExit = { OK: 0, FAILURE: 1, USAGE: 2, UNAVAILABLE: 3 } as const;
+
+/** Queues per topic when `--topic NAME` gives none (RocketMQ's defaultTopicQueueNums). */
+export const TOPIC_QUEUES_DEFAULT = 8;
+/** Permission when `--topic` gives none: read + write. */
+export const TOPIC_PERM_DEFAULT = Perm.READ_WRITE;
+/** pino levels accepted by --log-level. */
+export const CLIENT_LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+/** A largest broker id, as the REGISTER_BROKER validator allows. */
+const BROKER_ID_MAX = 0x7fff_ffff;
+
+/** What the commands touch outside themselves; tests replace these. */
+export interface ClientCliDeps {
+  /** Writes results. @default process.stdout */
+  readonly stdout: (text: string) => void;
+  /** Writes messages for people. @default process.stderr */
+  readonly stderr: (text: string) => void;
+  /** Ends the command with an exit code. @default flush stdout, then process.exit */
+  readonly exit: (code: number) => void;
+  /** Calls `handler` on SIGTERM/SIGINT; returns a function removing it. @default process.on */
+  readonly onStopSignal: (handler: (signal: string) => void) => () => void;
+  /** Where the broker command's pino lines go. @default fd 2 (stderr), synchronous */
+  readonly logDestination: pino.DestinationStream | null;
+  readonly clock: Clock;
+  readonly makeRng: () => Rng;
+}
+
+function defaultDeps(): ClientCliDeps {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    exit: (code) => {
+      // Let a piped stdout drain before the process ends.
+      process.stdout.write("", () => process.exit(code));
+    },
+    onStopSignal: (handler) => {
+      process.on("SIGTERM", handler);
+      process.on("SIGINT", handler);
+      return () => {
+        process.off("SIGTERM", handler);
+        process.off("SIGINT", handler);
+      };
+    },
+    logDestination: null,
+    clock: systemClock,
+    makeRng: systemRng,
+  };
+}
+
+// ---- Flag parsing (pure; each error names the flag and quotes the value) --------------------
+
+/** `--topic NAME[:QUEUES[:PERM]]`: QUEUES read = write queues (default 8), PERM default 6. */
+export function parseTopicFlag(value: string): TopicConfig {
+  const parts = value.split(":");
+  const shape = "must be NAME[:QUEUES[:PERM]]";
+  if (parts.length > 3) throw InvalidArgumentError.format("--topic", shape, value);
+  const [name = "", queuesText, permText] = parts;
+  try {
+    checkTopic("--topic", name);
+  } catch {
+    throw InvalidArgumentError.format("--topic", `${shape} with NAME of 1..127 chars of [A-Za-z0-9%|_.-]`, value);
+  }
+  const queues = queuesText === undefined ? TOPIC_QUEUES_DEFAULT : strictInt(queuesText);
+  if (queues === null || queues < 1 || queues > QUEUE_NUMS_MAX) {
+    throw InvalidArgumentError.format("--topic", `${shape} with QUEUES an integer in 1..${QUEUE_NUMS_MAX}`, value);
+  }
+  const perm = permText === undefined ? TOPIC_PERM_DEFAULT : strictInt(permText);
+  if (perm === null || perm < 0 || perm >= PERM_VALUE_LIMIT) {
+    throw InvalidArgumentError.format("--topic", `${shape} with PERM an integer in 0..${PERM_VALUE_LIMIT - 1}`, value);
+  }
+  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm, topicSysFlag: 0, order: false };
+}
+
+/** Every `--topic` value, checked for duplicates and the per-broker bound. */
+export function parseTopicFlags(values: readonly string[]): TopicConfig[] {
+  if (values.length > TOPICS_PER_BROKER_MAX) {
+    throw InvalidArgumentError.format("--topic", `may be given at most ${TOPICS_PER_BROKER_MAX} times`, `${values.length} times`);
+  }
+  const seen = new Set<string>();
+  return values.map((value) => {
+    const topic = parseTopicFlag(value);
+    if (seen.has(topic.topicName)) throw InvalidArgumentError.format("--topic", "must name each topic once", value);
+    seen.add(topic.topicName);
+    return topic;
+  });
+}
+
+/** `--namesrv HOST:PORT[,HOST:PORT...]` (',' or ';'). */
+export function parseNamesrvFlag(value: string | undefined): string[] {
+  if (value === undefined) throw InvalidArgumentError.format("--namesrv", "is required (HOST:PORT[,HOST:PORT...])", value);
+  try {
+    return parseNameServers(value, "--namesrv");
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw InvalidArgumentError.format("--namesrv", "must be HOST:PORT[,HOST:PORT...] with ports in 1..65535", value);
+  }
+}
+
+/** An integer flag in [min, max]. */
+export function parseIntFlag(flag: string, value: string, min: number, max: number): number {
+  const parsed = strictInt(value);
+  if (parsed === null || parsed < min || parsed > max) {
+    throw InvalidArgumentError.format(flag, `must be an integer in ${min}..${max}`, value);
+  }
+  return parsed;
+}
+
+/** `--log-level`. */
+export function parseLogLevel(value: string): (typeof CLIENT_LOG_LEVELS)[number] {
+  const level = CLIENT_LOG_LEVELS.find((candidate) => candidate === value);
+  if (!level) throw InvalidArgumentError.format("--log-level", `must be one of ${CLIENT_LOG_LEVELS.join("|")}`, value);
+  return level;
+}
+
+/** A required string flag checked by a protocol validator, re-labelled with the flag name. */
+function checkedFlag(flag: string, value: string | undefined, check: (field: string, v: unknown) => string): string {
+  if (value === undefined) throw InvalidArgumentError.format(flag, "is required", value);
+  return check(flag, value);
+}
+
+function strictInt(text: string): number | null {
+  return /^\d{1,9}$/.test(text) ? Number(text) : null;
+}
+
+// ---- Broker --------------------------------------------------------------------------------
+
+interface BrokerFlags {
+  readonly namesrv?: string;
+  readonly cluster?: string;
+  readonly brokerName?: string;
+  readonly brokerId?: string;
+  readonly addr?: string;
+  readonly topic: readonly string[];
+  readonly heartbeatMs?: string;
+  readonly registerIntervalMs?: string;
+  readonly heartbeatTimeoutMs?: string;
+  readonly logLevel?: string;
+}
+
+/** The validated broker command: agent options without the injected parts. */
+export interface BrokerCommand {
+  readonly nameServers: string[];
+  readonly clusterName: string;
+  readonly brokerName: string;
+  readonly brokerId: number;
+  readonly brokerAddr: string;
+  readonly topics: TopicConfigInput[];
+  readonly heartbeatMs?: number;
+  readonly registerIntervalMs?: number;
+  readonly heartbeatTimeoutMs?: number;
+  readonly logLevel: (typeof CLIENT_LOG_LEVELS)[number];
+}
+
+/** Validates the broker flags; throws ConfigError listing every bad flag. */
+export function parseBrokerFlags(flags: BrokerFlags): BrokerCommand {
+  const problems: string[] = [];
+  const take = <T>(fallback: T, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof NsError)) throw error;
+      problems.push(error.message);
+      return fallback;
+    }
+  };
+  const optionalInt = (flag: string, value: string | undefined, min: number): number | undefined =>
+    value === undefined ? undefined : take(undefined, () => parseIntFlag(flag, value, min, BROKER_EXPIRY_MS_MAX));
+  const command = {
+    nameServers: take<string[]>([], () => parseNamesrvFlag(flags.namesrv)),
+    clusterName: take("", () => checkedFlag("--cluster", flags.cluster, checkName)),
+    brokerName: take("", () => checkedFlag("--broker-name", flags.brokerName, checkName)),
+    brokerId: take(0, () => parseIntFlag("--broker-id", checkedFlag("--broker-id", flags.brokerId, (_f, v) => String(v)), 0, BROKER_ID_MAX)),
+    brokerAddr: take("", () => checkedFlag("--addr", flags.addr, checkAddr)),
+    topics: take<TopicConfig[]>([], () => parseTopicFlags(flags.topic)),
+    logLevel: take("info" as const, () => parseLogLevel(flags.logLevel ?? "info")),
+  };
+  const heartbeatMs = optionalInt("--heartbeat-ms", flags.heartbeatMs, 1);
+  const registerIntervalMs = optionalInt("--register-interval-ms", flags.registerIntervalMs, 1);
+  const heartbeatTimeoutMs = optionalInt("--heartbeat-timeout-ms", flags.heartbeatTimeoutMs, 1);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...command,
+    ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    ...(registerIntervalMs === undefined ? {} : { registerIntervalMs }),
+    ...(heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs }),
+  };
+}
+
+async function runBroker(flags: BrokerFlags, deps: ClientCliDeps): Promise<number> {
+  const command = parseBrokerFlags(flags);
+  const pinoOptions = { level: command.logLevel, messageKey: "msg", base: { brokerName: command.brokerName, brokerAddr: command.brokerAddr } };
+  const logger = pino(pinoOptions, deps.logDestination ?? pino.destination({ dest: 2, sync: true }));
+  const clientLogger: ClientLogger = logger;
+  const { logLevel: _logLevel, ...agentFields } = command;
+  // The agent re-checks relationships between flags (e.g. timeout >= 2 heartbeats).
+  const agent = new BrokerAgent({
+    ...agentFields,
+    clock: deps.clock,
+    rng: deps.makeRng(),
+    scheduler: new RealScheduler(false),
+    logger: clientLogger,
+  });
+  agent.start();
+  const signal = await new Promise<string>((resolve) => {
+    const remove = deps.onStopSignal((name) => {
+      remove();
+      resolve(name);
+    });
+  });
+  logger.info({ signal }, "stopping: unregistering from name servers");
+  await agent.stop();
+  logger.flush();
+  return ClientExit.OK;
+}
+
+// ---- Queries -------------------------------------------------------------------------------
+
+interface QueryFlags {
+  readonly namesrv?: string;
+  readonly json?: boolean;
+  readonly cluster?: string;
+}
+
+function clientFor(flags: QueryFlags, deps: ClientCliDeps): RouteClient {
+  const nameServers = parseNamesrvFlag(flags.namesrv);
+  return new RouteClient({ nameServers, clock: deps.clock, rng: deps.makeRng(), scheduler: new RealScheduler(true) });
+}
+
+async function runRoute(topic: string, flags: QueryFlags, deps: ClientCliDeps): Promise<number> {
+  checkTopic("TOPIC", topic);
+  const client = clientFor(flags, deps);
+  try {
+    const route = await client.getRoute(topic);
+    deps.stdout(flags.json ? `${JSON.stringify(route, null, 2)}\n` : formatRoute(topic, route));
+    return ClientExit.OK;
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      deps.stderr(`namesrv route: topic '${topic}' has no route (no live broker serves it)\n`);
+      return ClientExit.FAILURE;
+    }
+    throw error;
+  } finally {
+    client.close();
+  }
+}
+
+async function runCluster(flags: QueryFlags, deps: ClientCliDeps): Promise<number> {
+  const client = clientFor(flags, deps);
+  try {
+    const info = await client.getClusterInfo();
+    deps.stdout(flags.json ? `${JSON.stringify(info, null, 2)}\n` : formatClusterInfo(info));
+    return ClientExit.OK;
+  } finally {
+    client.close();
+  }
+}
+
+async function runTopics(flags: QueryFlags, deps: ClientCliDeps): Promise<number> {
+  const cluster = flags.cluster === undefined ? undefined : checkName("--cluster", flags.cluster);
+  const client = clientFor(flags, deps);
+  try {
+    const topics = await client.getTopics(cluster);
+    deps.stdout(flags.json ? `${JSON.stringify(topics)}\n` : topics.map((t) => `${t}\n`).join(""));
+    return ClientExit.OK;
+  } finally {
+    client.close();
+  }
+}
+
+type KvAction =
+  | { readonly kind: "get"; readonly namespace: string; readonly key: string }
+  | { readonly kind: "put"; readonly namespace: string; readonly key: string; readonly value: string }
+  | { readonly kind: "delete"; readonly namespace: string; readonly key: string }
+  | { readonly kind: "list"; readonly namespace: string };
+
+async function runKv(action: KvAction, flags: QueryFlags, deps: ClientCliDeps): Promise<number> {
+  checkKvKey("NAMESPACE", action.namespace);
+  if (action.kind !== "list") checkKvKey("KEY", action.key);
+  const client = clientFor(flags, deps);
+  try {
+    switch (action.kind) {
+      case "get": {
+        const value = await client.kvGet(action.namespace, action.key);
+        if (value === null) {
+          deps.stderr(`namesrv kv get: key '${action.key}' not found in namespace '${action.namespace}'\n`);
+          return ClientExit.FAILURE;
+        }
+        deps.stdout(flags.json ? `${JSON.stringify({ value })}\n` : `${value}\n`);
+        return ClientExit.OK;
+      }
+      case "put":
+        await client.kvPut(action.namespace, action.key, action.value);
+        return ClientExit.OK;
+      case "delete":
+        await client.kvDelete(action.namespace, action.key);
+        return ClientExit.OK;
+      case "list": {
+        const table = await client.kvList(action.namespace);
+        const keys = Object.keys(table).sort();
+        deps.stdout(flags.json ? `${JSON.stringify(table, null, 2)}\n` : keys.map((k) => `${k}=${table[k]}\n`).join(""));
+        return ClientExit.OK;
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
+// ---- Formatting ----------------------------------------------------------------------------
+
+/** Readable perm: "RW (6)". */
+export function formatPerm(perm: number): string {
+  const letters = `${perm & Perm.READ ? "R" : "-"}${perm & Perm.WRITE ? "W" : "-"}${perm & Perm.INHERIT ? "X" : ""}`;
+  return `${letters} (${perm})`;
+}
+
+/** Left-aligned columns with two spaces between. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** A route as two tables: queues per broker name, then instances. */
+export function formatRoute(topic: string, route: TopicRouteData): string {
+  const queues = formatTable(
+    ["BROKER_NAME", "READ_QUEUES", "WRITE_QUEUES", "PERM"],
+    route.queueDatas.map((q) => [q.brokerName, String(q.readQueueNums), String(q.writeQueueNums), formatPerm(q.perm)]),
+  );
+  const instances = formatTable(
+    ["BROKER_NAME", "CLUSTER", "BROKER_ID", "ADDRESS"],
+    route.brokerDatas.flatMap((b) =>
+      Object.entries(b.brokerAddrs)
+        .sort(([a], [c]) => Number(a) - Number(c))
+        .map(([id, addr]) => [b.brokerName, b.cluster, id, addr]),
+    ),
+  );
+  const order = route.orderTopicConf ? `order topic conf: ${route.orderTopicConf}\n` : "";
+  return `topic: ${topic}\n\n${queues}\n${instances}${order}`;
+}
+
+/** Cluster info as one row per broker instance. */
+export function formatClusterInfo(info: ClusterInfo): string {
+  const rows: string[][] = [];
+  for (const cluster of Object.keys(info.clusterAddrTable).sort()) {
+    for (const brokerName of [...(info.clusterAddrTable[cluster] ?? [])].sort()) {
+      const data = info.brokerAddrTable[brokerName];
+      const addrs = Object.entries(data?.brokerAddrs ?? {}).sort(([a], [b]) => Number(a) - Number(b));
+      if (addrs.length === 0) rows.push([cluster, brokerName, "-", "-"]);
+      for (const [id, addr] of addrs) rows.push([cluster, brokerName, id, addr]);
+    }
+  }
+  return formatTable(["CLUSTER", "BROKER_NAME", "BROKER_ID", "ADDRESS"], rows);
+}
+
+// ---- Wiring --------------------------------------------------------------------------------
+
+/** Exit code for an error escaping a command. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof NotFoundError) return ClientExit.FAILURE;
+  if (error instanceof NameServersUnavailableError) return ClientExit.UNAVAILABLE;
+  if (error instanceof InvalidArgumentError || error instanceof ConfigError) return ClientExit.USAGE;
+  return ClientExit.FAILURE;
+}
+
+function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Adds `broker`, `route`, `cluster`, `topics` and `kv` to the namesrv program. Every action
+ * catches its own errors, prints one message on stderr and ends through `deps.exit`.
+ */
+export function registerClientCommands(program: Command, overrides: Partial<ClientCliDeps> = {}): void {
+  const deps: ClientCliDeps = { ...defaultDeps(), ...overrides };
+  const run = (name: string, work: () => Promise<number>) => async (): Promise<void> => {
+    let code: number;
+    try {
+      code = await work();
+    } catch (error) {
+      code = exitCodeOf(error);
+      const message = error instanceof Error ? error.message : String(error);
+      deps.stderr(`namesrv ${name}: ${code === ClientExit.UNAVAILABLE ? "no name server reachable: " : ""}${message}\n`);
+    }
+    deps.exit(code);
+  };
+  const namesrvHelp = "name servers' HTTP+WebSocket addresses, separated by , or ;";
+
+  program
+    .command("broker")
+    .description("register a broker with every name server and heartbeat until SIGTERM/SIGINT")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--cluster <name>", "cluster name")
+    .option("--broker-name <name>", "broker name")
+    .option("--broker-id <n>", "broker id (0 = master)")
+    .option("--addr <host:port>", "address producers and consumers reach the broker at")
+    .option("--topic <name[:queues[:perm]]>", "topic served; repeat (queues default 8, perm default 6)", collect, [] as string[])
+    .option("--heartbeat-ms <n>", "heartbeat period (default 1000)")
+    .option("--register-interval-ms <n>", "full re-registration period (default 30000)")
+    .option("--heartbeat-timeout-ms <n>", "expiry declared to the name servers (default: theirs)")
+    .option("--log-level <level>", "trace|debug|info|warn|error|fatal|silent (default info)")
+    .action((flags: BrokerFlags) => run("broker", () => runBroker(flags, deps))());
+
+  program
+    .command("route")
+    .description("print the route of a topic")
+    .argument("<topic>", "topic name")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--json", "print TopicRouteData as JSON")
+    .action((topic: string, flags: QueryFlags) => run("route", () => runRoute(topic, flags, deps))());
+
+  program
+    .command("cluster")
+    .description("print the clusters and their broker instances")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--json", "print ClusterInfo as JSON")
+    .action((flags: QueryFlags) => run("cluster", () => runCluster(flags, deps))());
+
+  program
+    .command("topics")
+    .description("list topic names")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--cluster <name>", "only topics of this cluster")
+    .option("--json", "print a JSON array")
+    .action((flags: QueryFlags) => run("topics", () => runTopics(flags, deps))());
+
+  const kv = program.command("kv").description("read and write the replicated KV config");
+  kv.command("get")
+    .argument("<namespace>")
+    .argument("<key>")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--json", "print {value} as JSON")
+    .action((namespace: string, key: string, flags: QueryFlags) =>
+      run("kv get", () => runKv({ kind: "get", namespace, key }, flags, deps))(),
+    );
+  kv.command("put")
+    .argument("<namespace>")
+    .argument("<key>")
+    .argument("<value>")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .action((namespace: string, key: string, value: string, flags: QueryFlags) =>
+      run("kv put", () => runKv({ kind: "put", namespace, key, value }, flags, deps))(),
+    );
+  kv.command("delete")
+    .argument("<namespace>")
+    .argument("<key>")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .action((namespace: string, key: string, flags: QueryFlags) =>
+      run("kv delete", () => runKv({ kind: "delete", namespace, key }, flags, deps))(),
+    );
+  kv.command("list")
+    .argument("<namespace>")
+    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--json", "print the table as JSON")
+    .action((namespace: string, flags: QueryFlags) => run("kv list", () => runKv({ kind: "list", namespace }, flags, deps))());
 }
