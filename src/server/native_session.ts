@@ -56,6 +56,31 @@ export interface SessionObserver {
   closed(cause: CloseCause | TransportError["kind"]): void;
 }
 
+/** An inbound peer connection as the gossip shell sees it. */
+export interface InboundPeerLink {
+  readonly peerId: string;
+  /** The address the peer advertised in its HELLO, for dialing back. */
+  readonly peerAddr: string | null;
+  /** Sends one encoded frame. */
+  send(bytes: Uint8Array): void;
+  /** Closes the connection. */
+  close(reason: string): void;
+}
+
+/** What the gossip shell does with one inbound peer link. */
+export interface InboundPeerHandler {
+  /** A PEER_* request frame (one-way: no reply is sent). */
+  onFrame(frame: Frame): void;
+  /** The link closed. */
+  onClose(): void;
+}
+
+/** Takes inbound peer links (the gossip shell); without it PEER_* get UNSUPPORTED_REQUEST. */
+export type InboundPeerAcceptor = (link: InboundPeerLink) => InboundPeerHandler;
+
+/** Peer request codes, forwarded to the gossip shell on peer sessions. */
+const PEER_CODES: ReadonlySet<number> = new Set([RequestCode.PEER_DELTAS, RequestCode.PEER_DIGEST, RequestCode.PEER_PULL]);
+
 /** What a session needs from the server. */
 export interface SessionDeps {
   readonly host: NodeHost;
@@ -66,6 +91,8 @@ export interface SessionDeps {
   readonly observer: SessionObserver;
   /** Called once when the connection is closed and detached from the core. */
   readonly onClosed: (session: NativeSession) => void;
+  /** Inbound peer links go here after a HELLO with role "peer". @default none */
+  readonly acceptPeer?: InboundPeerAcceptor;
 }
 
 /** The native protocol on one connection. */
@@ -78,6 +105,7 @@ export class NativeSession implements EffectTarget {
   peerNodeId: string | null = null;
   peerAdvertiseAddr: string | null = null;
 
+  private peerHandler: InboundPeerHandler | null = null;
   private queue: Frame[] = [];
   private drainScheduled = false;
   private closing = false;
@@ -172,6 +200,9 @@ export class NativeSession implements EffectTarget {
     } catch (error) {
       return this.replyError(frame, asNsError(error));
     }
+    if (hello.role === "peer" && hello.nodeId === null) {
+      return this.replyError(frame, InvalidArgumentError.format("nodeId", "is required for role 'peer'", null));
+    }
     const version = negotiateVersion(hello.versionMin, hello.versionMax);
     if (version === null) {
       const message = `no shared protocol version: node speaks ${PROTOCOL_VERSION_MIN}..${PROTOCOL_VERSION_MAX}, got ${hello.versionMin}..${hello.versionMax}`;
@@ -186,11 +217,25 @@ export class NativeSession implements EffectTarget {
     this.deps.observer.request("HELLO", "ok");
     this.deps.logger.debug({ connId: this.connId, role: hello.role, version, peerNodeId: hello.nodeId }, "hello accepted");
     this.reply(frame, ErrorCode.OK, body);
+    if (hello.role === "peer" && this.deps.acceptPeer) this.peerHandler = this.deps.acceptPeer(this.peerLink(hello.nodeId as string));
+  }
+
+  private peerLink(peerId: string): InboundPeerLink {
+    return {
+      peerId,
+      peerAddr: this.peerAdvertiseAddr,
+      send: (bytes) => this.sendBytes(bytes),
+      close: (reason) => this.shut(CloseCode.GOING_AWAY, reason, "shutdown", "debug"),
+    };
   }
 
   private onRequest(frame: Frame, version: number): void {
     if (frame.v !== version) {
       return this.shut(CloseCode.PROTOCOL_ERROR, `frame version ${frame.v} differs from the negotiated ${version}`, "versionMismatch");
+    }
+    if (PEER_CODES.has(frame.code) && this.peerHandler) {
+      this.deps.observer.request(requestCodeName(frame.code), "ok");
+      return this.peerHandler.onFrame(frame);
     }
     const handler = REQUEST_HANDLERS.get(frame.code);
     if (frame.code === RequestCode.HELLO) {
@@ -225,6 +270,8 @@ export class NativeSession implements EffectTarget {
     this.queue = [];
     this.deps.logger.debug({ connId: this.connId, closeCode: code, reason, role: this.role }, "connection closed");
     this.deps.host.detach(this.connId);
+    this.peerHandler?.onClose();
+    this.peerHandler = null;
     this.deps.onClosed(this);
   }
 
@@ -250,10 +297,20 @@ export class NativeSession implements EffectTarget {
     try {
       bytes = encodeFrame(frame, this.deps.limits.frameBytesMax);
     } catch (error) {
-      if (!(error instanceof FrameTooLargeError) || frame.kind !== FrameKind.RESPONSE) throw error;
+      if (!(error instanceof FrameTooLargeError)) throw error;
+      if (frame.kind !== FrameKind.RESPONSE) {
+        this.deps.logger.warn({ connId: this.connId, code: frame.code, error: error.message }, "push too large; dropped");
+        return;
+      }
       const message = `reply too large: ${error.message}`;
       bytes = encodeFrame({ ...frame, code: ErrorCode.FRAME_TOO_LARGE, body: { message } }, this.deps.limits.frameBytesMax);
     }
+    this.sendBytes(bytes);
+  }
+
+  /** Sends encoded bytes unless the socket already holds more than the send buffer limit. */
+  private sendBytes(bytes: Uint8Array): void {
+    if (this.isClosing) return;
     const bufferedMax = this.deps.limits.sendBufferBytesMax;
     if (this.connection.bufferedBytes() + bytes.length > bufferedMax) {
       return this.shut(CloseCode.POLICY_VIOLATION, `slow reader: more than ${bufferedMax} bytes waiting to be sent`, "slowReader");

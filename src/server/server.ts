@@ -11,7 +11,7 @@ import { createHttpHandler } from "./http.js";
 import { KvFile } from "./kv_file.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ServerMetrics } from "./metrics.js";
-import { NativeSession, type SessionRole } from "./native_session.js";
+import { NativeSession, type InboundPeerAcceptor, type SessionRole } from "./native_session.js";
 import { NodeHost, type PeerEffect } from "./node_host.js";
 
 /** Connections still open this long after the shutdown close frames are destroyed. */
@@ -39,6 +39,8 @@ export interface ServerDeps {
   readonly rng?: Rng;
   /** Peer effects (messages to send, peers to dial) for the gossip shell. @default dropped */
   readonly onGossip?: (effect: PeerEffect, host: NodeHost) => void;
+  /** Takes inbound peer links (the gossip shell). @default none: PEER_* get UNSUPPORTED_REQUEST */
+  readonly acceptPeer?: InboundPeerAcceptor;
   /** The remoting listener; when absent, remoting is logged as not yet enabled. @default none */
   readonly startRemotingListener?: RemotingListenerFactory;
 }
@@ -115,6 +117,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       limits: config,
       schedule: (task) => setImmediate(task),
       observer: metrics,
+      ...(deps.acceptPeer ? { acceptPeer: deps.acceptPeer } : {}),
       onClosed: (closed) => {
         sessions.delete(closed);
         if (sessions.size === 0) onAllClosed?.();
