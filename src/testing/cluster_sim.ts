@@ -1,0 +1,768 @@
+// ClusterSim: N NameServerNodes, simulated brokers and route subscribers on a SimNetwork,
+// driven by SimClock from one seed (TigerBeetle's VOPR, etcd-io/raft's in-memory network).
+// It carries out every core Effect; peer frames are structured-cloned and re-validated with
+// the protocol decoders, so the simulator exercises those too. Test-only: never exported
+// from src/index.ts; imports the core and protocol, no shell code.
+import { assert } from "../assert.js";
+import { NsError } from "../errors.js";
+import * as limits from "../limits.js";
+import { nextIndex, SeededRng } from "../core/clock.js";
+import type { Effect, PeerMessage } from "../core/effects.js";
+import { defaultNodeOptions, NameServerNode, type NodeOptions } from "../core/node.js";
+import type { BrokerRegistration, ConnectionId, Evidence, Origin, TopicRouteData } from "../core/types.js";
+import { decodePeerDeltas, decodePeerDigest, decodePeerPull, type PeerDeltas } from "../protocol/messages/gossip.js";
+import { SimClock } from "./sim_clock.js";
+import { SimNetwork, type SimNetworkOptions } from "./sim_network.js";
+
+/** Log lines kept in memory; the tail is printed when a check fails. */
+export const SIM_LOG_LINES_MAX = 20_000;
+/** Inputs queued for one paused node (its kernel buffers); above it the checker fails. */
+export const SIM_INBOX_MAX = 200_000;
+/** Port every simulated node advertises. */
+const SIM_PEER_PORT = 9877;
+
+/** Options of one simulation. */
+export interface ClusterSimOptions {
+  readonly seed: number;
+  /** Nodes are named n1..nN. @default 3 */
+  readonly nodeCount: number;
+  readonly network: Partial<SimNetworkOptions>;
+  /** Overrides of every node's options (peersConfigured and seeds are set by the sim). */
+  readonly node: Partial<NodeOptions>;
+}
+
+/** What a simulated broker looks like. */
+export interface BrokerSpec {
+  /** Endpoint name; also the broker name unless `brokerName` is given. */
+  readonly name: string;
+  /** Nodes it keeps a connection to. @default every node */
+  readonly nodes?: readonly string[];
+  /** native: our agent (heartbeats with (bootEpoch, seq)); remoting: RocketMQ 4.x broker. */
+  readonly origin?: Origin;
+  readonly topics?: readonly string[];
+  /** @default BROKER_HEARTBEAT_MS for native, BROKER_REGISTER_INTERVAL_MS for remoting */
+  readonly heartbeatMs?: number;
+  readonly heartbeatTimeoutMs?: number | null;
+  readonly clusterName?: string;
+  readonly brokerName?: string;
+  readonly brokerId?: number;
+}
+
+/** One connection of a broker or client to a node incarnation. */
+export interface SimConnection {
+  readonly connId: ConnectionId;
+  readonly nodeId: string;
+  readonly incarnation: number;
+  readonly openedAtMs: number;
+  open: boolean;
+}
+
+type BrokerRequest =
+  | { readonly kind: "register"; readonly registration: BrokerRegistration; readonly evidence: Evidence | null }
+  | { readonly kind: "heartbeat"; readonly evidence: Evidence }
+  | { readonly kind: "unregister"; readonly evidence: Evidence | null }
+  | { readonly kind: "subscribe"; readonly topics: readonly string[] }
+  | { readonly kind: "close" };
+
+type WirePayload =
+  | { readonly type: "peer"; readonly incarnation: number; readonly message: PeerMessage }
+  | { readonly type: "request"; readonly incarnation: number; readonly connId: ConnectionId; readonly request: BrokerRequest }
+  | { readonly type: "heartbeatReply"; readonly nodeId: string; readonly connId: ConnectionId; readonly registered: boolean }
+  | { readonly type: "push"; readonly topic: string; readonly route: TopicRouteData | null };
+
+/** One name server process: its node (null while stopped), pause state and inbox. */
+export class SimNodeHost {
+  node: NameServerNode | null = null;
+  paused = false;
+  /** Bumped on every stop and restart; frames and inputs for an older one are dropped. */
+  incarnation = 0;
+  startedAtMs = 0;
+  readonly inbox: (() => void)[] = [];
+  /** Connections open on this incarnation, by id. */
+  readonly openConnections = new Set<ConnectionId>();
+  constructor(
+    readonly id: string,
+    readonly addr: string,
+  ) {}
+
+  /** Running (not stopped); may be paused. */
+  get running(): boolean {
+    return this.node !== null;
+  }
+
+  /** Running, not paused and ready: its answers are what clients see. */
+  get serving(): boolean {
+    return this.node !== null && !this.paused && this.node.isReady();
+  }
+}
+
+/** A simulated broker: our agent (native) or a RocketMQ 4.x broker (remoting). */
+export class SimBroker {
+  state: "running" | "paused" | "dead" | "unregistered" = "running";
+  bootEpoch: number;
+  seq = 0;
+  registration: BrokerRegistration;
+  readonly connections = new Map<string, SimConnection>();
+  /** Last time the broker sent a register or heartbeat. */
+  lastSentMs = -1;
+  /** Last time any node processed a register or heartbeat of it: "evidence from the broker". */
+  lastHeardMs = -1;
+  /** When it was last killed, paused, unregistered or (re)started. */
+  lastTransitionMs = 0;
+  generation = 0;
+  /** Content changed: the next round registers in full instead of heartbeating. */
+  contentDirty = false;
+  constructor(
+    readonly name: string,
+    readonly origin: Origin,
+    readonly nodes: readonly string[],
+    readonly heartbeatMs: number,
+    registration: BrokerRegistration,
+    bootEpoch: number,
+  ) {
+    this.registration = registration;
+    this.bootEpoch = bootEpoch;
+  }
+
+  /** The broker key the core uses. */
+  get key(): string {
+    return `${this.registration.clusterName}@${this.registration.brokerAddr}`;
+  }
+
+  /** Whether it heartbeats now. */
+  get active(): boolean {
+    return this.state === "running";
+  }
+
+  /** The evidence of its current heartbeat round (null for remoting brokers). */
+  evidence(): Evidence | null {
+    return this.origin === "native" ? { epoch: this.bootEpoch, seq: this.seq } : null;
+  }
+}
+
+/** A route subscriber connected to one node. */
+export class SimClient {
+  readonly pushes: { atMs: number; topic: string; route: TopicRouteData | null }[] = [];
+  connection: SimConnection | null = null;
+  constructor(
+    readonly name: string,
+    readonly nodeId: string,
+    readonly topics: readonly string[],
+  ) {}
+}
+
+/** One log line of a node. */
+export interface SimLogLine {
+  readonly atMs: number;
+  readonly nodeId: string;
+  readonly level: string;
+  readonly msg: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Rewrites the deltas a node receives: the hook for breaking a merge rule on purpose in tests. */
+export type DeltasInterceptor = (node: NameServerNode, fromPeer: string, deltas: PeerDeltas) => PeerDeltas;
+
+/** The simulated cluster. */
+export class ClusterSim {
+  readonly seed: number;
+  readonly clock: SimClock;
+  readonly network: SimNetwork;
+  readonly hosts: SimNodeHost[] = [];
+  readonly brokers = new Map<string, SimBroker>();
+  readonly clients = new Map<string, SimClient>();
+  /** KV namespaces written through the sim, for convergence checks. */
+  readonly kvNamespaces = new Set<string>();
+  readonly logs: SimLogLine[] = [];
+  readonly counters = { peerFrames: 0, staleFrames: 0, dialRequests: 0, brokerErrors: 0, inboxPeak: 0 };
+  private readonly rng: SeededRng;
+  private readonly options: ClusterSimOptions;
+  private readonly samplers: ((nowMs: number) => void)[] = [];
+  private readonly interceptors = new Map<string, DeltasInterceptor>();
+  private nextConnectionId = 1;
+  private nextBrokerIndex = 1;
+
+  constructor(options: Partial<ClusterSimOptions> & { seed: number }) {
+    this.options = { nodeCount: 3, network: {}, node: {}, ...options };
+    this.seed = options.seed;
+    this.rng = new SeededRng(options.seed);
+    this.clock = new SimClock(0);
+    this.network = new SimNetwork(this.clock, this.rng.nextU32(), this.options.network);
+    this.network.attach({
+      deliver: (from, to, payload, stale) => this.deliver(from, to, payload as WirePayload, stale),
+      sessionUp: (a, b) => this.onSessionUp(a, b),
+      sessionDown: (a, b, reason) => this.onSessionDown(a, b, reason),
+    });
+    for (let index = 1; index <= this.options.nodeCount; index++) {
+      const id = `n${index}`;
+      this.hosts.push(new SimNodeHost(id, `${id}:${SIM_PEER_PORT}`));
+    }
+    for (const host of this.hosts) this.startNode(host);
+    for (const a of this.hosts) for (const b of this.hosts) if (a.id < b.id) this.network.addSession(a.id, b.id);
+    this.scheduleSampling();
+  }
+
+  // ---- Time ----------------------------------------------------------------------------------
+
+  /** Simulated now. */
+  get nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  /** Runs the simulation for `ms` of simulated time. */
+  advanceMs(ms: number): void {
+    this.clock.runUntil(this.clock.nowMs() + ms);
+  }
+
+  /** Advances until `done()` holds (checked every tick) or `maxMs` passed; returns the ms taken or null. */
+  advanceUntil(done: () => boolean, maxMs: number): number | null {
+    const start = this.nowMs;
+    while (this.nowMs - start <= maxMs) {
+      if (done()) return this.nowMs - start;
+      this.advanceMs(limits.TICK_MS);
+    }
+    return null;
+  }
+
+  /** Advances until every node is ready (the startup grace, or a snapshot). */
+  boot(): void {
+    const took = this.advanceUntil(() => this.hosts.every((host) => !host.running || host.node?.isReady() === true), 4 * limits.STARTUP_GRACE_MS);
+    assert(took !== null, "nodes did not become ready");
+  }
+
+  /** Calls `sampler(now)` every TICK_MS of simulated time (checkers hook in here). */
+  onSample(sampler: (nowMs: number) => void): void {
+    this.samplers.push(sampler);
+  }
+
+  /** A deterministic generator for scripts (random schedules). */
+  random(): SeededRng {
+    return this.rng;
+  }
+
+  // ---- Nodes -----------------------------------------------------------------------------------
+
+  /** The host of a node id. */
+  host(id: string): SimNodeHost {
+    const host = this.hosts.find((candidate) => candidate.id === id);
+    assert(host, `no node ${id}`);
+    return host;
+  }
+
+  /** The running node of an id (throws while stopped). */
+  node(id: string): NameServerNode {
+    const node = this.host(id).node;
+    assert(node, `node ${id} is stopped`);
+    return node;
+  }
+
+  /** Node ids. */
+  get nodeIds(): string[] {
+    return this.hosts.map((host) => host.id);
+  }
+
+  /** Crash: the process dies, its sockets close, its state is lost. */
+  stopNode(id: string): void {
+    const host = this.host(id);
+    if (!host.running) return;
+    this.log(host.id, "warn", "sim: node stopped", {});
+    host.node = null;
+    host.paused = false;
+    host.incarnation += 1;
+    host.inbox.length = 0;
+    host.openConnections.clear();
+    for (const broker of this.brokers.values()) {
+      const connection = broker.connections.get(id);
+      if (connection) connection.open = false;
+    }
+    for (const client of this.clients.values()) if (client.connection?.nodeId === id) client.connection.open = false;
+    this.network.crash(id);
+  }
+
+  /** Starts a stopped node with empty state; it is not ready until a snapshot or the grace. */
+  restartNode(id: string): void {
+    const host = this.host(id);
+    if (host.running) return;
+    this.startNode(host);
+    this.network.setAvailable(id, true);
+  }
+
+  /** SIGSTOP: no ticks, no input processed; input queues up and is processed on resume. */
+  pauseNode(id: string): void {
+    const host = this.host(id);
+    if (!host.running || host.paused) return;
+    host.paused = true;
+    this.network.setAvailable(id, false);
+  }
+
+  /** SIGCONT: processes the queued input in order, then ticks on as usual. */
+  resumeNode(id: string): void {
+    const host = this.host(id);
+    if (!host.running || !host.paused) return;
+    host.paused = false;
+    while (host.inbox.length > 0 && !host.paused && host.running) (host.inbox.shift() as () => void)();
+    this.network.setAvailable(id, true);
+  }
+
+  /** The expiry nodes apply to a broker (declared, else the node default for its origin). */
+  brokerExpiryMs(broker: SimBroker): number {
+    const defaults = { ...defaultNodeOptions("n0"), ...this.options.node };
+    if (broker.registration.heartbeatTimeoutMs !== null) return broker.registration.heartbeatTimeoutMs;
+    return broker.origin === "native" ? defaults.brokerExpiryMs : defaults.remotingBrokerExpiryMs;
+  }
+
+  /** Every node running, unpaused and ready; every session up; nothing partitioned. */
+  fullyHealthy(): boolean {
+    if (this.network.partitioned) return false;
+    for (const a of this.hosts) {
+      if (!a.serving) return false;
+      for (const b of this.hosts) if (a.id < b.id && !this.network.isSessionUp(a.id, b.id)) return false;
+    }
+    return true;
+  }
+
+  /** Intercepts the deltas a node receives (for tests that break merge on purpose). */
+  interceptDeltas(id: string, interceptor: DeltasInterceptor): void {
+    this.interceptors.set(id, interceptor);
+  }
+
+  // ---- Network faults (scripts read like the design's) ----------------------------------------
+
+  /** Blocks traffic both ways between two groups of endpoints (nodes, brokers, clients). */
+  partition(left: readonly string[], right: readonly string[]): void {
+    this.network.partition(left, right);
+  }
+
+  /** Cuts a node off from every other endpoint: peers, brokers and clients. */
+  isolate(id: string): void {
+    this.network.partition([id], this.endpoints().filter((name) => name !== id));
+  }
+
+  /** One-way: frames from `from` no longer reach `to`. */
+  cut(from: string, to: string): void {
+    this.network.cut(from, to);
+  }
+
+  /** Removes every partition and cut. */
+  heal(): void {
+    this.network.heal();
+  }
+
+  /** Every endpoint name. */
+  endpoints(): string[] {
+    return [...this.nodeIds, ...this.brokers.keys(), ...this.clients.keys()];
+  }
+
+  // ---- Brokers ------------------------------------------------------------------------------
+
+  /** Adds a broker; it connects and registers on its first heartbeat round (right away). */
+  addBroker(spec: BrokerSpec): SimBroker {
+    assert(!this.brokers.has(spec.name), `broker ${spec.name} exists`);
+    const origin = spec.origin ?? "native";
+    const index = this.nextBrokerIndex++;
+    const topics = spec.topics ?? [`Topic-${spec.name}`];
+    const registration: BrokerRegistration = {
+      clusterName: spec.clusterName ?? "DefaultCluster",
+      brokerAddr: `10.0.${Math.floor(index / 250)}.${index % 250}:10911`,
+      brokerName: spec.brokerName ?? spec.name,
+      brokerId: spec.brokerId ?? 0,
+      haServerAddr: `10.0.${Math.floor(index / 250)}.${index % 250}:10912`,
+      zoneName: null,
+      enableActingMaster: false,
+      heartbeatTimeoutMs: spec.heartbeatTimeoutMs ?? null,
+      dataVersion: { timestamp: this.nowMs + 1, counter: 1, stateVersion: 0 },
+      topics: topics.map((topicName) => ({ topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false })),
+    };
+    const heartbeatMs = spec.heartbeatMs ?? (origin === "native" ? limits.BROKER_HEARTBEAT_MS : limits.BROKER_REGISTER_INTERVAL_MS);
+    const broker = new SimBroker(spec.name, origin, spec.nodes ?? this.nodeIds, heartbeatMs, registration, this.nowMs + 1);
+    broker.lastTransitionMs = this.nowMs;
+    this.brokers.set(spec.name, broker);
+    this.startBrokerLoop(broker);
+    return broker;
+  }
+
+  /** The broker of a name. */
+  broker(name: string): SimBroker {
+    const broker = this.brokers.get(name);
+    assert(broker, `no broker ${name}`);
+    return broker;
+  }
+
+  /** Crash: its connections close (each node gets a FIN unless the path is blocked). */
+  killBroker(name: string): void {
+    const broker = this.broker(name);
+    if (broker.state === "dead") return;
+    this.closeBrokerConnections(broker);
+    this.transition(broker, "dead");
+  }
+
+  /** Silent: stops heartbeating, connections stay open (SIGSTOP, or a hung process). */
+  pauseBroker(name: string): void {
+    const broker = this.broker(name);
+    if (broker.state === "running") this.transition(broker, "paused");
+  }
+
+  /** Heartbeats again with the next sequence number of the same boot. */
+  resumeBroker(name: string): void {
+    const broker = this.broker(name);
+    if (broker.state !== "paused") return;
+    this.transition(broker, "running");
+    this.startBrokerLoop(broker);
+  }
+
+  /** Graceful stop: unregisters from every node it is connected to, then closes. */
+  unregisterBroker(name: string): void {
+    const broker = this.broker(name);
+    if (broker.state === "dead" || broker.state === "unregistered") return;
+    broker.seq += 1;
+    for (const connection of broker.connections.values()) {
+      if (connection.open) this.sendRequest(broker, connection, { kind: "unregister", evidence: broker.evidence() });
+    }
+    this.closeBrokerConnections(broker);
+    this.transition(broker, "unregistered");
+  }
+
+  /** A new boot of a dead or unregistered broker: a higher bootEpoch, seq from 0. */
+  restartBroker(name: string): void {
+    const broker = this.broker(name);
+    if (broker.state === "running" || broker.state === "paused") this.closeBrokerConnections(broker);
+    broker.bootEpoch = Math.max(broker.bootEpoch + 1, this.nowMs);
+    broker.seq = 0;
+    this.transition(broker, "running");
+    this.startBrokerLoop(broker);
+  }
+
+  /** The broker changes its topics: a new dataVersion, registered on its next round. */
+  setBrokerTopics(name: string, topics: readonly string[]): void {
+    const broker = this.broker(name);
+    const { dataVersion } = broker.registration;
+    broker.registration = {
+      ...broker.registration,
+      dataVersion: { ...dataVersion, timestamp: Math.max(dataVersion.timestamp, this.nowMs), counter: dataVersion.counter + 1 },
+      topics: topics.map((topicName) => ({ topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false })),
+    };
+    broker.contentDirty = true;
+  }
+
+  // ---- Clients ------------------------------------------------------------------------------
+
+  /** A route subscriber on one node. */
+  addClient(name: string, nodeId: string, topics: readonly string[]): SimClient {
+    const client = new SimClient(name, nodeId, topics);
+    this.clients.set(name, client);
+    const host = this.host(nodeId);
+    if (host.running) {
+      client.connection = { connId: this.nextConnectionId++, nodeId, incarnation: host.incarnation, openedAtMs: this.nowMs, open: true };
+      this.network.sendDatagram(name, nodeId, {
+        type: "request",
+        incarnation: host.incarnation,
+        connId: client.connection.connId,
+        request: { kind: "subscribe", topics },
+      } satisfies WirePayload);
+    }
+    return client;
+  }
+
+  // ---- Admin --------------------------------------------------------------------------------
+
+  /** KV put on one node (throws while it is stopped or paused: the request would time out). */
+  kvPut(nodeId: string, namespace: string, key: string, value: string): void {
+    this.kvNamespaces.add(namespace);
+    this.adminNode(nodeId).kvPut(namespace, key, value, this.nowMs);
+    this.drain(this.host(nodeId));
+  }
+
+  /** KV delete on one node. */
+  kvDelete(nodeId: string, namespace: string, key: string): void {
+    this.kvNamespaces.add(namespace);
+    this.adminNode(nodeId).kvDelete(namespace, key, this.nowMs);
+    this.drain(this.host(nodeId));
+  }
+
+  /** Topic deletion on one node. */
+  deleteTopic(nodeId: string, topic: string, clusterName: string | null = null): void {
+    this.adminNode(nodeId).deleteTopic(topic, clusterName, this.nowMs);
+    this.drain(this.host(nodeId));
+  }
+
+  /** Write-permission wipe or add on one node. */
+  setWritePerm(nodeId: string, brokerName: string, writable: boolean): void {
+    const node = this.adminNode(nodeId);
+    if (writable) node.addWritePerm(brokerName, this.nowMs);
+    else node.wipeWritePerm(brokerName, this.nowMs);
+    this.drain(this.host(nodeId));
+  }
+
+  // ---- Logs -------------------------------------------------------------------------------
+
+  /** The last `lines` log lines, formatted. */
+  logTail(lines = 60): string {
+    return this.logs
+      .slice(-lines)
+      .map((line) => `${line.atMs} ${line.nodeId} ${line.level} ${line.msg} ${JSON.stringify(line.fields)}`)
+      .join("\n");
+  }
+
+  // ---- Internals: nodes ---------------------------------------------------------------------
+
+  private nodeOptions(host: SimNodeHost): NodeOptions {
+    return {
+      ...defaultNodeOptions(host.id),
+      peersConfigured: true,
+      advertiseAddr: host.addr,
+      seeds: this.hosts.filter((other) => other !== host).map((other) => other.addr),
+      ...this.options.node,
+    };
+  }
+
+  private startNode(host: SimNodeHost): void {
+    host.incarnation += 1;
+    host.paused = false;
+    host.startedAtMs = this.nowMs;
+    host.node = new NameServerNode(this.nodeOptions(host), new SeededRng(this.rng.nextU32()), this.nowMs);
+    this.drain(host);
+    const incarnation = host.incarnation;
+    const loop = (): void => {
+      if (host.incarnation !== incarnation || !host.node) return;
+      if (!host.paused) {
+        host.node.tick(this.nowMs);
+        this.drain(host);
+      }
+      this.clock.schedule(this.nowMs + limits.TICK_MS, loop);
+    };
+    this.clock.schedule(this.nowMs + 1 + nextIndex(this.rng, limits.TICK_MS), loop);
+  }
+
+  private adminNode(nodeId: string): NameServerNode {
+    const host = this.host(nodeId);
+    assert(host.node && !host.paused, `node ${nodeId} cannot take admin writes now`);
+    return host.node;
+  }
+
+  /** Runs an input on a node now, or queues it while the node is paused. */
+  private input(host: SimNodeHost, incarnation: number, run: (node: NameServerNode) => void): void {
+    if (host.incarnation !== incarnation || !host.node) return;
+    if (host.paused) {
+      host.inbox.push(() => this.input(host, incarnation, run));
+      this.counters.inboxPeak = Math.max(this.counters.inboxPeak, host.inbox.length);
+      return;
+    }
+    run(host.node);
+    this.drain(host);
+  }
+
+  /** Carries out a node's effects, in order. */
+  private drain(host: SimNodeHost): void {
+    const node = host.node;
+    if (!node) return;
+    for (const effect of node.takeEffects()) this.carryOut(host, effect);
+  }
+
+  private carryOut(host: SimNodeHost, effect: Effect): void {
+    switch (effect.kind) {
+      case "peerSend": {
+        const peer = this.hosts.find((candidate) => candidate.id === effect.peerId);
+        if (!peer) return;
+        const payload: WirePayload = { type: "peer", incarnation: peer.incarnation, message: effect.message };
+        this.network.sendOnSession(host.id, peer.id, payload, effect.message.type === "deltas");
+        return;
+      }
+      case "push": {
+        const client = [...this.clients.values()].find((candidate) => candidate.connection?.connId === effect.connId);
+        if (client) this.network.sendDatagram(host.id, client.name, { type: "push", topic: effect.body.topic, route: effect.body.route } satisfies WirePayload);
+        return;
+      }
+      case "closeConnection": {
+        this.log(host.id, "info", "sim: connection closed by node", { connId: effect.connId, reason: effect.reason });
+        host.openConnections.delete(effect.connId);
+        for (const broker of this.brokers.values()) {
+          for (const connection of broker.connections.values()) if (connection.connId === effect.connId) connection.open = false;
+        }
+        host.node?.connectionClosed(effect.connId, this.nowMs);
+        return;
+      }
+      case "dialPeer":
+        this.counters.dialRequests += 1;
+        return;
+      case "log":
+        this.log(host.id, effect.level, effect.msg, effect.fields);
+        return;
+    }
+  }
+
+  private log(nodeId: string, level: string, msg: string, fields: Readonly<Record<string, unknown>>): void {
+    if (this.logs.length >= SIM_LOG_LINES_MAX) this.logs.splice(0, SIM_LOG_LINES_MAX / 2);
+    this.logs.push({ atMs: this.nowMs, nodeId, level, msg, fields });
+  }
+
+  private onSessionUp(a: string, b: string): void {
+    const hostA = this.host(a);
+    const hostB = this.host(b);
+    this.log(a, "info", "sim: session up", { peer: b });
+    this.input(hostA, hostA.incarnation, (node) => node.peerConnected(b, hostB.addr, this.nowMs));
+    this.input(hostB, hostB.incarnation, (node) => node.peerConnected(a, hostA.addr, this.nowMs));
+  }
+
+  private onSessionDown(a: string, b: string, reason: string): void {
+    const hostA = this.host(a);
+    const hostB = this.host(b);
+    this.log(a, "info", "sim: session down", { peer: b, reason });
+    this.input(hostA, hostA.incarnation, (node) => node.peerDisconnected(b, this.nowMs));
+    this.input(hostB, hostB.incarnation, (node) => node.peerDisconnected(a, this.nowMs));
+  }
+
+  // ---- Internals: delivery --------------------------------------------------------------------
+
+  private deliver(from: string, to: string, payload: WirePayload, stale: boolean): void {
+    switch (payload.type) {
+      case "peer": {
+        const host = this.host(to);
+        this.counters.peerFrames += 1;
+        if (stale) this.counters.staleFrames += 1;
+        this.input(host, payload.incarnation, (node) => this.onPeerFrame(node, to, from, payload.message));
+        return;
+      }
+      case "request": {
+        const host = this.host(to);
+        this.input(host, payload.incarnation, (node) => this.onRequest(host, node, from, payload.connId, payload.request));
+        return;
+      }
+      case "heartbeatReply": {
+        const broker = this.brokers.get(to);
+        if (!broker || payload.registered || !broker.active) return;
+        const connection = broker.connections.get(payload.nodeId);
+        if (connection?.open && connection.connId === payload.connId) {
+          this.sendRequest(broker, connection, { kind: "register", registration: broker.registration, evidence: broker.evidence() });
+        }
+        return;
+      }
+      case "push": {
+        this.clients.get(to)?.pushes.push({ atMs: this.nowMs, topic: payload.topic, route: payload.route });
+        return;
+      }
+    }
+  }
+
+  /** A peer frame: cloned (no shared objects between nodes) and validated like the wire. */
+  private onPeerFrame(node: NameServerNode, to: string, from: string, message: PeerMessage): void {
+    const body: unknown = structuredClone(message.body);
+    switch (message.type) {
+      case "deltas": {
+        let deltas = decodePeerDeltas(body);
+        const interceptor = this.interceptors.get(to);
+        if (interceptor) deltas = interceptor(node, from, deltas);
+        node.onPeerDeltas(from, deltas, this.nowMs);
+        return;
+      }
+      case "digest":
+        node.onPeerDigest(from, decodePeerDigest(body), this.nowMs);
+        return;
+      case "pull":
+        node.onPeerPull(from, decodePeerPull(body), this.nowMs);
+        return;
+    }
+  }
+
+  private onRequest(host: SimNodeHost, node: NameServerNode, from: string, connId: ConnectionId, request: BrokerRequest): void {
+    const broker = this.brokers.get(from);
+    const registration = broker?.registration;
+    const now = this.nowMs;
+    if (request.kind === "close") {
+      if (host.openConnections.delete(connId)) node.connectionClosed(connId, now);
+      return;
+    }
+    host.openConnections.add(connId);
+    try {
+      switch (request.kind) {
+        case "register":
+          node.registerBroker(connId, broker?.origin ?? "native", request.registration, request.evidence, now);
+          if (broker) broker.lastHeardMs = now;
+          return;
+        case "heartbeat": {
+          if (!registration) return;
+          const reply = node.heartbeat(connId, registration.clusterName, registration.brokerAddr, request.evidence, now);
+          if (broker) broker.lastHeardMs = now;
+          this.network.sendDatagram(host.id, from, { type: "heartbeatReply", nodeId: host.id, connId, registered: reply.registered } satisfies WirePayload);
+          return;
+        }
+        case "unregister":
+          if (registration) node.unregisterBroker(connId, registration.clusterName, registration.brokerAddr, request.evidence, now);
+          return;
+        case "subscribe":
+          node.subscribe(connId, request.topics.map((topic) => ({ topic, revision: null })));
+          return;
+      }
+    } catch (error) {
+      if (!(error instanceof NsError)) throw error;
+      this.counters.brokerErrors += 1;
+      this.log(host.id, "warn", "sim: request refused", { from, kind: request.kind, error: error.message });
+    }
+  }
+
+  // ---- Internals: brokers ---------------------------------------------------------------------
+
+  private transition(broker: SimBroker, state: SimBroker["state"]): void {
+    broker.state = state;
+    broker.generation += 1;
+    broker.lastTransitionMs = this.nowMs;
+  }
+
+  private startBrokerLoop(broker: SimBroker): void {
+    const generation = broker.generation;
+    const round = (): void => {
+      if (broker.generation !== generation || !broker.active) return;
+      this.brokerRound(broker);
+      this.clock.schedule(this.nowMs + broker.heartbeatMs, round);
+    };
+    this.clock.schedule(this.nowMs, round);
+  }
+
+  /** One heartbeat round: (re)connect where needed, register on new connections, heartbeat on old. */
+  private brokerRound(broker: SimBroker): void {
+    if (broker.origin === "native") broker.seq += 1;
+    broker.lastSentMs = this.nowMs;
+    const fullRegistration = broker.contentDirty;
+    broker.contentDirty = false;
+    for (const nodeId of broker.nodes) {
+      const host = this.host(nodeId);
+      let connection = broker.connections.get(nodeId);
+      const usable = connection?.open === true && connection.incarnation === host.incarnation && host.running;
+      if (!usable) {
+        if (!this.canConnect(broker.name, host)) continue;
+        connection = { connId: this.nextConnectionId++, nodeId, incarnation: host.incarnation, openedAtMs: this.nowMs, open: true };
+        broker.connections.set(nodeId, connection);
+        this.sendRequest(broker, connection, { kind: "register", registration: broker.registration, evidence: broker.evidence() });
+      } else if (connection && broker.origin === "native" && !fullRegistration) {
+        this.sendRequest(broker, connection, { kind: "heartbeat", evidence: broker.evidence() as Evidence });
+      } else if (connection) {
+        this.sendRequest(broker, connection, { kind: "register", registration: broker.registration, evidence: broker.evidence() });
+      }
+    }
+  }
+
+  /** A connect needs a round trip and an accepting process. */
+  private canConnect(endpoint: string, host: SimNodeHost): boolean {
+    return host.running && !host.paused && !this.network.isBlocked(endpoint, host.id) && !this.network.isBlocked(host.id, endpoint);
+  }
+
+  private sendRequest(broker: SimBroker, connection: SimConnection, request: BrokerRequest): void {
+    const payload: WirePayload = { type: "request", incarnation: connection.incarnation, connId: connection.connId, request };
+    this.network.sendDatagram(broker.name, connection.nodeId, payload);
+  }
+
+  private closeBrokerConnections(broker: SimBroker): void {
+    for (const connection of broker.connections.values()) {
+      if (connection.open) this.sendRequest(broker, connection, { kind: "close" });
+      connection.open = false;
+    }
+    broker.connections.clear();
+  }
+
+  private scheduleSampling(): void {
+    const sample = (): void => {
+      for (const sampler of this.samplers) sampler(this.nowMs);
+      this.clock.schedule(this.nowMs + limits.TICK_MS, sample);
+    };
+    this.clock.schedule(limits.TICK_MS, sample);
+  }
+}
