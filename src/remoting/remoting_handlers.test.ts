@@ -1,0 +1,267 @@
+// Goal: every remoting request code maps onto the core as the Java NameServer answers it.
+// Method: drive handleRemotingRequest with codec-built commands against a real NameServerNode
+// on fixed time; assert response codes, exact remarks, ext fields, bodies and resulting state.
+import { describe, expect, it } from "vitest";
+import { SeededRng } from "../core/clock.js";
+import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
+import { localConfig } from "../config/config.js";
+import * as rm from "../protocol/remoting/index.js";
+import { NamesrvProperties, initialNamesrvProperties } from "./namesrv_properties.js";
+import { type RemotingRequestContext, handleRemotingRequest } from "./remoting_handlers.js";
+
+const NOW_MS = 1_700_000_000_000;
+
+interface Harness {
+  node: NameServerNode;
+  lines: string[];
+  send(cmd: Partial<rm.RemotingCommand> & { code: number }, connId?: number): rm.ResponseSpec;
+}
+
+function harness(overrides: Partial<NodeOptions> = {}): Harness {
+  const node = new NameServerNode({ ...defaultNodeOptions("n1"), ...overrides }, new SeededRng(7), NOW_MS);
+  const lines: string[] = [];
+  const log = { debug: () => undefined, info: (_f: object, m: string) => lines.push(m), warn: (_f: object, m: string) => lines.push(m) };
+  const properties = new NamesrvProperties(initialNamesrvProperties(localConfig(), 9876));
+  const core = { node, run: <T>(call: (nowMs: number) => T): T => call(NOW_MS), kvChanged: () => undefined };
+  return {
+    node,
+    lines,
+    send(cmd, connId = 1) {
+      const context: RemotingRequestContext = { core, connId, properties, log };
+      const full: rm.RemotingCommand = {
+        language: rm.LanguageCode.JAVA,
+        version: rm.MQVersion.CURRENT,
+        opaque: 1,
+        flag: 0,
+        extFields: {},
+        serializeType: rm.SerializeType.JSON,
+        ...cmd,
+      };
+      return handleRemotingRequest(context, full);
+    },
+  };
+}
+
+function topic(name: string, overrides: Partial<rm.TopicConfig> = {}): rm.TopicConfig {
+  return {
+    topicName: name,
+    readQueueNums: 8,
+    writeQueueNums: 8,
+    perm: 6,
+    topicFilterType: "SINGLE_TAG",
+    topicSysFlag: 0,
+    order: false,
+    attributes: new Map(),
+    ...overrides,
+  };
+}
+
+function body(topics: rm.TopicConfig[], counter = 1): rm.RegisterBrokerBody {
+  return {
+    topicConfigSerializeWrapper: {
+      topicConfigTable: new Map(topics.map((t) => [t.topicName, t])),
+      dataVersion: { counter, stateVersion: 0, timestamp: 1000 },
+      topicQueueMappingInfoMap: new Map(),
+    },
+    filterServerList: [],
+  };
+}
+
+function brokerExt(brokerId = 0, addr = "10.0.0.1:10911", name = "broker-a"): Record<string, string> {
+  return { brokerName: name, brokerAddr: addr, clusterName: "DefaultCluster", haServerAddr: "10.0.0.1:10912", brokerId: String(brokerId) };
+}
+
+function register(h: Harness, topics: rm.TopicConfig[], ext: Record<string, string> = brokerExt(), counter = 1): rm.ResponseSpec {
+  const bytes = rm.encodeRegisterBrokerBody(body(topics, counter));
+  return h.send({ code: 103, extFields: { ...ext, bodyCrc32: String(rm.bodyCrc32(bytes)) }, body: bytes });
+}
+
+function route(h: Harness, name: string, version: number = rm.MQVersion.CURRENT, ext: Record<string, string> = {}): rm.ResponseSpec {
+  return h.send({ code: 105, version, extFields: { topic: name, ...ext } });
+}
+
+const NOT_EXIST_REMARK =
+  "No topic route info in name server for the topic: Nope\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
+
+describe("remoting_handlers", () => {
+  it("remoting_handlers: a JSON registration makes routes; standard JSON for 5.x, bare keys below 401", () => {
+    const h = harness();
+    expect(register(h, [topic("TopicTest")]).code).toBe(0);
+    const modern = route(h, "TopicTest");
+    expect(modern.code).toBe(0);
+    const text = modern.body?.toString("utf8") ?? "";
+    expect(text).toContain('"brokerAddrs":{"0":"10.0.0.1:10911"}');
+    const decoded = rm.decodeTopicRouteData(modern.body);
+    expect(decoded.queueDatas).toEqual([{ brokerName: "broker-a", readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }]);
+    const legacy = route(h, "TopicTest", 399);
+    expect(legacy.body?.toString("utf8")).toContain('"brokerAddrs":{0:"10.0.0.1:10911"}');
+    expect(route(h, "TopicTest", 399, { acceptStandardJsonOnly: "true" }).body?.toString("utf8")).toContain('{"0":');
+  });
+
+  it("remoting_handlers: a compressed 4.x body (version < 413) registers its topics", () => {
+    const h = harness();
+    const bytes = rm.encodeCompressedRegisterBrokerBody(body([topic("Compressed", { readQueueNums: 4, writeQueueNums: 4 })]), 399);
+    const reply = h.send({ code: 103, version: 399, extFields: { ...brokerExt(), compressed: "true", bodyCrc32: String(rm.bodyCrc32(bytes)) }, body: bytes });
+    expect(reply.code).toBe(0);
+    expect(h.node.findRoute("Compressed")?.queueDatas[0]?.readQueueNums).toBe(4);
+  });
+
+  it("remoting_handlers: crc mismatch, bad heartbeatTimeoutMillis and bad topics change nothing", () => {
+    const h = harness();
+    const bytes = rm.encodeRegisterBrokerBody(body([topic("T1")]));
+    const crc = h.send({ code: 103, extFields: { ...brokerExt(), bodyCrc32: String((rm.bodyCrc32(bytes) + 1) & 0x7fffffff) }, body: bytes });
+    expect(crc).toEqual({ code: 1, remark: "crc32 not match" });
+    const timeout = h.send({ code: 103, extFields: { ...brokerExt(), heartbeatTimeoutMillis: "10" }, body: bytes });
+    expect(timeout.code).toBe(1);
+    expect(timeout.remark).toContain("'heartbeatTimeoutMillis' must be an integer in 500..3600000, got 10");
+    expect(register(h, [topic("bad topic")]).remark).toContain("topicName");
+    expect(register(h, [topic("T2", { perm: 9 })]).remark).toContain("perm");
+    const missing = h.send({ code: 103, extFields: { brokerName: "b" }, body: bytes });
+    expect(missing.code).toBe(1);
+    expect(missing.remark).toContain("the custom field <brokerAddr> is null");
+    expect(h.node.getTopics(null)).toEqual([]);
+    expect(h.node.getClusterInfo().clusterAddrTable).toEqual({});
+  });
+
+  it("remoting_handlers: a declared heartbeatTimeoutMillis within bounds is accepted", () => {
+    const h = harness();
+    expect(register(h, [topic("T")], { ...brokerExt(), heartbeatTimeoutMillis: "10000", enableActingMaster: "true" }).code).toBe(0);
+    expect(h.node.getClusterInfo().brokerAddrTable["broker-a"]?.enableActingMaster).toBe(true);
+  });
+
+  it("remoting_handlers: TOPIC_NOT_EXIST carries Java's exact remark", () => {
+    expect(route(harness(), "Nope")).toEqual({ code: 17, remark: NOT_EXIST_REMARK });
+  });
+
+  it("remoting_handlers: a node that is not ready answers 'name server not ready', never TOPIC_NOT_EXIST", () => {
+    const h = harness({ peersConfigured: true, startupGraceMs: 60_000 });
+    expect(h.node.isReady()).toBe(false);
+    expect(route(h, "Nope")).toEqual({ code: 1, remark: "name server not ready" });
+  });
+
+  it("remoting_handlers: QUERY_DATA_VERSION tells changed and returns the stored version", () => {
+    const h = harness();
+    const ext = { brokerName: "broker-a", brokerAddr: "10.0.0.1:10911", clusterName: "DefaultCluster", brokerId: "0" };
+    const unknown = h.send({ code: 322, extFields: ext, body: rm.encodeDataVersion({ counter: 1, stateVersion: 0, timestamp: 1000 }) });
+    expect(unknown.extFields).toEqual({ changed: "true" });
+    expect(unknown.body).toBeUndefined();
+    register(h, [topic("T")]);
+    const same = h.send({ code: 322, extFields: ext, body: rm.encodeDataVersion({ counter: 1, stateVersion: 0, timestamp: 1000 }) });
+    expect(same.extFields).toEqual({ changed: "false" });
+    expect(rm.decodeDataVersion(same.body)).toEqual({ counter: 1, stateVersion: 0, timestamp: 1000 });
+    const newer = h.send({ code: 322, extFields: ext, body: rm.encodeDataVersion({ counter: 2, stateVersion: 0, timestamp: 1000 }) });
+    expect(newer.extFields).toEqual({ changed: "true" });
+  });
+
+  it("remoting_handlers: BROKER_HEARTBEAT never creates a registration; UNREGISTER removes the route", () => {
+    const h = harness();
+    const hb = { clusterName: "DefaultCluster", brokerAddr: "10.0.0.1:10911", brokerName: "broker-a" };
+    expect(h.send({ code: 904, extFields: hb }).code).toBe(0);
+    expect(h.node.brokerCounts().tracked).toBe(0);
+    register(h, [topic("T")]);
+    expect(h.send({ code: 904, extFields: hb }).code).toBe(0);
+    expect(h.send({ code: 104, extFields: { ...hb, brokerId: "0" } }).code).toBe(0);
+    expect(route(h, "T").code).toBe(17);
+    expect(h.node.getClusterInfo().brokerAddrTable).toEqual({});
+  });
+
+  it("remoting_handlers: a slave learns its master's addresses; ORDER_TOPIC_CONFIG comes back as a KVTable", () => {
+    const h = harness();
+    register(h, [topic("T")]);
+    expect(h.send({ code: 100, extFields: { namespace: "ORDER_TOPIC_CONFIG", key: "T", value: "broker-a:8" } }).code).toBe(0);
+    const slave = register(h, [topic("T")], brokerExt(1, "10.0.0.2:10911"));
+    expect(slave.extFields).toEqual({ haServerAddr: "10.0.0.1:10912", masterAddr: "10.0.0.1:10911" });
+    expect(rm.decodeKVTable(slave.body)).toEqual(new Map([["T", "broker-a:8"]]));
+    const cluster = rm.decodeClusterInfo(h.send({ code: 106 }).body);
+    expect(cluster.brokerAddrTable.get("broker-a")?.brokerAddrs).toEqual(new Map([[0, "10.0.0.1:10911"], [1, "10.0.0.2:10911"]]));
+    const group = rm.decodeBrokerMemberGroup(h.send({ code: 901, extFields: { clusterName: "DefaultCluster", brokerName: "broker-a" } }).body);
+    expect(group.brokerAddrs.size).toBe(2);
+    const unknownGroup = rm.decodeBrokerMemberGroup(h.send({ code: 901, extFields: { clusterName: "X", brokerName: "none" } }).body);
+    expect(unknownGroup).toEqual({ cluster: "X", brokerName: "none", brokerAddrs: new Map() });
+  });
+
+  it("remoting_handlers: KV codes with Java's not-found remarks", () => {
+    const h = harness();
+    expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } })).toEqual({
+      code: 22,
+      remark: "No config item, Namespace: ns Key: k",
+    });
+    expect(h.send({ code: 219, extFields: { namespace: "ns" } })).toEqual({ code: 22, remark: "No config item, Namespace: ns" });
+    h.send({ code: 100, extFields: { namespace: "ns", key: "k", value: "v" } });
+    expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } }).extFields).toEqual({ value: "v" });
+    expect(rm.decodeKVTable(h.send({ code: 219, extFields: { namespace: "ns" } }).body)).toEqual(new Map([["k", "v"]]));
+    expect(h.send({ code: 102, extFields: { namespace: "ns", key: "k" } }).code).toBe(0);
+    expect(h.send({ code: 102, extFields: { namespace: "ns", key: "k" } }).code).toBe(0);
+    expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } }).code).toBe(22);
+  });
+
+  it("remoting_handlers: topic lists, unit flags and the system topic list", () => {
+    const h = harness();
+    register(h, [topic("Plain"), topic("Unit", { topicSysFlag: 1 }), topic("UnitSub", { topicSysFlag: 2 }), topic("Both", { topicSysFlag: 3 })]);
+    const list = (code: number, extFields: Record<string, string> = {}): string[] =>
+      rm.decodeTopicList(h.send({ code, extFields }).body).topicList;
+    expect(list(206)).toEqual(["Both", "Plain", "Unit", "UnitSub"]);
+    expect(list(224, { cluster: "DefaultCluster" })).toEqual(["Both", "Plain", "Unit", "UnitSub"]);
+    expect(list(224, { cluster: "Unknown" })).toEqual([]);
+    expect(list(311)).toEqual(["Both", "Unit"]);
+    expect(list(312)).toEqual(["Both", "UnitSub"]);
+    expect(list(313)).toEqual(["UnitSub"]);
+    const system = rm.decodeTopicList(h.send({ code: 304 }).body);
+    expect(system).toEqual({ topicList: ["DefaultCluster", "broker-a"], brokerAddr: "10.0.0.1:10911" });
+  });
+
+  it("remoting_handlers: wipe and add write perm report counts; delete topic removes the route", () => {
+    const h = harness();
+    register(h, [topic("A"), topic("B")]);
+    expect(h.send({ code: 205, extFields: { brokerName: "broker-a" } }).extFields).toEqual({ wipeTopicCount: "2" });
+    expect(h.node.findRoute("A")?.queueDatas[0]?.perm).toBe(4);
+    expect(h.send({ code: 327, extFields: { brokerName: "broker-a" } }).extFields).toEqual({ addTopicCount: "2" });
+    expect(h.node.findRoute("A")?.queueDatas[0]?.perm).toBe(6);
+    expect(h.send({ code: 216, extFields: { topic: "A" } }).code).toBe(0);
+    expect(route(h, "A").code).toBe(17);
+    expect(route(h, "B").code).toBe(0);
+  });
+
+  it("remoting_handlers: REGISTER_TOPIC_IN_NAMESRV answers SUCCESS and leaves routes alone, with a log line", () => {
+    const h = harness();
+    const routeBody = rm.encodeTopicRouteData(
+      { queueDatas: [{ brokerName: "broker-a", readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 }], brokerDatas: [], filterServerTable: new Map() },
+      "legacy",
+    );
+    expect(h.send({ code: 217, extFields: { topic: "New" }, body: routeBody }).code).toBe(0);
+    expect(h.node.getTopics(null)).toEqual([]);
+    expect(h.lines.some((l) => l.includes("single-topic registration ignored"))).toBe(true);
+  });
+
+  it("remoting_handlers: namesrv config is sorted, guarded by the black list, and switches topic lists", () => {
+    const h = harness();
+    const text = h.send({ code: 319 }).body?.toString("utf8") ?? "";
+    const keys = text.trim().split("\n").map((line) => line.split("=")[0] ?? "");
+    expect(keys).toEqual([...keys].sort());
+    expect(keys).toContain("enableAllTopicList");
+    expect(h.send({ code: 318, body: Buffer.from("kvConfigPath=/tmp/x\n") })).toEqual({
+      code: 16,
+      remark: "Can not update config in black list.",
+    });
+    expect(h.send({ code: 318, body: Buffer.from("enableAllTopicList=false\nunknownKey=1\n") }).code).toBe(0);
+    expect(h.send({ code: 206 })).toEqual({ code: 1, remark: "disable" });
+    expect(h.send({ code: 319 }).body?.toString("utf8")).not.toContain("unknownKey");
+  });
+
+  it("remoting_handlers: zone mode keeps only brokers of the caller's zone, re-encoded legacy", () => {
+    const h = harness();
+    register(h, [topic("Z")], { ...brokerExt(0, "10.0.0.1:10911", "broker-a"), __ZONE_NAME: "zone-a" });
+    register(h, [topic("Z")], { ...brokerExt(0, "10.0.0.3:10911", "broker-b"), __ZONE_NAME: "zone-b" });
+    const all = rm.decodeTopicRouteData(route(h, "Z").body);
+    expect(all.brokerDatas.map((b) => b.brokerName).sort()).toEqual(["broker-a", "broker-b"]);
+    const zoned = route(h, "Z", rm.MQVersion.CURRENT, { __ZONE_MODE: "true", __ZONE_NAME: "ZONE-A" });
+    expect(zoned.body?.toString("utf8")).toContain("{0:");
+    const filtered = rm.decodeTopicRouteData(zoned.body);
+    expect(filtered.brokerDatas.map((b) => b.brokerName)).toEqual(["broker-a"]);
+    expect(filtered.queueDatas.map((q) => q.brokerName)).toEqual(["broker-a"]);
+  });
+
+  it("remoting_handlers: unknown codes get REQUEST_CODE_NOT_SUPPORTED with Java's remark", () => {
+    expect(harness().send({ code: 9999 })).toEqual({ code: 3, remark: " request type 9999 not supported" });
+  });
+});

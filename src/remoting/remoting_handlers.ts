@@ -1,0 +1,309 @@
+// One handler per request code of the RocketMQ name server (ROCKETMQ.md §2.1), mapped onto the
+// core with origin "remoting". A handler gets a decoded request and returns a ResponseSpec; it
+// never throws for bad input. Imports the core API, the codec and limits; no sockets or timers.
+import { AssertionError } from "../assert.js";
+import type { NameServerNode } from "../core/node.js";
+import type { ConnectionId } from "../core/types.js";
+import { NotFoundError, NsError } from "../errors.js";
+import * as rm from "../protocol/remoting/index.js";
+import { checkKvKey, checkKvValue } from "../protocol/validate.js";
+import type { NamesrvProperties } from "./namesrv_properties.js";
+import { brokerAddrsToWire, clusterInfoToWire, registrationOf, routeToWire } from "./remoting_convert.js";
+
+/** What handlers need of the node host: the core, and run() to call it with the time. */
+export interface CoreAccess {
+  readonly node: NameServerNode;
+  run<T>(call: (nowMs: number) => T): T;
+  /** Tells KV persistence that KV records changed. */
+  kvChanged(): void;
+}
+
+/** The narrow log interface handlers use (pino's Logger satisfies it). */
+export interface RemotingLog {
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
+/** Everything one request is handled with. */
+export interface RemotingRequestContext {
+  readonly core: CoreAccess;
+  readonly connId: ConnectionId;
+  readonly properties: NamesrvProperties;
+  readonly log: RemotingLog;
+}
+
+/** TopicSysFlag bits (ROCKETMQ.md §4.2). */
+const TOPIC_SYS_FLAG_UNIT = 1;
+const TOPIC_SYS_FLAG_UNIT_SUB = 2;
+
+/**
+ * Decodes and handles one request command (never a response). Bad headers and bodies get the
+ * codec's SYSTEM_ERROR; operating errors from the core (limits, bad values) get SYSTEM_ERROR
+ * with their message and one log line. Programmer errors (AssertionError) propagate.
+ */
+export function handleRemotingRequest(context: RemotingRequestContext, cmd: rm.RemotingCommand): rm.ResponseSpec {
+  const decoded = rm.decodeNamesrvRequest(cmd);
+  if (!decoded.ok) {
+    context.log.warn(
+      { connId: context.connId, code: cmd.code, responseCode: decoded.response.code, remark: decoded.response.remark },
+      "remoting request refused",
+    );
+    return decoded.response;
+  }
+  try {
+    return dispatch(context, cmd, decoded.value);
+  } catch (error) {
+    if (error instanceof AssertionError || !(error instanceof NsError)) throw error;
+    context.log.warn({ connId: context.connId, code: cmd.code, error: error.message }, "remoting request failed");
+    return rm.systemErrorSpec(rm.clipRemark(error.message));
+  }
+}
+
+function dispatch(context: RemotingRequestContext, cmd: rm.RemotingCommand, request: rm.NamesrvRequest): rm.ResponseSpec {
+  switch (request.kind) {
+    case "registerBroker":
+      return onRegisterBroker(context, request);
+    case "unregisterBroker":
+      return onUnregisterBroker(context, request);
+    case "brokerHeartbeat":
+      return onBrokerHeartbeat(context, request);
+    case "queryDataVersion":
+      return onQueryDataVersion(context, request);
+    case "getRouteInfoByTopic":
+      return onGetRouteInfoByTopic(context, cmd, request);
+    case "getBrokerClusterInfo":
+      return rm.getBrokerClusterInfoSuccess(clusterInfoToWire(context.core.node.getClusterInfo()));
+    case "getBrokerMemberGroup":
+      return rm.getBrokerMemberGroupSuccess(
+        request.header,
+        brokerAddrsToWire(context.core.node.getBrokerMemberGroup(request.header.brokerName)),
+      );
+    case "putKvConfig":
+    case "getKvConfig":
+    case "deleteKvConfig":
+    case "getKvListByNamespace":
+      return onKv(context, request);
+    case "getAllTopicListFromNameserver":
+    case "getTopicsByCluster":
+    case "getSystemTopicListFromNs":
+    case "getUnitTopicList":
+    case "getHasUnitSubTopicList":
+    case "getHasUnitSubUnunitTopicList":
+      return onTopicList(context, request);
+    case "wipeWritePermOfBroker":
+    case "addWritePermOfBroker":
+    case "deleteTopicInNamesrv":
+    case "registerTopicInNamesrv":
+      return onTopicAdmin(context, request);
+    case "getNamesrvConfig":
+      return rm.getNamesrvConfigSuccess(context.properties.snapshot());
+    case "updateNamesrvConfig":
+      return onUpdateNamesrvConfig(context, request);
+  }
+}
+
+// ---- Brokers ------------------------------------------------------------------------------
+
+function onRegisterBroker(context: RemotingRequestContext, request: rm.RegisterBrokerRequest): rm.ResponseSpec {
+  const registration = registrationOf(request);
+  const { core, connId } = context;
+  const result = core.run((nowMs) => core.node.registerBroker(connId, "remoting", registration, null, nowMs));
+  context.log.debug(
+    { connId, brokerName: registration.brokerName, brokerAddr: registration.brokerAddr, topics: registration.topics.length, contentChanged: result.contentChanged },
+    "remoting broker registered",
+  );
+  const reply: rm.RegisterBrokerResult = {};
+  if (result.haServerAddr !== null) reply.haServerAddr = result.haServerAddr;
+  if (result.masterAddr !== null) reply.masterAddr = result.masterAddr;
+  const order = Object.entries(result.orderTopicConfig);
+  if (order.length > 0 && context.properties.flag("returnOrderTopicConfigToBroker", true)) reply.orderTopicConfig = new Map(order);
+  return rm.registerBrokerSuccess(reply);
+}
+
+function onUnregisterBroker(context: RemotingRequestContext, request: rm.UnregisterBrokerRequest): rm.ResponseSpec {
+  const { core, connId } = context;
+  const { clusterName, brokerAddr, brokerName } = request.header;
+  core.run((nowMs) => core.node.unregisterBroker(connId, clusterName, brokerAddr, null, nowMs));
+  context.log.info({ connId, clusterName, brokerAddr, brokerName }, "remoting broker unregistered");
+  return rm.unregisterBrokerSuccess();
+}
+
+function onBrokerHeartbeat(context: RemotingRequestContext, request: rm.BrokerHeartbeatRequest): rm.ResponseSpec {
+  const { core, connId } = context;
+  const { clusterName, brokerAddr } = request.header;
+  // Refreshes only a broker this node knows; an unknown one is ignored, as Java does.
+  core.run((nowMs) => core.node.heartbeat(connId, clusterName, brokerAddr, null, nowMs));
+  return rm.brokerHeartbeatSuccess();
+}
+
+function onQueryDataVersion(context: RemotingRequestContext, request: rm.QueryDataVersionRequest): rm.ResponseSpec {
+  const { core, connId } = context;
+  const { clusterName, brokerAddr } = request.header;
+  const answer = core.run((nowMs) => core.node.queryDataVersion(connId, clusterName, brokerAddr, request.dataVersion, nowMs));
+  return rm.queryDataVersionSuccess(answer.changed, answer.stored === null ? undefined : { ...answer.stored });
+}
+
+// ---- Routes -------------------------------------------------------------------------------
+
+function onGetRouteInfoByTopic(
+  context: RemotingRequestContext,
+  cmd: rm.RemotingCommand,
+  request: rm.GetRouteInfoByTopicRequest,
+): rm.ResponseSpec {
+  const node = context.core.node;
+  // A node that has not pulled a peer snapshot yet must not claim a topic does not exist.
+  if (!node.isReady()) return rm.getRouteInfoByTopicNotReady();
+  const topic = request.header.topic;
+  let route;
+  try {
+    route = node.getRoute(topic);
+  } catch (error) {
+    if (error instanceof NotFoundError) return rm.getRouteInfoByTopicNotExist(topic);
+    throw error;
+  }
+  if (route.brokerDatas.length === 0) return rm.getRouteInfoByTopicNotExist(topic);
+  return rm.getRouteInfoByTopicSuccess(cmd, request.header, routeToWire(route));
+}
+
+// ---- KV -----------------------------------------------------------------------------------
+
+type KvRequest = rm.PutKvConfigRequest | rm.GetKvConfigRequest | rm.DeleteKvConfigRequest | rm.GetKvListByNamespaceRequest;
+
+function onKv(context: RemotingRequestContext, request: KvRequest): rm.ResponseSpec {
+  const { core } = context;
+  switch (request.kind) {
+    case "putKvConfig": {
+      const { namespace, key, value } = request.header;
+      checkKvKey("namespace", namespace);
+      checkKvKey("key", key);
+      checkKvValue("value", value);
+      core.run((nowMs) => core.node.kvPut(namespace, key, value, nowMs));
+      core.kvChanged();
+      return rm.putKvConfigSuccess();
+    }
+    case "getKvConfig":
+      try {
+        return rm.getKvConfigSuccess(core.node.kvGet(request.header.namespace, request.header.key));
+      } catch (error) {
+        if (error instanceof NotFoundError) return rm.getKvConfigNotFound(request.header);
+        throw error;
+      }
+    case "deleteKvConfig":
+      core.run((nowMs) => core.node.kvDelete(request.header.namespace, request.header.key, nowMs));
+      core.kvChanged();
+      return rm.deleteKvConfigSuccess();
+    case "getKvListByNamespace":
+      try {
+        return rm.getKvListByNamespaceSuccess(new Map(Object.entries(core.node.kvList(request.header.namespace))));
+      } catch (error) {
+        if (error instanceof NotFoundError) return rm.getKvListByNamespaceNotFound(request.header);
+        throw error;
+      }
+  }
+}
+
+// ---- Topic lists --------------------------------------------------------------------------
+
+type TopicListRequest =
+  | rm.GetAllTopicListFromNameserverRequest
+  | rm.GetTopicsByClusterRequest
+  | rm.GetSystemTopicListFromNsRequest
+  | rm.GetUnitTopicListRequest
+  | rm.GetHasUnitSubTopicListRequest
+  | rm.GetHasUnitSubUnunitTopicListRequest;
+
+function onTopicList(context: RemotingRequestContext, request: TopicListRequest): rm.ResponseSpec {
+  const node = context.core.node;
+  const enabled = context.properties.flag("enableTopicList", true);
+  switch (request.kind) {
+    case "getAllTopicListFromNameserver":
+      if (!context.properties.flag("enableAllTopicList", true)) return rm.getAllTopicListFromNameserverDisabled();
+      return rm.getAllTopicListFromNameserverSuccess(node.getTopics(null));
+    case "getTopicsByCluster":
+      if (!enabled) return rm.getTopicsByClusterDisabled();
+      return rm.getTopicsByClusterSuccess(node.getTopics(request.header.cluster));
+    case "getSystemTopicListFromNs":
+      return systemTopicList(node);
+    case "getUnitTopicList":
+      if (!enabled) return rm.getUnitTopicListDisabled();
+      return rm.getUnitTopicListSuccess(topicsByFlag(node, (flag) => (flag & TOPIC_SYS_FLAG_UNIT) !== 0));
+    case "getHasUnitSubTopicList":
+      if (!enabled) return rm.getHasUnitSubTopicListDisabled();
+      return rm.getHasUnitSubTopicListSuccess(topicsByFlag(node, (flag) => (flag & TOPIC_SYS_FLAG_UNIT_SUB) !== 0));
+    case "getHasUnitSubUnunitTopicList":
+      if (!enabled) return rm.getHasUnitSubUnunitTopicListDisabled();
+      return rm.getHasUnitSubUnunitTopicListSuccess(
+        topicsByFlag(node, (flag) => (flag & TOPIC_SYS_FLAG_UNIT) === 0 && (flag & TOPIC_SYS_FLAG_UNIT_SUB) !== 0),
+      );
+  }
+}
+
+/** Every cluster name and broker name (Java treats them as system topics) and one broker address. */
+function systemTopicList(node: NameServerNode): rm.ResponseSpec {
+  const info = node.getClusterInfo();
+  const names = [...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)];
+  const topics = [...new Set(names)];
+  const first = Object.values(info.brokerAddrTable)[0];
+  const brokerAddr = first === undefined ? undefined : Object.values(first.brokerAddrs)[0];
+  return rm.getSystemTopicListFromNsSuccess(topics, brokerAddr);
+}
+
+/** Topics whose first QueueData's topicSysFlag passes `test` (Java looks at the first entry only). */
+function topicsByFlag(node: NameServerNode, test: (flag: number) => boolean): string[] {
+  const topics: string[] = [];
+  for (const topic of node.getTopics(null)) {
+    const first = node.findRoute(topic)?.queueDatas[0];
+    if (first !== undefined && test(first.topicSysFlag)) topics.push(topic);
+  }
+  return topics;
+}
+
+// ---- Topic and permission admin -------------------------------------------------------------
+
+type TopicAdminRequest =
+  | rm.WipeWritePermOfBrokerRequest
+  | rm.AddWritePermOfBrokerRequest
+  | rm.DeleteTopicInNamesrvRequest
+  | rm.RegisterTopicInNamesrvRequest;
+
+function onTopicAdmin(context: RemotingRequestContext, request: TopicAdminRequest): rm.ResponseSpec {
+  const { core, log, connId } = context;
+  switch (request.kind) {
+    case "wipeWritePermOfBroker": {
+      const count = core.run((nowMs) => core.node.wipeWritePerm(request.header.brokerName, nowMs));
+      log.info({ connId, brokerName: request.header.brokerName, count }, "remoting write perm wiped");
+      return rm.wipeWritePermOfBrokerSuccess(count);
+    }
+    case "addWritePermOfBroker": {
+      const count = core.run((nowMs) => core.node.addWritePerm(request.header.brokerName, nowMs));
+      log.info({ connId, brokerName: request.header.brokerName, count }, "remoting write perm added");
+      return rm.addWritePermOfBrokerSuccess(count);
+    }
+    case "deleteTopicInNamesrv": {
+      const { topic, clusterName } = request.header;
+      const cluster = clusterName === undefined || clusterName === "" ? null : clusterName;
+      core.run((nowMs) => core.node.deleteTopic(topic, cluster, nowMs));
+      log.info({ connId, topic, clusterName: cluster }, "remoting topic deleted");
+      return rm.deleteTopicInNamesrvSuccess();
+    }
+    case "registerTopicInNamesrv":
+      // Routes here derive from each broker's full registration (replicated as one record), so a
+      // single-topic update is not applied; the broker's next full registration (every 30 s, with
+      // a changed DataVersion after a topic change) carries the topic. See docs/rocketmq-compatibility.md.
+      log.info(
+        { connId, topic: request.header.topic, queueDatas: request.queueDatas.length },
+        "remoting single-topic registration ignored; the next full registration carries it",
+      );
+      return rm.registerTopicInNamesrvSuccess();
+  }
+}
+
+function onUpdateNamesrvConfig(context: RemotingRequestContext, request: rm.UpdateNamesrvConfigRequest): rm.ResponseSpec {
+  const { response, changed } = context.properties.update(request.properties);
+  context.log.info(
+    { connId: context.connId, keys: [...request.properties.keys()].slice(0, 32), changed, responseCode: response.code },
+    "remoting namesrv config update",
+  );
+  return response;
+}
