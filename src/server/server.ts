@@ -6,6 +6,7 @@ import type { Config } from "../config/config.js";
 import { TICK_GAP_MS, TICK_MS } from "../limits.js";
 import { CloseCode, type Connection, type Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
+import { startRemotingListener } from "../remoting/remoting_server.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
 import { KvFile } from "./kv_file.js";
@@ -41,7 +42,7 @@ export interface ServerDeps {
   readonly onGossip?: (effect: PeerEffect, host: NodeHost) => void;
   /** Takes inbound peer links (the gossip shell). @default none: PEER_* get UNSUPPORTED_REQUEST */
   readonly acceptPeer?: InboundPeerAcceptor;
-  /** The remoting listener; when absent, remoting is logged as not yet enabled. @default none */
+  /** The RocketMQ remoting listener (port config.remotingPort). @default startRemotingListener */
   readonly startRemotingListener?: RemotingListenerFactory;
 }
 
@@ -187,12 +188,9 @@ async function startRemoting(
     logger.info({}, "remoting listener disabled");
     return null;
   }
-  if (!deps.startRemotingListener) {
-    logger.info({ remotingPort: config.remotingPort }, "remoting listener not yet enabled");
-    return null;
-  }
+  const start = deps.startRemotingListener ?? startRemotingListener;
   try {
-    return await deps.startRemotingListener({ config, host, logger, port: config.remotingPort });
+    return await start({ config, host, logger, port: config.remotingPort });
   } catch (error) {
     await httpListener.close();
     throw error;
