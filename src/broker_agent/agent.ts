@@ -200,10 +200,7 @@ export class BrokerAgent {
     if (this.started) return;
     this.started = true;
     this.bootEpoch = this.clock.nowMs();
-    this.logger.info(
-      { brokerName: this.settings.brokerName, brokerAddr: this.settings.brokerAddr, bootEpoch: this.bootEpoch, nameServers: this.settings.nameServers },
-      "broker agent starting",
-    );
+    this.logger.info({ bootEpoch: this.bootEpoch, nameServers: this.settings.nameServers }, "broker agent starting");
     for (const link of this.links) this.connect(link);
   }
 
@@ -458,7 +455,7 @@ export class BrokerAgent {
       link.registered = false;
       conn?.close("broker agent stopped");
     }
-    this.logger.info({ brokerName: this.settings.brokerName, brokerAddr: this.settings.brokerAddr }, "broker agent stopped");
+    this.logger.info({ bootEpoch: this.bootEpoch, seq }, "broker agent stopped");
   }
 
   // ---- Helpers -------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ export function parseTopicFlags(values: readonly string[]): TopicConfig[] {
 
 /** `--namesrv HOST:PORT[,HOST:PORT...]` (',' or ';'). */
 export function parseNamesrvFlag(value: string | undefined): string[] {
-  if (value === undefined) throw InvalidArgumentError.format("--namesrv", "is required (HOST:PORT[,HOST:PORT...])", value);
+  if (value === undefined) throw new InvalidArgumentError("'--namesrv' is required: HOST:PORT[,HOST:PORT...]");
   try {
     return parseNameServers(value, "--namesrv");
   } catch (error) {
@@ -133,7 +133,7 @@ export function parseLogLevel(value: string): (typeof CLIENT_LOG_LEVELS)[number]
 
 /** A required string flag checked by a protocol validator, re-labelled with the flag name. */
 function checkedFlag(flag: string, value: string | undefined, check: (field: string, v: unknown) => string): string {
-  if (value === undefined) throw InvalidArgumentError.format(flag, "is required", value);
+  if (value === undefined) throw new InvalidArgumentError(`'${flag}' is required`);
   return check(flag, value);
 }
 
@@ -207,7 +207,13 @@ export function parseBrokerFlags(flags: BrokerFlags): BrokerCommand {
 
 async function runBroker(flags: BrokerFlags, deps: ClientCliDeps): Promise<number> {
   const command = parseBrokerFlags(flags);
-  const pinoOptions = { level: command.logLevel, messageKey: "msg", base: { brokerName: command.brokerName, brokerAddr: command.brokerAddr } };
+  const pinoOptions = {
+    level: command.logLevel,
+    messageKey: "msg",
+    base: { brokerName: command.brokerName, brokerAddr: command.brokerAddr },
+    timestamp: pino.stdTimeFunctions.epochTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   const logger = pino(pinoOptions, deps.logDestination ?? pino.destination({ dest: 2, sync: true }));
   const clientLogger: ClientLogger = logger;
   const { logLevel: _logLevel, ...agentFields } = command;
