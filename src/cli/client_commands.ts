@@ -392,13 +392,18 @@ function collect(value: string, previous: readonly string[]): string[] {
   return [...previous, value];
 }
 
+/** Runs one command's work; prints an escaping error on stderr; ends through deps.exit. */
+type Runner = (name: string, work: () => Promise<number>) => Promise<void>;
+
+const NAMESRV_HELP = "name servers' HTTP+WebSocket addresses, separated by , or ;";
+
 /**
  * Adds `broker`, `route`, `cluster`, `topics` and `kv` to the namesrv program. Every action
  * catches its own errors, prints one message on stderr and ends through `deps.exit`.
  */
 export function registerClientCommands(program: Command, overrides: Partial<ClientCliDeps> = {}): void {
   const deps: ClientCliDeps = { ...defaultDeps(), ...overrides };
-  const run = (name: string, work: () => Promise<number>) => async (): Promise<void> => {
+  const run: Runner = async (name, work) => {
     let code: number;
     try {
       code = await work();
@@ -409,12 +414,16 @@ export function registerClientCommands(program: Command, overrides: Partial<Clie
     }
     deps.exit(code);
   };
-  const namesrvHelp = "name servers' HTTP+WebSocket addresses, separated by , or ;";
+  registerBrokerCommand(program, deps, run);
+  registerQueryCommands(program, deps, run);
+  registerKvCommands(program, deps, run);
+}
 
+function registerBrokerCommand(program: Command, deps: ClientCliDeps, run: Runner): void {
   program
     .command("broker")
     .description("register a broker with every name server and heartbeat until SIGTERM/SIGINT")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .option("--cluster <name>", "cluster name")
     .option("--broker-name <name>", "broker name")
     .option("--broker-id <n>", "broker id (0 = master)")
@@ -424,58 +433,60 @@ export function registerClientCommands(program: Command, overrides: Partial<Clie
     .option("--register-interval-ms <n>", "full re-registration period (default 30000)")
     .option("--heartbeat-timeout-ms <n>", "expiry declared to the name servers (default: theirs)")
     .option("--log-level <level>", "trace|debug|info|warn|error|fatal|silent (default info)")
-    .action((flags: BrokerFlags) => run("broker", () => runBroker(flags, deps))());
+    .action((flags: BrokerFlags) => run("broker", () => runBroker(flags, deps)));
+}
 
+function registerQueryCommands(program: Command, deps: ClientCliDeps, run: Runner): void {
   program
     .command("route")
     .description("print the route of a topic")
     .argument("<topic>", "topic name")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .option("--json", "print TopicRouteData as JSON")
-    .action((topic: string, flags: QueryFlags) => run("route", () => runRoute(topic, flags, deps))());
-
+    .action((topic: string, flags: QueryFlags) => run("route", () => runRoute(topic, flags, deps)));
   program
     .command("cluster")
     .description("print the clusters and their broker instances")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .option("--json", "print ClusterInfo as JSON")
-    .action((flags: QueryFlags) => run("cluster", () => runCluster(flags, deps))());
-
+    .action((flags: QueryFlags) => run("cluster", () => runCluster(flags, deps)));
   program
     .command("topics")
     .description("list topic names")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .option("--cluster <name>", "only topics of this cluster")
     .option("--json", "print a JSON array")
-    .action((flags: QueryFlags) => run("topics", () => runTopics(flags, deps))());
+    .action((flags: QueryFlags) => run("topics", () => runTopics(flags, deps)));
+}
 
-  const kv = program.command("kv").description("read and write the replicated KV config");
+function registerKvCommands(program: Command, deps: ClientCliDeps, run: Runner): void {
+  const kv = program.command("kv").description("read and write the replicated KV config (writes go to one node)");
   kv.command("get")
     .argument("<namespace>")
     .argument("<key>")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .option("--json", "print {value} as JSON")
     .action((namespace: string, key: string, flags: QueryFlags) =>
-      run("kv get", () => runKv({ kind: "get", namespace, key }, flags, deps))(),
+      run("kv get", () => runKv({ kind: "get", namespace, key }, flags, deps)),
     );
   kv.command("put")
     .argument("<namespace>")
     .argument("<key>")
     .argument("<value>")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .action((namespace: string, key: string, value: string, flags: QueryFlags) =>
-      run("kv put", () => runKv({ kind: "put", namespace, key, value }, flags, deps))(),
+      run("kv put", () => runKv({ kind: "put", namespace, key, value }, flags, deps)),
     );
   kv.command("delete")
     .argument("<namespace>")
     .argument("<key>")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .action((namespace: string, key: string, flags: QueryFlags) =>
-      run("kv delete", () => runKv({ kind: "delete", namespace, key }, flags, deps))(),
+      run("kv delete", () => runKv({ kind: "delete", namespace, key }, flags, deps)),
     );
   kv.command("list")
     .argument("<namespace>")
-    .option("--namesrv <addrs>", namesrvHelp)
+    .option("--namesrv <addrs>", NAMESRV_HELP)
     .option("--json", "print the table as JSON")
-    .action((namespace: string, flags: QueryFlags) => run("kv list", () => runKv({ kind: "list", namespace }, flags, deps))());
+    .action((namespace: string, flags: QueryFlags) => run("kv list", () => runKv({ kind: "list", namespace }, flags, deps)));
 }
