@@ -252,6 +252,28 @@ describe("node", () => {
     expect(node.counters.pauseCompensations).toBe(1);
   });
 
+  it("node: a connection claim of a peer whose link is down still vouches; expiry catches a stale one", () => {
+    // Found by the simulator (test/sim/partitions.sim.test.ts, one-way cut): distrusting
+    // the claim made a node evict a broker that a peer it could only reach through a relay
+    // still heard, flapping it on every node, and bypassed self-preservation when isolated.
+    const holder = makeNode({ nodeId: "n1" });
+    const observer = makeNode({ nodeId: "n2", peersConfigured: true, startupGraceMs: 0 });
+    observer.peerConnected("n1", null, 0);
+    holder.peerConnected("n2", null, 0);
+    holder.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    for (const effect of holder.takeEffects()) {
+      if (effect.kind === "peerSend" && effect.message.type === "deltas") observer.onPeerDeltas("n1", effect.message.body, 10);
+    }
+    expect(observer.findRoute("TopicA")).not.toBeNull();
+    observer.peerDisconnected("n1", 100);
+    advance(observer, 100, 100 + 2 * SUSPICION_MS);
+    expect(observer.findRoute("TopicA")).not.toBeNull();
+    expect(observer.counters.suspicionsRaised).toBe(0);
+    advance(observer, 100 + 2 * SUSPICION_MS, 10 + EXPIRY_MS + TICK_MS);
+    expect(observer.findRoute("TopicA")).toBeNull();
+    expect(observer.counters.evictionsExpired).toBe(1);
+  });
+
   it("node: not ready with peers until a snapshot or the grace passes", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 1_000 });
     expect(node.isReady()).toBe(false);

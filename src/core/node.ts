@@ -689,10 +689,10 @@ export class NameServerNode {
 
   /** Suspect a live broker that no node holds a connection to any more. */
   private updateSuspicion(entry: BrokerEntry, nowMs: number): void {
-    // A peer whose link is down cannot vouch for a connection: its claim may be stale.
-    const held = [...entry.holders.values()].some(
-      (holder) => holder.connected && (holder.nodeId === this.nodeId || this.gossip.isUp(holder.nodeId)),
-    );
+    // Every connection claim vouches, also one of a peer our own link to is down: the claim
+    // may have reached us through a relay while that peer still hears the broker. A stale
+    // claim (the holder died) is caught by expiry, as the broker's evidence stops with it.
+    const held = [...entry.holders.values()].some((holder) => holder.connected);
     const live = this.isLive(entry);
     if (live && !held && entry.holders.size > 0) {
       if (entry.suspectSinceMs === null) {
