@@ -274,6 +274,20 @@ describe("node", () => {
     expect(observer.counters.evictionsExpired).toBe(1);
   });
 
+  it("node: ready at once when every seed peer is starting too", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: ["h2:1", "h3:1"] });
+    node.onPeerPull("n2", { buckets: [], members: [], ready: false }, 10);
+    expect(node.isReady()).toBe(false);
+    node.onPeerPull("n3", { buckets: [], members: [], ready: false }, 20);
+    expect(node.isReady()).toBe(true);
+  });
+
+  it("node: ready after a pull from a ready peer", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: ["h2:1", "h3:1"] });
+    node.onPeerPull("n2", { buckets: [], members: [], ready: true }, 10);
+    expect(node.isReady()).toBe(true);
+  });
+
   it("node: not ready with peers until a snapshot or the grace passes", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 1_000 });
     expect(node.isReady()).toBe(false);

@@ -169,6 +169,8 @@ export class NameServerNode {
   private readonly rng: Rng;
   private nextAntiEntropyMs: number;
   private degraded = false;
+  /** Peers that answered our digest while not ready themselves (cold start detection). */
+  private readonly startingPeers = new Set<string>();
   private isolatedEvictions = 0;
 
   constructor(options: NodeOptions, rng: Rng, nowMs: number) {
@@ -507,6 +509,12 @@ export class NameServerNode {
     this.learn(pull.members);
     // Everything the peer had in these buckets arrived before this pull (one ordered link).
     if (pull.ready) this.markReady(`snapshot from ${peerId}`);
+    else {
+      // A cold start of the whole cluster: once every seed peer has shown us its (starting)
+      // state, nobody holds more than we do now, so waiting out the grace gains nothing.
+      this.startingPeers.add(peerId);
+      if (this.startingPeers.size >= this.options.seeds.length) this.markReady("every peer is starting too");
+    }
     this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
     void nowMs;
   }

@@ -7,6 +7,8 @@ import { TICK_GAP_MS, TICK_MS } from "../limits.js";
 import { CloseCode, type Connection, type Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
+import { PeerDialer } from "../gossip/peer_dialer.js";
+import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
 import { KvFile } from "./kv_file.js";
@@ -14,6 +16,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { ServerMetrics } from "./metrics.js";
 import { NativeSession, type InboundPeerAcceptor, type SessionRole } from "./native_session.js";
 import { NodeHost, type PeerEffect } from "./node_host.js";
+import type { Frame } from "../protocol/frame.js";
 
 /** Connections still open this long after the shutdown close frames are destroyed. */
 export const SHUTDOWN_GRACE_MS = 2_000;
@@ -92,10 +95,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
   const node = new NameServerNode(nodeOptionsOf(config), rng, clock.nowMs());
   let kvFile: KvFile | null = null;
+  let hub: PeerHub | null = null;
   const host: NodeHost = new NodeHost(node, clock, logger, {
-    onGossip: (effect) => deps.onGossip?.(effect, host),
+    onGossip: (effect) => (deps.onGossip ? deps.onGossip(effect, host) : hub?.carryOut(effect)),
     onKvChanged: () => kvFile?.markDirty(),
   });
+  hub = new PeerHub(host, logger);
   if (config.dataDir !== null) {
     kvFile = new KvFile(config.dataDir, () => node.kvRecords(), logger, () => clock.nowMs());
     const records = await kvFile.load();
@@ -118,7 +123,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       limits: config,
       schedule: (task) => setImmediate(task),
       observer: metrics,
-      ...(deps.acceptPeer ? { acceptPeer: deps.acceptPeer } : {}),
+      acceptPeer: deps.acceptPeer ?? ((link) => acceptInboundPeer(hub as PeerHub, link)),
       onClosed: (closed) => {
         sessions.delete(closed);
         if (sessions.size === 0) onAllClosed?.();
@@ -137,6 +142,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     onError: (error, context) => logger.warn({ context, error: error.message }, "listener error"),
   });
   const remoting = await startRemoting(config, deps, host, logger, listener);
+  const advertiseAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
+  hub.setDialer(new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger }));
+  for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
 
   const tick = setInterval(() => {
     lastTickAtMs = clock.nowMs();
@@ -149,6 +157,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const shutdown = async (): Promise<void> => {
     clearInterval(tick);
+    await hub?.stop();
     const allClosed = new Promise<void>((resolve) => {
       onAllClosed = resolve;
       if (sessions.size === 0) resolve();
@@ -203,6 +212,19 @@ function refuse(connection: Connection, shuttingDown: boolean, connectionsMax: n
   metrics.closed(shuttingDown ? "shutdown" : "tooManyConnections");
   logger.warn({ remoteAddr: connection.remoteAddr, reason, connectionsMax }, "connection refused");
   connection.close(shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TRY_AGAIN_LATER, reason);
+}
+
+/** The inbound half of a peer link: frames and close go to the PeerHub. */
+function acceptInboundPeer(hub: PeerHub, inbound: { peerId: string; peerAddr: string | null; send(bytes: Uint8Array): void; close(reason: string): void }) {
+  const link: PeerLink = { peerId: inbound.peerId, direction: "inbound", send: (bytes) => inbound.send(bytes), close: (reason) => inbound.close(reason) };
+  hub.linkUp(link, inbound.peerAddr);
+  return { onFrame: (frame: Frame) => hub.onFrame(link, frame), onClose: () => hub.linkDown(link) };
+}
+
+/** Peers can dial us at host:port when we listen on one specific address; else advertise nothing. */
+function defaultAdvertiseAddr(host: string, port: number): string | null {
+  if (host === "0.0.0.0" || host === "::" || host === "") return null;
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function countRoles(sessions: ReadonlySet<NativeSession>): Record<SessionRole, number> {
