@@ -1,6 +1,6 @@
 // Prometheus metrics of one server: a Registry per instance (never the global one), filled
 // from the node's counters at scrape time and from session events as they happen.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NameServerNode } from "../core/node.js";
 import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
 
@@ -84,7 +84,52 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_registrations_total", "Broker registrations accepted", () => node.counters.registrations);
     coreCounter(registers, "namesrv_heartbeats_total", "Broker heartbeats accepted", () => node.counters.heartbeats);
     coreCounter(registers, "namesrv_pause_compensations_total", "Tick-loop pauses compensated", () => node.counters.pauseCompensations);
+    coreCounter(registers, "namesrv_unregistrations_total", "Broker unregistrations", () => node.counters.unregistrations);
+    coreCounter(registers, "namesrv_refutations_total", "Crash verdicts this node refuted", () => node.counters.refutations);
+    coreCounter(registers, "namesrv_self_preservation_skips_total", "Ticks whose evictions self-preservation held", () => node.counters.selfPreservationSkips);
+    this.addGossipMetrics(registers, node);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  private addGossipMetrics(registers: Registry[], node: NameServerNode): void {
+    const gossip = (read: (c: ReturnType<NameServerNode["gossipCounters"]>) => number) => () => read(node.gossipCounters());
+    coreCounter(registers, "namesrv_gossip_deltas_sent_total", "Records sent to peers", gossip((c) => c.deltasSent));
+    coreCounter(registers, "namesrv_gossip_deltas_received_total", "Records received from peers", gossip((c) => c.deltasReceived));
+    coreCounter(registers, "namesrv_gossip_deltas_relayed_total", "Records learned from a peer and queued for the others", gossip((c) => c.deltasRelayed));
+    coreCounter(registers, "namesrv_gossip_digests_sent_total", "Anti-entropy digests sent", gossip((c) => c.digestsSent));
+    coreCounter(registers, "namesrv_gossip_digests_received_total", "Anti-entropy digests received", gossip((c) => c.digestsReceived));
+    coreCounter(registers, "namesrv_gossip_digest_buckets_mismatched_total", "Digest buckets that differed from a peer's", gossip((c) => c.digestBucketsMismatched));
+    coreCounter(registers, "namesrv_gossip_records_repaired_total", "Records changed by anti-entropy repair", gossip((c) => c.recordsRepaired));
+    coreCounter(registers, "namesrv_gossip_outbox_dropped_total", "Records dropped from a full peer outbox (anti-entropy repairs them)", gossip((c) => c.outboxDropped));
+    new Gauge({
+      name: "namesrv_peer_up",
+      help: "1 when this node has a live link to the peer",
+      labelNames: ["peer"],
+      registers,
+      collect() {
+        this.reset();
+        for (const peer of node.peerStates()) this.set({ peer: peer.peerId }, peer.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "namesrv_peer_outbox_depth",
+      help: "Records waiting in the outbox of each peer",
+      labelNames: ["peer"],
+      registers,
+      collect() {
+        this.reset();
+        for (const peer of node.peerStates()) this.set({ peer: peer.peerId }, peer.outboxDepth);
+      },
+    });
+    new Histogram({
+      name: "namesrv_gossip_propagation_delay_seconds",
+      help: "Time from a record's origin stamp (the writer's clock) to its application here",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+      collect() {
+        for (const delayMs of node.propagationDelaysMs.splice(0)) this.observe(delayMs / 1_000);
+      },
+    });
   }
 
   /** Counts one answered native request. */
