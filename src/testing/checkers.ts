@@ -5,7 +5,8 @@
 import * as limits from "../limits.js";
 import { canonicalJson, fnv1a64 } from "../core/hash.js";
 import type { NameServerNode } from "../core/node.js";
-import type { ClusterInfo } from "../core/types.js";
+import { compareEvidence } from "../core/records.js";
+import type { ClusterInfo, Evidence } from "../core/types.js";
 import { SIM_INBOX_MAX, type ClusterSim, type SimBroker, type SimNodeHost } from "./cluster_sim.js";
 
 /** The invariants, by the names DESIGN §7 gives them. */
@@ -82,6 +83,7 @@ export class InvariantChecker {
   readonly options: CheckerOptions;
   private readonly tracks = new Map<string, BrokerTrack>();
   private infos = new Map<string, ClusterInfo>();
+  private readonly offlineSeen = new Map<string, { incarnation: number; evidence: Map<string, Evidence> }>();
 
   constructor(
     private readonly sim: ClusterSim,
@@ -118,18 +120,26 @@ export class InvariantChecker {
       this.checkFalseEviction(broker, track, nowMs);
       this.checkFastEviction(broker, track, nowMs, healthy);
     }
+    for (const host of this.sim.hosts) this.checkMergeMonotonic(host);
     this.checkBounds();
   }
 
   // ---- 2. No resurrection ------------------------------------------------------------------
 
+  /**
+   * Cluster-wide: once no node routes a broker, it may come back only after some node heard
+   * the broker again. "Gone" is only declared while no node is paused and nothing is
+   * partitioned: a paused node's queued input or a held frame may still carry a record that
+   * is stale for the cluster but news to its receiver, which is convergence, not resurrection.
+   */
   private checkResurrection(broker: SimBroker, track: BrokerTrack, nowMs: number): void {
     const running = this.sim.hosts.filter((host) => host.running);
     const showing = running.filter((host) => routesBroker(this.info(host), broker));
     if (showing.length > 0) track.everSeen = true;
     if (!track.everSeen) return;
     if (showing.length === 0) {
-      if (track.goneSinceMs === null) {
+      const settled = !this.sim.network.partitioned && running.every((host) => !host.paused);
+      if (track.goneSinceMs === null && settled) {
         track.goneSinceMs = nowMs;
         track.heardBeforeGoneMs = broker.lastHeardMs;
       }
@@ -144,6 +154,34 @@ export class InvariantChecker {
       `broker ${broker.name} (${broker.key}) was gone everywhere since ${goneSince} ms and is routed again by ` +
         `${showing.map((host) => host.id).join(",")} with no message from it since ${track.heardBeforeGoneMs} ms`,
     );
+  }
+
+  /**
+   * Per node: a node that held an offline verdict with evidence T never again holds the
+   * broker alive with evidence <= T (newer evidence wins; at equal evidence offline wins).
+   */
+  private checkMergeMonotonic(host: SimNodeHost): void {
+    const node = host.node;
+    if (!node) return;
+    let seen = this.offlineSeen.get(host.id);
+    if (!seen || seen.incarnation !== host.incarnation) {
+      seen = { incarnation: host.incarnation, evidence: new Map() };
+      this.offlineSeen.set(host.id, seen);
+    }
+    for (const record of node.snapshot()) {
+      if (record.type !== "liveness") continue;
+      const verdict = seen.evidence.get(record.brokerKey);
+      if (!record.alive) {
+        if (!verdict || compareEvidence(record.evidence, verdict) > 0) seen.evidence.set(record.brokerKey, record.evidence);
+      } else if (verdict && compareEvidence(record.evidence, verdict) <= 0) {
+        this.report(
+          "noResurrection",
+          `${host.id} holds ${record.brokerKey} alive with evidence ${JSON.stringify(record.evidence)} after an offline ` +
+            `verdict with evidence ${JSON.stringify(verdict)}`,
+        );
+        seen.evidence.delete(record.brokerKey);
+      }
+    }
   }
 
   // ---- 3. No false eviction ------------------------------------------------------------------
@@ -184,12 +222,14 @@ export class InvariantChecker {
       let connected = true;
       for (const other of this.sim.hosts) {
         if (other === host || !other.running) continue;
+        // Up and not blocked: a session inside its detection window is up but carries nothing.
         const up = this.sim.network.sessionUpSinceMs(host.id, other.id);
-        if (other.paused || up === null) {
+        const unblocked = this.sim.network.openSinceMs(host.id, other.id);
+        if (other.paused || up === null || unblocked === null) {
           connected = false;
           break;
         }
-        since = Math.max(since, up);
+        since = Math.max(since, up, unblocked);
       }
       if (connected) best = best === null ? since : Math.min(best, since);
     }
@@ -355,8 +395,8 @@ export function failureReport(sim: ClusterSim, checker: InvariantChecker, logLin
   return [
     `sim seed ${sim.seed} (rerun with SIM_SEED=${sim.seed}): ${checker.violationCount} violation(s)`,
     ...shown,
-    `--- last ${logLines} log lines ---`,
-    sim.logTail(logLines),
+    `--- last ${logLines} log lines up to the first violation ---`,
+    sim.logTail(logLines, checker.violations[0]?.atMs),
   ].join("\n");
 }
 

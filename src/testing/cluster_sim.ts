@@ -496,8 +496,9 @@ export class ClusterSim {
   // ---- Logs -------------------------------------------------------------------------------
 
   /** The last `lines` log lines, formatted. */
-  logTail(lines = 60): string {
+  logTail(lines = 60, untilMs = Number.POSITIVE_INFINITY): string {
     return this.logs
+      .filter((line) => line.atMs <= untilMs)
       .slice(-lines)
       .map((line) => `${line.atMs} ${line.nodeId} ${line.level} ${line.msg} ${JSON.stringify(line.fields)}`)
       .join("\n");
