@@ -1,7 +1,9 @@
 // Goal: over the RocketMQ remoting port, a broker registered with one node is routed by another,
-// and its crash is evicted there too (what independent Java name servers cannot do).
+// and its crash is evicted there too (what independent Java name servers cannot do); a real
+// RocketMQ client from npm (ali-ons) reads remoting- and agent-registered brokers on every node.
 // Method: spawn two built CLI nodes peered over WebSocket; a raw-socket remoting broker (built
 // with the codec) registers on node 1; node 2's remoting port is polled with a deadline.
+import { createRequire } from "node:module";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
@@ -87,4 +89,78 @@ describe("remoting across nodes", () => {
     }, 1_000);
     console.log(`remoting: crash evicted on node 2 after ${(performance.now() - crashed).toFixed(0)} ms`);
   });
+
+  it("remoting: ali-ons reads every node of a three-node cluster: a remoting broker on node 1 only, an agent on node 2 only", async () => {
+    const http = [await freePort(), await freePort(), await freePort()];
+    const remoting = [await freePort(), await freePort(), await freePort()];
+    for (const index of [0, 1, 2]) {
+      const peers = http.filter((_, other) => other !== index).map((port) => `127.0.0.1:${port}`);
+      const node = spawnCli([
+        "start", "--id", `t${index + 1}`, "--host", "127.0.0.1", "--port", String(http[index]),
+        "--remoting-port", String(remoting[index]), "--peer", peers.join(","),
+      ]);
+      running.push(node);
+      await node.waitForLog("listening");
+    }
+    for (const port of remoting) {
+      await waitFor(`node :${port} ready`, async () => ((await ask(port, { code: 105, extFields: { topic: "X" } })).code === 17 ? true : undefined));
+    }
+    const broker = net.connect({ host: "127.0.0.1", port: remoting[0] as number });
+    await withDeadline("broker connect", new Promise<void>((resolve) => broker.once("connect", () => resolve())));
+    const body = rm.encodeRegisterBrokerBody({
+      topicConfigSerializeWrapper: {
+        topicConfigTable: new Map([["ViaRemoting", { topicName: "ViaRemoting", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false, attributes: new Map() }]]),
+        dataVersion: { counter: 1, stateVersion: 0, timestamp: 1 },
+        topicQueueMappingInfoMap: new Map(),
+      },
+      filterServerList: [],
+    });
+    const ext = { brokerName: "broker-rm", brokerAddr: "127.0.0.1:31911", clusterName: "T", brokerId: "0", haServerAddr: "127.0.0.1:31912" };
+    expect((await ask(remoting[0] as number, { code: 103, extFields: { ...ext, bodyCrc32: String(rm.bodyCrc32(body)) }, body }, broker)).code).toBe(0);
+    const agent = spawnCli([
+      "broker", "--namesrv", `127.0.0.1:${http[1]}`, "--cluster", "T", "--broker-name", "broker-native", "--broker-id", "0",
+      "--addr", "127.0.0.1:32911", "--topic", "ViaAgent:2", "--heartbeat-ms", "200",
+    ]);
+    running.push(agent);
+
+    const require = createRequire(import.meta.url);
+    // ali-ons is CommonJS without types; its MQClientAPI is the name-server half of the client.
+    const MQClientAPI = require("ali-ons/lib/mq_client_api.js") as new (options: object) => OnsApi;
+    const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+    try {
+      for (const port of remoting) {
+        const api = new MQClientAPI({ nameSrv: [`127.0.0.1:${port}`], httpclient: {}, logger: silent, responseTimeout: 3_000 });
+        api.on("error", () => undefined);
+        await api.ready();
+        try {
+          const viaRemoting = await waitFor(`ViaRemoting on :${port}`, () => api.getTopicRouteInfoFromNameServer("ViaRemoting", 3_000).catch(() => undefined));
+          expect(viaRemoting.brokerDatas[0]?.brokerAddrs["0"]).toBe("127.0.0.1:31911");
+          const viaAgent = await waitFor(`ViaAgent on :${port}`, () => api.getTopicRouteInfoFromNameServer("ViaAgent", 3_000).catch(() => undefined));
+          expect(viaAgent.brokerDatas[0]?.brokerAddrs["0"]).toBe("127.0.0.1:32911");
+          expect(viaAgent.queueDatas[0]?.readQueueNums).toBe(2);
+          const missing = await api.getTopicRouteInfoFromNameServer("NoSuchTopic", 3_000).then(() => null, (error: { code?: number }) => error);
+          expect(missing?.code).toBe(17);
+          console.log(`remoting: ali-ons on :${port} routed ViaRemoting and ViaAgent; NoSuchTopic -> ${missing?.code}`);
+        } finally {
+          await api.close();
+        }
+      }
+    } finally {
+      broker.destroy();
+    }
+  });
 });
+
+// ---- ali-ons typing ---------------------------------------------------------------------------
+
+interface OnsRoute {
+  queueDatas: { brokerName: string; readQueueNums: number }[];
+  brokerDatas: { brokerName: string; brokerAddrs: Record<string, string> }[];
+}
+
+interface OnsApi {
+  ready(): Promise<void>;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  getTopicRouteInfoFromNameServer(topic: string, timeoutMs: number): Promise<OnsRoute>;
+  close(): Promise<void>;
+}
