@@ -66,19 +66,45 @@ export class AdminState {
     return result;
   }
 
-  /** Drops KV tombstones written before `beforeWallMs`. */
-  collectKvTombstones(beforeWallMs: number): number {
-    let collected = 0;
+  /** Drops KV tombstones written before `beforeWallMs`; returns what it dropped. */
+  collectKvTombstones(beforeWallMs: number): KvRecord[] {
+    const collected: KvRecord[] = [];
     for (const [namespace, table] of this.kv) {
       for (const [key, record] of table) {
         if (record.value === null && record.stamp.wallMs < beforeWallMs) {
           table.delete(key);
-          collected += 1;
+          collected.push(record);
         }
       }
       if (table.size === 0) this.kv.delete(namespace);
     }
     return collected;
+  }
+
+  /**
+   * Drops topic deletions written before `beforeWallMs` that no longer hide anything
+   * (`stillHides` false); returns what it dropped. A deletion that still hides a topic of
+   * content adopted before it must stay, or that topic would come back.
+   */
+  collectTopicDeletes(beforeWallMs: number, stillHides: (record: TopicDeleteRecord) => boolean): TopicDeleteRecord[] {
+    const collected: TopicDeleteRecord[] = [];
+    for (const [id, record] of this.topicDeletes) {
+      if (record.stamp.wallMs < beforeWallMs && !stillHides(record)) {
+        this.topicDeletes.delete(id);
+        collected.push(record);
+      }
+    }
+    return collected;
+  }
+
+  /** Whether a deletion record exists for this topic (and cluster). */
+  hasTopicDelete(topic: string, clusterName: string | null): boolean {
+    return this.topicDeletes.has(`${topic}|${clusterName ?? ""}`);
+  }
+
+  /** Number of topic deletion records held. */
+  get topicDeleteCount(): number {
+    return this.topicDeletes.size;
   }
 
   /** Merges a topic deletion; returns it when it changed state, else null. */

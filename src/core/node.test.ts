@@ -2,9 +2,10 @@
 // time. Method: drive NameServerNode with explicit times (no timers, no sockets).
 import { describe, expect, it } from "vitest";
 import { LimitExceededError, NotFoundError } from "../errors.js";
-import { KV_KEYS_PER_NAMESPACE_MAX, SUSPICION_MS, TICK_MS } from "../limits.js";
+import { KV_KEYS_PER_NAMESPACE_MAX, SUSPICION_MS, TICK_MS, TOMBSTONE_MS } from "../limits.js";
 import { SeededRng } from "./clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "./node.js";
+import type { ReplicatedRecord } from "./records.js";
 import type { BrokerRegistration, TopicConfig } from "./types.js";
 
 const EXPIRY_MS = 2_000;
@@ -286,6 +287,32 @@ describe("node", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: ["h2:1", "h3:1"] });
     node.onPeerPull("n2", { buckets: [], members: [], ready: true }, 10);
     expect(node.isReady()).toBe(true);
+  });
+
+  it("node: collects kv tombstones after TOMBSTONE_MS and refuses expired ones from peers", () => {
+    const node = makeNode();
+    node.kvPut("ns", "k", "v", 0);
+    node.kvDelete("ns", "k", 10);
+    const before = node.snapshot().filter((r) => r.type === "kv");
+    expect(before).toHaveLength(1);
+    node.tick(TOMBSTONE_MS + 100_000);
+    expect(node.snapshot().filter((r) => r.type === "kv")).toHaveLength(0);
+    expect(node.mergeRemote(before[0] as ReplicatedRecord, TOMBSTONE_MS + 100_000, "n2")).toBe(false);
+  });
+
+  it("node: keeps a topic deletion while it still hides a topic, then collects it", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    node.deleteTopic("TopicA", null, 10);
+    const late = TOMBSTONE_MS + 100_000;
+    node.heartbeat(1, "DefaultCluster", "10.0.0.1:10911", { epoch: 1, seq: 1_000 }, late - 10);
+    node.tick(late);
+    expect(node.snapshot().some((r) => r.type === "topicDelete")).toBe(true);
+    expect(node.findRoute("TopicA")).toBeNull();
+    const next = registration({ dataVersion: { timestamp: 5, counter: 5, stateVersion: 0 }, topics: [topic("TopicB")] });
+    node.registerBroker(1, "native", next, { epoch: 1, seq: 1_001 }, late + 10);
+    node.tick(late + 70_000);
+    expect(node.snapshot().some((r) => r.type === "topicDelete")).toBe(false);
   });
 
   it("node: not ready with peers until a snapshot or the grace passes", () => {

@@ -16,6 +16,7 @@ import {
   brokerKeyOf,
   compareDataVersion,
   compareEvidence,
+  compareStamp,
   mergeRecords,
   type ContentRecord,
   type HolderRecord,
@@ -39,6 +40,9 @@ import {
   type RegisterResult,
   type TopicRouteData,
 } from "./types.js";
+
+/** How often KV tombstones and spent topic deletions are collected: cheap, and TOMBSTONE_MS is a day. */
+const TOMBSTONE_SWEEP_MS = 60_000;
 
 /** Propagation delay samples kept between two metric scrapes. */
 const PROPAGATION_SAMPLES_MAX = 10_000;
@@ -168,6 +172,7 @@ export class NameServerNode {
   private readonly gossip: GossipState;
   private readonly rng: Rng;
   private nextAntiEntropyMs: number;
+  private nextSweepMs: number;
   private degraded = false;
   /** Peers that answered our digest while not ready themselves (cold start detection). */
   private readonly startingPeers = new Set<string>();
@@ -184,6 +189,7 @@ export class NameServerNode {
     this.gossip = new GossipState(options.nodeId, options.outboxRecordsPerPeerMax);
     this.gossip.learnMembers([...options.seeds, ...(options.advertiseAddr ? [options.advertiseAddr] : [])]);
     this.nextAntiEntropyMs = nowMs + options.antiEntropyIntervalMs;
+    this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
   }
 
   // ---- Broker requests ------------------------------------------------------------------
@@ -260,7 +266,7 @@ export class NameServerNode {
 
   /** A broker leaves gracefully: offline everywhere at once. */
   unregisterBroker(
-    connId: ConnectionId,
+    _connId: ConnectionId,
     clusterName: string,
     brokerAddr: string,
     evidence: Evidence | null,
@@ -275,7 +281,6 @@ export class NameServerNode {
     const stamped = current && compareEvidence(proof, current) < 0 ? current : proof;
     this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: stamped }, nowMs, null);
     if (entry.connId !== null) this.unbindConnection(entry, nowMs);
-    void connId;
   }
 
   /** A connection closed: brokers bound to it lose this node as a holder. */
@@ -386,6 +391,9 @@ export class NameServerNode {
 
   /** Deletes a topic, or only its queues on one cluster's brokers. */
   deleteTopic(topic: string, clusterName: string | null, nowMs: number): void {
+    if (!this.admin.hasTopicDelete(topic, clusterName) && this.admin.topicDeleteCount >= this.options.topicsMax) {
+      throw new LimitExceededError("TOPICS_MAX", `this node keeps at most ${this.options.topicsMax} topic deletions`);
+    }
     this.apply({ type: "topicDelete", topic, clusterName, stamp: this.hlc.now(nowMs) }, nowMs, null);
   }
 
@@ -436,6 +444,10 @@ export class NameServerNode {
       this.markReady("startup grace passed");
     }
     this.checkAllDeadlines(nowMs);
+    if (nowMs >= this.nextSweepMs) {
+      this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
+      this.sweepTombstones(nowMs);
+    }
     if (nowMs >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = nowMs + this.options.antiEntropyIntervalMs;
       const peerId = this.gossip.randomUpPeer(this.rng);
@@ -495,17 +507,16 @@ export class NameServerNode {
   }
 
   /** A peer's digest: send our records of the differing buckets, then ask for theirs. */
-  onPeerDigest(peerId: string, digest: PeerDigest, nowMs: number): void {
+  onPeerDigest(peerId: string, digest: PeerDigest, _nowMs: number): void {
     this.gossip.counters.digestsReceived += 1;
     this.learn(digest.members);
     const buckets = this.gossip.diff(digest.buckets);
     this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
     this.sendPeer(peerId, { type: "pull", body: { buckets, members: this.memberList(), ready: this.ready } });
-    void nowMs;
   }
 
   /** A peer sent its records of differing buckets and asks for ours. */
-  onPeerPull(peerId: string, pull: PeerPull, nowMs: number): void {
+  onPeerPull(peerId: string, pull: PeerPull, _nowMs: number): void {
     this.learn(pull.members);
     // Everything the peer had in these buckets arrived before this pull (one ordered link).
     if (pull.ready) this.markReady(`snapshot from ${peerId}`);
@@ -516,7 +527,6 @@ export class NameServerNode {
       if (this.startingPeers.size >= this.options.seeds.length) this.markReady("every peer is starting too");
     }
     this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
-    void nowMs;
   }
 
   /** Counters of the replication side. */
@@ -543,6 +553,9 @@ export class NameServerNode {
 
   /** Merges a record from a peer; returns true when it changed this node's state. */
   mergeRemote(record: ReplicatedRecord, nowMs: number, fromPeer: string | null = null): boolean {
+    // A KV tombstone past its lifetime was collected here already (or is about to be):
+    // taking it back from a slower peer would only bring it back for another sweep.
+    if (record.type === "kv" && record.value === null && record.stamp.wallMs < nowMs - limits.TOMBSTONE_MS) return false;
     if ("stamp" in record) this.hlc.observe(record.stamp);
     if (record.type === "content") this.hlc.observe(record.adoptedAt);
     const changed = this.apply(record, nowMs, fromPeer);
@@ -911,6 +924,30 @@ export class NameServerNode {
     }
     if (isolated) this.isolatedEvictions += overdue.length;
     for (const entry of overdue) this.evict(entry, "expired", nowMs);
+  }
+
+  /**
+   * Collects KV tombstones and topic deletions older than TOMBSTONE_MS. A deletion stays
+   * while some broker's content adopted before it still lists the topic.
+   */
+  private sweepTombstones(nowMs: number): void {
+    const beforeWallMs = nowMs - limits.TOMBSTONE_MS;
+    const collected: ReplicatedRecord[] = this.admin.collectKvTombstones(beforeWallMs);
+    collected.push(
+      ...this.admin.collectTopicDeletes(beforeWallMs, (record) => this.deletionStillHides(record)),
+    );
+    for (const record of collected) this.gossip.unindexRecord(recordId(record));
+    if (collected.length > 0) this.log("info", "tombstones collected", { count: collected.length });
+  }
+
+  private deletionStillHides(record: { topic: string; clusterName: string | null; stamp: Stamp }): boolean {
+    for (const entry of this.brokers.values()) {
+      const content = entry.content;
+      if (!content || compareStamp(content.adoptedAt, record.stamp) >= 0) continue;
+      if (record.clusterName !== null && content.registration.clusterName !== record.clusterName) continue;
+      if (content.registration.topics.some((topic) => topic.topicName === record.topic)) return true;
+    }
+    return false;
   }
 
   private setDegraded(degraded: boolean): void {
