@@ -8,7 +8,10 @@
 // topic's route must list every named broker (with --absent: list none of them / 404).
 //
 //   watch   --nodes N --spec S [--absent] --deadline MS [--t0 T] [--interval MS]
+//           (the deadline counts from the probe's own start; --t0 0 gives epoch ms)
 //           first time each node satisfies S -> {"ns1":812,"ns2":830,...}; null = never
+//   watch-all --nodes N --specs S1,S2 --deadline MS   like watch for several specs in one
+//           process, times in epoch ms -> {"TopicA":{"ns1":1795692145929,...},...}
 //   steady  --nodes N --specs S1,S2 --stop-file F [--duration MS] [--interval MS]
 //           polls until F exists (or MS pass); every poll must satisfy every spec and
 //           /readyz must be 200 -> {"ns1":{"polls":80,"bad":0,"firstBad":null},...}
@@ -16,9 +19,13 @@
 //           polls U/readyz; at its first 200 fetches every spec's route at once
 //           -> {"readyMs":1400,"before":{"000":12,"503":3},"routes":{"TopicA":"ok",...}}
 //   same    --urls U1,U2 --deadline MS [--t0 T]   until /v1/cluster is identical on all
-//   ons     --addrs host:port,... --spec S --missing TOPIC   ali-ons route query per address
+//   show    --nodes N --topic T         each node's route as BROKER@ADDR+... (or the status)
+//   ons     --addrs host:port,... --specs S1,S2 --missing TOPIC   ali-ons (a RocketMQ
+//           client) asks each remoting address for every spec's topic and for TOPIC,
+//           which must fail with TOPIC_NOT_EXIST (17)
+//   fmt     --json J --expr E           prints E evaluated with o = J (output formatting)
 //   loglines --since T --msg M [--match STR]   JSON log lines on stdin -> count + times
-/* global process, console, fetch, setTimeout, AbortSignal */
+/* global process, console, fetch, setTimeout, setInterval, clearInterval, AbortSignal */
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -29,6 +36,9 @@ const command = process.argv[2];
 const t0 = Number(args.t0 ?? Date.now());
 const since = () => Date.now() - t0;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// AbortSignal.timeout's timer is unref'd: while a fetch hangs on a port whose container is
+// (re)starting, nothing else may hold the event loop, and node would exit 0 silently.
+const keepAlive = setInterval(() => undefined, 1000);
 
 function parseArgs(argv) {
   const out = {};
@@ -69,9 +79,9 @@ async function route(base, topic) {
   }
 }
 
-async function status(url) {
+async function status(url, timeoutMs = 2000) {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await response.arrayBuffer();
     return response.status;
   } catch {
@@ -89,7 +99,28 @@ function satisfies(answer, spec, absent) {
 
 function describe(answer) {
   if (answer.status !== 200) return String(answer.status);
-  return answer.brokers.map((b) => `${b.name}@${b.addr}`).join("+");
+  return answer.brokers.map((b) => `${b.name}@${b.addr}`).sort().join("+");
+}
+
+async function show() {
+  const nodes = parseNodes(args.nodes);
+  const out = {};
+  for (const [name, base] of Object.entries(nodes)) out[name] = describe(await route(base, args.topic));
+  console.log(JSON.stringify(out));
+  return true;
+}
+
+/** Evaluates a JS expression over a JSON value `o` and prints it (for the shell script). */
+function fmt() {
+  let o;
+  try {
+    o = JSON.parse(args.json);
+  } catch {
+    console.log(`(no result: ${JSON.stringify(String(args.json === true ? "" : args.json).slice(0, 200))})`);
+    return false;
+  }
+  console.log(new Function("o", `return (${args.expr});`)(o));
+  return true;
 }
 
 async function watch() {
@@ -100,20 +131,47 @@ async function watch() {
   const interval = Number(args.interval ?? 20);
   const result = Object.fromEntries(Object.keys(nodes).map((name) => [name, null]));
   const last = {};
-  while (since() < deadline && Object.values(result).some((v) => v === null)) {
+  const answered = {};
+  const started = Date.now();
+  while (Date.now() - started < deadline && Object.values(result).some((v) => v === null)) {
     await Promise.all(
       Object.entries(nodes).map(async ([name, base]) => {
         if (result[name] !== null) return;
         const answer = await route(base, spec.topic);
         last[name] = describe(answer);
+        if (answer.status !== 0) answered[name] ??= since();
         if (satisfies(answer, spec, absent)) result[name] = since();
       }),
     );
     await sleep(interval);
   }
   const ok = Object.values(result).every((v) => v !== null);
-  console.log(JSON.stringify(ok ? result : { ...result, last }));
+  // firstAnswer: when each node first answered at all (differs after a restart or a heal).
+  console.log(JSON.stringify(ok ? { ...result, firstAnswer: answered } : { ...result, firstAnswer: answered, last }));
   return ok;
+}
+
+/** Like watch for several specs at once; times are epoch ms (start it before the brokers). */
+async function watchAll() {
+  const nodes = parseNodes(args.nodes);
+  const specs = args.specs.split(",").map(parseSpec);
+  const deadline = Date.now() + Number(args.deadline ?? 20000);
+  const interval = Number(args.interval ?? 25);
+  const result = Object.fromEntries(specs.map((spec) => [spec.topic, Object.fromEntries(Object.keys(nodes).map((n) => [n, null]))]));
+  const pending = () => specs.some((spec) => Object.values(result[spec.topic]).some((v) => v === null));
+  while (Date.now() < deadline && pending()) {
+    await Promise.all(
+      specs.flatMap((spec) =>
+        Object.entries(nodes).map(async ([name, base]) => {
+          if (result[spec.topic][name] !== null) return;
+          if (satisfies(await route(base, spec.topic), spec, false)) result[spec.topic][name] = Date.now();
+        }),
+      ),
+    );
+    await sleep(interval);
+  }
+  console.log(JSON.stringify(result));
+  return !pending();
 }
 
 async function steady() {
@@ -150,7 +208,8 @@ async function ready() {
   const interval = Number(args.interval ?? 20);
   const before = {};
   while (since() < deadline) {
-    const code = await status(`${base}/readyz`);
+    // A short timeout: right after `docker start`, docker-proxy accepts and then stalls.
+    const code = await status(`${base}/readyz`, 250);
     if (code === 200) {
       const readyMs = since();
       const answers = await Promise.all(specs.map((spec) => route(base, spec.topic)));
@@ -207,7 +266,7 @@ async function ons() {
     console.log(JSON.stringify({ error: `ali-ons not installed on the host (npm ci): ${error.message}` }));
     return false;
   }
-  const spec = parseSpec(args.spec);
+  const specs = args.specs.split(",").map(parseSpec);
   const silent = { info() {}, warn() {}, error() {}, debug() {} };
   const results = {};
   let ok = true;
@@ -217,13 +276,19 @@ async function ons() {
     const result = {};
     try {
       await api.ready();
-      const start = Date.now();
-      const data = await api.getTopicRouteInfoFromNameServer(spec.topic, 3000);
-      result.routeMs = Date.now() - start;
-      result.brokers = data.brokerDatas.map((b) => `${b.brokerName}@${b.brokerAddrs["0"]}`).sort();
-      result.queues = data.queueDatas.map((q) => `${q.brokerName}:r${q.readQueueNums}w${q.writeQueueNums}p${q.perm}`).sort();
-      const names = data.brokerDatas.map((b) => b.brokerName);
-      if (!spec.brokers.every((name) => names.includes(name))) ok = false;
+      for (const spec of specs) {
+        const start = Date.now();
+        const data = await api.getTopicRouteInfoFromNameServer(spec.topic, 3000);
+        const names = data.brokerDatas.map((b) => b.brokerName);
+        const good = spec.brokers.every((name) => names.includes(name));
+        if (!good) ok = false;
+        result[spec.topic] = {
+          ok: good,
+          ms: Date.now() - start,
+          brokers: data.brokerDatas.map((b) => `${b.brokerName}@${b.brokerAddrs["0"]}`).sort().join("+"),
+          queues: data.queueDatas.map((q) => `${q.brokerName}:r${q.readQueueNums}w${q.writeQueueNums}p${q.perm}`).sort().join("+"),
+        };
+      }
       const missing = await api.getTopicRouteInfoFromNameServer(args.missing, 3000).then(
         () => ({ code: "ROUTE RETURNED" }),
         (error) => ({ code: error.code, message: String(error.message).slice(0, 80) }),
@@ -262,13 +327,16 @@ function loglines() {
   return true;
 }
 
-const commands = { watch, steady, ready, same, ons, loglines };
+const commands = { watch, "watch-all": watchAll, steady, ready, same, show, ons, loglines, fmt };
 if (!(command in commands)) {
   console.error(`usage: e2e-probe.mjs ${Object.keys(commands).join("|")} --...`);
   process.exit(2);
 }
 Promise.resolve(commands[command]()).then(
-  (ok) => process.exit(ok ? 0 : 1),
+  (ok) => {
+    clearInterval(keepAlive);
+    process.exit(ok ? 0 : 1);
+  },
   (error) => {
     console.log(JSON.stringify({ error: String(error?.stack ?? error) }));
     process.exit(1);
