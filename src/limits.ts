@@ -46,6 +46,35 @@ export const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 256;
 /** Bytes buffered for sending on one socket before it is closed as a slow reader. */
 export const SEND_BUFFER_BYTES_MAX = 32 * 1024 * 1024;
 
+// ---- Abuse limits (issue #7) ---------------------------------------------------------------
+// Sketch: a node serves ~100 brokers and a few thousand clients; one host (a NAT gateway, an
+// app server with many pods) rarely holds more than a few hundred of them. A client asks a
+// route every 30 s per topic and a broker heartbeats once a second, so 200 requests per
+// second per connection is ~1000x normal load while one flooder costs at most that much core time.
+
+/** Native or remoting connections from one IP address; one misbehaving host cannot take all. */
+export const CONNECTIONS_PER_ADDRESS_MAX = 512;
+/** Token-bucket refill: requests per second one non-peer connection may make. */
+export const REQUESTS_PER_CONNECTION_PER_SECOND_MAX = 200;
+/** Token-bucket depth: a start-up burst (register + subscribe to many topics) passes at once. */
+export const REQUESTS_PER_CONNECTION_BURST_MAX = 400;
+/** Largest frame from a connection not yet authenticated as a broker or peer (HELLO, queries,
+ * admin writes): a SUBSCRIBE of 1000 names of 127 chars or a 64 KiB KV value fits. */
+export const CLIENT_FRAME_BYTES_MAX = 256 * 1024;
+/** A connection must finish its hello (and the peer challenge) within this, or it is closed:
+ * slowloris on the WebSocket port. Longer than a TLS handshake plus a round trip anywhere. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** A TLS handshake must finish within this (node's default is 120 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Characters of a token or cluster secret: room for any generated secret, and a bound on input. */
+export const SECRET_CHARS_MAX = 1_024;
+/** Smallest cluster secret: 16 chars of a random alphabet is ~96 bits, out of brute-force reach. */
+export const SECRET_CHARS_MIN = 16;
+/** Secrets or tokens one list may hold: current and next during a rotation, plus slack. */
+export const SECRETS_PER_LIST_MAX = 8;
+/** Bytes of a peer-challenge nonce: 256 bits never repeat. */
+export const PEER_NONCE_BYTES = 32;
+
 // ---- Timing -------------------------------------------------------------------------
 
 /** Shell tick period: expiry and suspicion deadlines are checked this often. */
@@ -130,5 +159,12 @@ export function checkLimitRelationships(): void {
   assert(TOPICS_PER_BROKER_MAX <= TOPICS_MAX, "one broker fits");
   assert(PROTOCOL_VERSION_MIN <= PROTOCOL_VERSION_MAX, "version range");
   assert(TOMBSTONE_MS > 100 * ANTI_ENTROPY_INTERVAL_MS, "tombstones outlive many rounds");
+  assert(CONNECTIONS_PER_ADDRESS_MAX <= CONNECTIONS_MAX, "one address cannot exceed the node");
+  assert(REQUESTS_PER_CONNECTION_PER_SECOND_MAX >= 10 * (1_000 / BROKER_HEARTBEAT_MS_MIN), "the fastest agent uses a tenth of the rate");
+  assert(REQUESTS_PER_CONNECTION_BURST_MAX >= REQUESTS_PER_CONNECTION_PER_SECOND_MAX, "burst covers one second");
+  assert(CLIENT_FRAME_BYTES_MAX < FRAME_BYTES_MAX, "client frames are smaller than broker frames");
+  assert(CLIENT_FRAME_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put (UTF-8, 3 B/char worst case) fits a client frame");
+  assert(HELLO_TIMEOUT_MS > REQUEST_TIMEOUT_MS, "a slow but honest hello completes");
+  assert(SECRET_CHARS_MIN < SECRET_CHARS_MAX, "secret length range");
 }
 checkLimitRelationships();

@@ -23,7 +23,7 @@ import { decodeTopicConfig } from "../protocol/messages/broker.js";
 import { checkAddr, checkName } from "../protocol/validate.js";
 import { checkNameServers } from "../client/addresses.js";
 import { AGENT_REGISTER_RETRY_MS, AGENT_STOP_WAIT_MS } from "../client/client_limits.js";
-import { NativeConnection } from "../client/connection.js";
+import { NativeConnection, type ClientTls } from "../client/connection.js";
 import { decodeHeartbeatResponse, decodeRegisterResponse } from "../client/responses.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "../client/scheduler.js";
 import type { ClientConnection, Dialer } from "../client/transport.js";
@@ -71,6 +71,10 @@ export interface BrokerAgentOptions {
   readonly dialer?: Dialer;
   /** @default silentLogger */
   readonly logger?: ClientLogger;
+  /** Token sent in every hello (broker, admin or client token). @default none */
+  readonly token?: string;
+  /** Connect with wss:// (CA, optional client certificate). @default plain ws:// */
+  readonly tls?: ClientTls;
   /** Called on every event; must not throw. */
   readonly onEvent?: (event: AgentEvent) => void;
 }
@@ -153,6 +157,8 @@ export class BrokerAgent {
         requestTimeoutMs: this.settings.requestTimeoutMs,
         connectTimeoutMs: this.settings.requestTimeoutMs,
         logger: this.logger,
+        ...(options.token === undefined ? {} : { token: options.token }),
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
     this.links = this.settings.nameServers.map((addr) => ({
       addr,

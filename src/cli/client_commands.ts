@@ -15,6 +15,9 @@ import { parseNameServers } from "../client/addresses.js";
 import { NameServersUnavailableError } from "../client/client_errors.js";
 import { RouteClient } from "../client/route_client.js";
 import { RealScheduler, systemClock, systemRng, type ClientLogger } from "../client/scheduler.js";
+import type { ClientTls } from "../client/connection.js";
+import { readFileSync } from "node:fs";
+import { CLIENT_TOKEN_ENV, parseSecretList } from "./secrets.js";
 
 /** Exit codes of the client subcommands. */
 export const ClientExit = { OK: 0, FAILURE: 1, USAGE: 2, UNAVAILABLE: 3 } as const;
@@ -42,6 +45,10 @@ export interface ClientCliDeps {
   readonly logDestination: pino.DestinationStream | null;
   readonly clock: Clock;
   readonly makeRng: () => Rng;
+  /** Environment (NAMESRV_TOKEN). @default process.env */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads --token-file and --tls-*-file. @default readFileSync as UTF-8 */
+  readonly readFile: (path: string) => string;
 }
 
 function defaultDeps(): ClientCliDeps {
@@ -63,6 +70,8 @@ function defaultDeps(): ClientCliDeps {
     logDestination: null,
     clock: systemClock,
     makeRng: systemRng,
+    env: process.env,
+    readFile: (path) => readFileSync(path, "utf8"),
   };
 }
 
@@ -141,9 +150,67 @@ function strictInt(text: string): number | null {
   return /^\d{1,9}$/.test(text) ? Number(text) : null;
 }
 
+// ---- Credentials ---------------------------------------------------------------------------
+
+/** Token and TLS flags every client command takes. */
+interface CredentialFlags {
+  readonly tokenFile?: string;
+  readonly tls?: boolean;
+  readonly tlsCaFile?: string;
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+}
+
+/** What a client command connects with: a token (file, else NAMESRV_TOKEN) and TLS options. */
+export interface ClientCredentials {
+  readonly token?: string;
+  readonly tls?: ClientTls;
+}
+
+/** Reads the credential flags; the token's value never appears in a message. */
+export function parseCredentialFlags(flags: CredentialFlags, deps: Pick<ClientCliDeps, "env" | "readFile">): ClientCredentials {
+  const read = (flag: string, path: string): string => {
+    try {
+      return deps.readFile(path);
+    } catch (error) {
+      throw new InvalidArgumentError(`'${flag}' file '${path}' could not be read: ${(error as Error).message}`);
+    }
+  };
+  let token: string | undefined;
+  if (flags.tokenFile !== undefined) {
+    token = parseSecretList(read("--token-file", flags.tokenFile))[0];
+    if (token === undefined) throw new InvalidArgumentError(`'--token-file' file '${flags.tokenFile}' holds no token`);
+  } else {
+    const fromEnv = deps.env[CLIENT_TOKEN_ENV]?.trim();
+    if (fromEnv !== undefined && fromEnv !== "") token = fromEnv;
+  }
+  if ((flags.tlsCertFile === undefined) !== (flags.tlsKeyFile === undefined)) {
+    throw new InvalidArgumentError("'--tls-cert-file' and '--tls-key-file' must be given together");
+  }
+  const useTls = flags.tls === true || flags.tlsCaFile !== undefined || flags.tlsCertFile !== undefined;
+  const tls: ClientTls | undefined = useTls
+    ? {
+        ...(flags.tlsCaFile === undefined ? {} : { ca: read("--tls-ca-file", flags.tlsCaFile) }),
+        ...(flags.tlsCertFile === undefined ? {} : { cert: read("--tls-cert-file", flags.tlsCertFile) }),
+        ...(flags.tlsKeyFile === undefined ? {} : { key: read("--tls-key-file", flags.tlsKeyFile) }),
+      }
+    : undefined;
+  return { ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) };
+}
+
+/** Adds the credential flags to a command. */
+function withCredentialOptions(command: Command): Command {
+  return command
+    .option("--token-file <file>", `file whose first line is the token sent in the hello (or env ${CLIENT_TOKEN_ENV})`)
+    .option("--tls", "connect with wss:// (system CAs unless --tls-ca-file)")
+    .option("--tls-ca-file <file>", "PEM CA bundle that signed the name servers' certificates (implies --tls)")
+    .option("--tls-cert-file <file>", "PEM client certificate, for name servers requiring mutual TLS")
+    .option("--tls-key-file <file>", "PEM key of --tls-cert-file");
+}
+
 // ---- Broker --------------------------------------------------------------------------------
 
-interface BrokerFlags {
+interface BrokerFlags extends CredentialFlags {
   readonly namesrv?: string;
   readonly cluster?: string;
   readonly brokerName?: string;
@@ -214,12 +281,14 @@ async function runBroker(flags: BrokerFlags, deps: ClientCliDeps): Promise<numbe
     timestamp: pino.stdTimeFunctions.epochTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
+  const credentials = parseCredentialFlags(flags, deps);
   const logger = pino(pinoOptions, deps.logDestination ?? pino.destination({ dest: 2, sync: true }));
   const clientLogger: ClientLogger = logger;
   const { logLevel: _logLevel, ...agentFields } = command;
   // The agent re-checks relationships between flags (e.g. timeout >= 2 heartbeats).
   const agent = new BrokerAgent({
     ...agentFields,
+    ...credentials,
     clock: deps.clock,
     rng: deps.makeRng(),
     scheduler: new RealScheduler(false),
@@ -240,7 +309,7 @@ async function runBroker(flags: BrokerFlags, deps: ClientCliDeps): Promise<numbe
 
 // ---- Queries -------------------------------------------------------------------------------
 
-interface QueryFlags {
+interface QueryFlags extends CredentialFlags {
   readonly namesrv?: string;
   readonly json?: boolean;
   readonly cluster?: string;
@@ -248,7 +317,8 @@ interface QueryFlags {
 
 function clientFor(flags: QueryFlags, deps: ClientCliDeps): RouteClient {
   const nameServers = parseNamesrvFlag(flags.namesrv);
-  return new RouteClient({ nameServers, clock: deps.clock, rng: deps.makeRng(), scheduler: new RealScheduler(true) });
+  const credentials = parseCredentialFlags(flags, deps);
+  return new RouteClient({ nameServers, clock: deps.clock, rng: deps.makeRng(), scheduler: new RealScheduler(true), ...credentials });
 }
 
 async function runRoute(topic: string, flags: QueryFlags, deps: ClientCliDeps): Promise<number> {
@@ -417,6 +487,10 @@ export function registerClientCommands(program: Command, overrides: Partial<Clie
   registerBrokerCommand(program, deps, run);
   registerQueryCommands(program, deps, run);
   registerKvCommands(program, deps, run);
+  for (const command of program.commands) {
+    if (["broker", "route", "cluster", "topics"].includes(command.name())) withCredentialOptions(command);
+    if (command.name() === "kv") for (const sub of command.commands) withCredentialOptions(sub);
+  }
 }
 
 function registerBrokerCommand(program: Command, deps: ClientCliDeps, run: Runner): void {

@@ -9,6 +9,7 @@ import { ConfigError } from "../errors.js";
 import { createLogger, type Logger } from "../server/logger.js";
 import { startServer, type RunningServer } from "../server/server.js";
 import { registerClientCommands } from "./client_commands.js";
+import { SECURITY_FILE_FIELDS, securityOptions, type SecurityFileFlags } from "./secrets.js";
 
 /** Exit code for bad flags or configuration. */
 const EXIT_USAGE = 2;
@@ -16,7 +17,10 @@ const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 
 /** Raw `start` flags as commander hands them over (strings; validation is parseConfig's). */
-interface StartFlags {
+interface StartFlags extends SecurityFileFlags {
+  readonly requireClientToken?: boolean;
+  readonly remotingAdminAllow?: string;
+  readonly remotingBrokerAllow?: string;
   readonly config?: string;
   readonly id?: string;
   readonly host?: string;
@@ -51,6 +55,18 @@ function buildProgram(): Command {
     .option("--broker-expiry-ms <n>", "expiry of native brokers that declare none (default: 10000)")
     .option("--data-dir <dir>", "directory for kv.json (default: KV in memory)")
     .option("--log-level <level>", "trace|debug|info|warn|error|fatal (default: info)")
+    .option("--cluster-secret-file <file>", "cluster secrets for peer authentication, one per line, current first (or env NAMESRV_CLUSTER_SECRET)")
+    .option("--broker-token-file <file>", "tokens granting the broker role, one per line (or env NAMESRV_BROKER_TOKENS)")
+    .option("--admin-token-file <file>", "tokens granting admin writes, one per line (or env NAMESRV_ADMIN_TOKENS)")
+    .option("--client-token-file <file>", "tokens granting route reads, one per line (or env NAMESRV_CLIENT_TOKENS)")
+    .option("--require-client-token", "refuse clients (and /v1 HTTP reads) without a valid token")
+    .option("--tls-cert-file <file>", "PEM certificate chain: serve https/wss and present it to peers")
+    .option("--tls-key-file <file>", "PEM private key of --tls-cert-file")
+    .option("--tls-ca-file <file>", "PEM CA bundle verifying peers (mutual TLS between name servers)")
+    .option("--tls-require-client-cert", "refuse every TLS client without a certificate signed by --tls-ca-file")
+    .option("--remoting-admin-allow <ips>", "IPs allowed to send remoting admin writes, separated by , (default: all)")
+    .option("--remoting-broker-allow <ips>", "IPs allowed to register brokers on the remoting port, separated by , (default: all)")
+    .option("--remoting-acl-file <file>", "JSON [{accessKey, secretKey}]: remoting admin writes must carry a RocketMQ ACL signature")
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .exitOverride()
@@ -78,7 +94,10 @@ function configFromFlags(flags: StartFlags, extraArgs: readonly string[]): Confi
       problems.push(`config file '${flags.config}' could not be read: ${(error as Error).message}`);
     }
   }
-  const options: Record<string, unknown> = { ...fileOptions, ...flagOptions(flags) };
+  const security = securityOptions(flags, fileOptions, process.env, (path) => readFileSync(path, "utf8"));
+  problems.push(...security.problems);
+  for (const field of SECURITY_FILE_FIELDS) delete fileOptions[field];
+  const options: Record<string, unknown> = { ...fileOptions, ...security.options, ...flagOptions(flags) };
   try {
     const config = parseConfig(options as Options);
     if (problems.length === 0) return config;
@@ -105,7 +124,14 @@ function flagOptions(flags: StartFlags): Record<string, unknown> {
   if (flags.brokerExpiryMs !== undefined) options["brokerExpiryMs"] = numberish(flags.brokerExpiryMs);
   if (flags.dataDir !== undefined) options["dataDir"] = flags.dataDir;
   if (flags.logLevel !== undefined) options["logLevel"] = flags.logLevel;
+  if (flags.requireClientToken !== undefined) options["requireClientToken"] = flags.requireClientToken;
+  if (flags.remotingAdminAllow !== undefined) options["remotingAdminAllow"] = splitList(flags.remotingAdminAllow);
+  if (flags.remotingBrokerAllow !== undefined) options["remotingBrokerAllow"] = splitList(flags.remotingBrokerAllow);
   return options;
+}
+
+function splitList(text: string): string[] {
+  return text.split(/[,;]/).map((item) => item.trim()).filter((item) => item !== "");
 }
 
 function numberish(text: string): number | string {

@@ -25,6 +25,15 @@ import { CONNECT_TIMEOUT_MS } from "./client_limits.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "./scheduler.js";
 import type { ClientConnection, ConnectionEvents, Dialer } from "./transport.js";
 
+/** TLS of a client connection: wss://, the node's certificate checked against `ca`. */
+export interface ClientTls {
+  /** CA bundle (PEM) that signed the nodes' certificates. @default the system CAs */
+  readonly ca?: string;
+  /** Client certificate and key (PEM), for nodes that require mutual TLS. */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
 /** Options of one connection. */
 export interface NativeConnectionOptions {
   /** "host:port" of the node's HTTP + WebSocket port. */
@@ -43,6 +52,10 @@ export interface NativeConnectionOptions {
   readonly inflightMax?: number;
   /** @default silentLogger */
   readonly logger?: ClientLogger;
+  /** Broker, admin or client token sent in the hello; never logged. @default none */
+  readonly token?: string;
+  /** Dial wss:// with these. @default plain ws:// */
+  readonly tls?: ClientTls;
 }
 
 interface Pending {
@@ -73,11 +86,13 @@ export class NativeConnection implements ClientConnection {
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? silentLogger;
     // Explicit options (STYLE §5): bounded payload, no compression, bounded handshake.
-    this.ws = new WebSocket(`ws://${options.addr}/`, {
+    const tls = options.tls;
+    this.ws = new WebSocket(`${tls ? "wss" : "ws"}://${options.addr}/`, {
       maxPayload: FRAME_BYTES_MAX,
       perMessageDeflate: false,
       handshakeTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       followRedirects: false,
+      ...(tls ? { rejectUnauthorized: true, ...tls } : {}),
     });
     this.ws.binaryType = "nodebuffer";
   }
@@ -175,6 +190,7 @@ export class NativeConnection implements ClientConnection {
       versionMin: PROTOCOL_VERSION_MIN,
       versionMax: PROTOCOL_VERSION_MAX,
       role: this.options.role,
+      ...(this.options.token === undefined ? {} : { token: this.options.token }),
     });
     const hello = decodeHelloResponse(body);
     if (hello.version < PROTOCOL_VERSION_MIN || hello.version > PROTOCOL_VERSION_MAX) {

@@ -26,7 +26,7 @@ import { checkKvKey, checkKvValue, checkName, checkTopic } from "../protocol/val
 import { checkNameServers } from "./addresses.js";
 import { NameServersUnavailableError, type AttemptFailure } from "./client_errors.js";
 import { LISTENERS_PER_TOPIC_MAX, ROUTE_CACHE_ENTRIES_MAX, SUBSCRIBED_TOPICS_PER_CLIENT_MAX } from "./client_limits.js";
-import { NativeConnection } from "./connection.js";
+import { NativeConnection, type ClientTls } from "./connection.js";
 import {
   decodeClusterInfoResponse,
   decodeCountResponse,
@@ -62,6 +62,10 @@ export interface RouteClientOptions {
   readonly dialer?: Dialer;
   /** @default silentLogger */
   readonly logger?: ClientLogger;
+  /** Token sent in every hello (broker, admin or client token). @default none */
+  readonly token?: string;
+  /** Connect with wss:// (CA, optional client certificate). @default plain ws:// */
+  readonly tls?: ClientTls;
 }
 
 /** Called on every new route revision of a subscribed topic; `route` null = no route now. */
@@ -148,6 +152,8 @@ export class RouteClient {
         requestTimeoutMs: this.settings.requestTimeoutMs,
         connectTimeoutMs: this.settings.requestTimeoutMs,
         logger: this.logger,
+        ...(options.token === undefined ? {} : { token: options.token }),
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
   }
 

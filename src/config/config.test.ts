@@ -46,6 +46,20 @@ describe("config", () => {
       inflightRequestsPerConnectionMax: limits.INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
       topicsMax: limits.TOPICS_MAX,
       brokersMax: limits.BROKERS_MAX,
+      clusterSecrets: [],
+      brokerTokens: [],
+      adminTokens: [],
+      clientTokens: [],
+      requireClientToken: false,
+      tls: null,
+      remotingAdminAllow: null,
+      remotingBrokerAllow: null,
+      remotingAclAccounts: [],
+      connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX,
+      requestsPerConnectionPerSecondMax: limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
+      requestsPerConnectionBurstMax: limits.REQUESTS_PER_CONNECTION_BURST_MAX,
+      clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX,
+      helloTimeoutMs: limits.HELLO_TIMEOUT_MS,
     });
   });
 

@@ -1,5 +1,6 @@
 // Options (loose input from a JSON file, flags or code) -> Config (validated, frozen).
 // Every problem is collected and reported together in one ConfigError. Pure: no I/O.
+import { isIP } from "node:net";
 import { ConfigError, quote } from "../errors.js";
 import * as limits from "../limits.js";
 
@@ -28,6 +29,30 @@ export const REMOTING_PORT_DEFAULT = 9876;
 export const NODE_ID_CHARS_MAX = 64;
 /** Largest port number. */
 const PORT_MAX = 65_535;
+/** Shortest hello deadline config may set: a TLS handshake and one round trip on a LAN. */
+export const HELLO_TIMEOUT_MS_MIN = 100;
+/** RocketMQ's ACL requires a secretKey of at least 6 characters. */
+export const ACL_SECRET_KEY_CHARS_MIN = 6;
+/** RocketMQ ACL accessKey length bound. */
+export const ACL_ACCESS_KEY_CHARS_MAX = 128;
+
+/** TLS material of the HTTP + WebSocket port (PEM text, read by the CLI from files). */
+export interface TlsConfig {
+  /** Certificate chain this node presents, to clients and (as a client certificate) to peers it dials. */
+  readonly cert: string;
+  /** Private key of `cert`. */
+  readonly key: string;
+  /** CA bundle that verifies peers' certificates (both directions); null uses the system CAs. */
+  readonly ca: string | null;
+  /** Refuse every TLS client without a certificate signed by `ca`, not only peers. @default false */
+  readonly requireClientCert: boolean;
+}
+
+/** One RocketMQ ACL account (AccessKey + SecretKey) allowed to sign remoting admin writes. */
+export interface RemotingAclAccount {
+  readonly accessKey: string;
+  readonly secretKey: string;
+}
 
 /**
  * Loose configuration input: every field optional, any type (the JSON config file, the CLI
@@ -81,6 +106,41 @@ export interface Config {
   readonly topicsMax: number;
   /** Broker instances the node tracks. @default BROKERS_MAX */
   readonly brokersMax: number;
+  /**
+   * Cluster secrets for the peer challenge-response, current first: the node proves with the
+   * first and accepts a proof made with any (rotation). Empty: peers are not authenticated, and
+   * the node warns at start. Never logged. @default []
+   */
+  readonly clusterSecrets: readonly string[];
+  /** Tokens that grant the broker role (register, heartbeat, unregister); empty = open. @default [] */
+  readonly brokerTokens: readonly string[];
+  /** Tokens that grant admin writes (KV put/delete, topic delete, write perm); empty = open. @default [] */
+  readonly adminTokens: readonly string[];
+  /** Tokens that grant reading routes when `requireClientToken` is set. @default [] */
+  readonly clientTokens: readonly string[];
+  /** Refuse native connections and /v1 HTTP reads without a valid token. @default false */
+  readonly requireClientToken: boolean;
+  /** TLS for the HTTP + WebSocket port and wss:// peer dialing. @default null (plain) */
+  readonly tls: TlsConfig | null;
+  /**
+   * IP addresses allowed to send remoting admin writes (KV put/delete, delete/register topic,
+   * wipe/add write perm, update config); null allows every address (RocketMQ). @default null
+   */
+  readonly remotingAdminAllow: readonly string[] | null;
+  /** IP addresses allowed to register/unregister/heartbeat brokers on the remoting port; null = all. @default null */
+  readonly remotingBrokerAllow: readonly string[] | null;
+  /** RocketMQ ACL accounts; when set, remoting admin writes must carry a valid signature. @default [] */
+  readonly remotingAclAccounts: readonly RemotingAclAccount[];
+  /** Open connections from one IP address, per port. @default CONNECTIONS_PER_ADDRESS_MAX */
+  readonly connectionsPerAddressMax: number;
+  /** Token-bucket rate of one non-peer connection. @default REQUESTS_PER_CONNECTION_PER_SECOND_MAX */
+  readonly requestsPerConnectionPerSecondMax: number;
+  /** Token-bucket depth of one non-peer connection. @default REQUESTS_PER_CONNECTION_BURST_MAX */
+  readonly requestsPerConnectionBurstMax: number;
+  /** Largest frame from a connection not authenticated as broker or peer. @default CLIENT_FRAME_BYTES_MAX */
+  readonly clientFrameBytesMax: number;
+  /** Time a connection has to finish its hello (and peer challenge). @default HELLO_TIMEOUT_MS */
+  readonly helloTimeoutMs: number;
 }
 
 /** Collects problems; each names the field and quotes the value. */
@@ -111,6 +171,20 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "inflightRequestsPerConnectionMax",
   "topicsMax",
   "brokersMax",
+  "clusterSecrets",
+  "brokerTokens",
+  "adminTokens",
+  "clientTokens",
+  "requireClientToken",
+  "tls",
+  "remotingAdminAllow",
+  "remotingBrokerAllow",
+  "remotingAclAccounts",
+  "connectionsPerAddressMax",
+  "requestsPerConnectionPerSecondMax",
+  "requestsPerConnectionBurstMax",
+  "clientFrameBytesMax",
+  "helloTimeoutMs",
 ]);
 
 const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -188,10 +262,53 @@ export function parseConfig(input: unknown): Config {
     ),
     topicsMax: intField(problems, "topicsMax", read("topicsMax"), limits.TOPICS_PER_BROKER_MAX, limits.TOPICS_MAX, limits.TOPICS_MAX),
     brokersMax: intField(problems, "brokersMax", read("brokersMax"), 1, limits.BROKERS_MAX, limits.BROKERS_MAX),
+    ...securityFields(problems, read, frameBytesMax),
   };
   checkCrossFieldRules(problems, config);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return Object.freeze({ ...config, peers: Object.freeze([...config.peers]) });
+}
+
+/** The fields of issue #7: secrets, tokens, TLS, remoting access and abuse limits. */
+function securityFields(problems: Problems, read: (field: keyof Config) => unknown, frameBytesMax: number) {
+  const clientFrameMax = Math.min(limits.CLIENT_FRAME_BYTES_MAX, frameBytesMax);
+  return {
+    clusterSecrets: secretsField(problems, "clusterSecrets", read("clusterSecrets")),
+    brokerTokens: secretsField(problems, "brokerTokens", read("brokerTokens")),
+    adminTokens: secretsField(problems, "adminTokens", read("adminTokens")),
+    clientTokens: secretsField(problems, "clientTokens", read("clientTokens")),
+    requireClientToken: boolField(problems, "requireClientToken", read("requireClientToken"), false),
+    tls: tlsField(problems, read("tls")),
+    remotingAdminAllow: ipListField(problems, "remotingAdminAllow", read("remotingAdminAllow")),
+    remotingBrokerAllow: ipListField(problems, "remotingBrokerAllow", read("remotingBrokerAllow")),
+    remotingAclAccounts: aclAccountsField(problems, read("remotingAclAccounts")),
+    connectionsPerAddressMax: intField(
+      problems,
+      "connectionsPerAddressMax",
+      read("connectionsPerAddressMax"),
+      1,
+      limits.CONNECTIONS_PER_ADDRESS_MAX,
+      limits.CONNECTIONS_PER_ADDRESS_MAX,
+    ),
+    requestsPerConnectionPerSecondMax: intField(
+      problems,
+      "requestsPerConnectionPerSecondMax",
+      read("requestsPerConnectionPerSecondMax"),
+      1,
+      limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
+      limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
+    ),
+    requestsPerConnectionBurstMax: intField(
+      problems,
+      "requestsPerConnectionBurstMax",
+      read("requestsPerConnectionBurstMax"),
+      1,
+      limits.REQUESTS_PER_CONNECTION_BURST_MAX,
+      limits.REQUESTS_PER_CONNECTION_BURST_MAX,
+    ),
+    clientFrameBytesMax: intField(problems, "clientFrameBytesMax", read("clientFrameBytesMax"), FRAME_BYTES_MAX_MIN, clientFrameMax, clientFrameMax),
+    helloTimeoutMs: intField(problems, "helloTimeoutMs", read("helloTimeoutMs"), HELLO_TIMEOUT_MS_MIN, limits.HELLO_TIMEOUT_MS, limits.HELLO_TIMEOUT_MS),
+  };
 }
 
 /** Rules that span fields; only checked on values that passed their own rules. */
@@ -204,6 +321,10 @@ function checkCrossFieldRules(problems: Problems, config: Config): void {
   }
   if (config.suspicionMs > config.brokerExpiryMs) {
     problems.add("suspicionMs", `must be at most 'brokerExpiryMs' (${config.brokerExpiryMs})`, config.suspicionMs);
+  }
+  const anyToken = config.clientTokens.length + config.brokerTokens.length + config.adminTokens.length > 0;
+  if (config.requireClientToken && !anyToken) {
+    problems.add("requireClientToken", "needs at least one client, broker or admin token", config.requireClientToken);
   }
   const self = [config.advertiseAddr, `127.0.0.1:${config.port}`, `localhost:${config.port}`];
   if (config.host !== "0.0.0.0" && config.host !== "::") self.push(`${config.host}:${config.port}`);
@@ -288,6 +409,97 @@ function peersField(problems: Problems, value: unknown): readonly string[] {
     else peers.push(peer);
   });
   return peers;
+}
+
+/** A list of secrets or tokens. Problems never quote a secret, only its length. */
+function secretsField(problems: Problems, field: string, value: unknown): readonly string[] {
+  if (value === undefined || value === null) return Object.freeze([]);
+  if (!Array.isArray(value)) {
+    problems.list.push(`'${field}' must be an array of strings, got ${typeof value}`);
+    return Object.freeze([]);
+  }
+  if (value.length > limits.SECRETS_PER_LIST_MAX) {
+    problems.list.push(`'${field}' must have at most ${limits.SECRETS_PER_LIST_MAX} entries, got ${value.length}`);
+  }
+  const secrets: string[] = [];
+  value.forEach((secret: unknown, index) => {
+    const rule = `must be ${limits.SECRET_CHARS_MIN}..${limits.SECRET_CHARS_MAX} characters without whitespace`;
+    if (typeof secret !== "string") problems.list.push(`'${field}[${index}]' ${rule}, got ${typeof secret}`);
+    else if (secret.length < limits.SECRET_CHARS_MIN || secret.length > limits.SECRET_CHARS_MAX || /\s/.test(secret)) {
+      problems.list.push(`'${field}[${index}]' ${rule}, got a value of ${secret.length} characters`);
+    } else if (secrets.includes(secret)) problems.list.push(`'${field}[${index}]' must not repeat an earlier entry`);
+    else secrets.push(secret);
+  });
+  return Object.freeze(secrets);
+}
+
+const PEM_PATTERN = /-----BEGIN [A-Z0-9 ]+-----/;
+
+function tlsField(problems: Problems, value: unknown): TlsConfig | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    problems.add("tls", "must be an object {cert, key, ca?, requireClientCert?} or null", value);
+    return null;
+  }
+  const raw = value as Record<string, unknown>;
+  const pem = (field: string, required: boolean): string | null => {
+    const text = raw[field];
+    if (text === undefined || text === null) {
+      if (required) problems.list.push(`'tls.${field}' is required (PEM text)`);
+      return null;
+    }
+    if (typeof text !== "string" || !PEM_PATTERN.test(text)) {
+      problems.list.push(`'tls.${field}' must be PEM text (-----BEGIN ...-----)`);
+      return null;
+    }
+    return text;
+  };
+  for (const key of Object.keys(raw)) {
+    if (!["cert", "key", "ca", "requireClientCert"].includes(key)) problems.list.push(`unknown field 'tls.${key}'`);
+  }
+  const tls = {
+    cert: pem("cert", true) ?? "",
+    key: pem("key", true) ?? "",
+    ca: pem("ca", false),
+    requireClientCert: boolField(problems, "tls.requireClientCert", raw["requireClientCert"], false),
+  };
+  if (tls.requireClientCert && tls.ca === null) problems.list.push("'tls.requireClientCert' needs 'tls.ca' to verify client certificates");
+  return Object.freeze(tls);
+}
+
+function ipListField(problems: Problems, field: string, value: unknown): readonly string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) {
+    problems.add(field, "must be an array of IP addresses or null", value);
+    return null;
+  }
+  const ips: string[] = [];
+  value.forEach((ip: unknown, index) => {
+    if (typeof ip !== "string" || isIP(ip) === 0) problems.add(`${field}[${index}]`, "must be an IPv4 or IPv6 address", ip);
+    else ips.push(ip);
+  });
+  return Object.freeze(ips);
+}
+
+function aclAccountsField(problems: Problems, value: unknown): readonly RemotingAclAccount[] {
+  if (value === undefined || value === null) return Object.freeze([]);
+  if (!Array.isArray(value)) {
+    problems.list.push(`'remotingAclAccounts' must be an array of {accessKey, secretKey}, got ${typeof value}`);
+    return Object.freeze([]);
+  }
+  const accounts: RemotingAclAccount[] = [];
+  value.forEach((entry: unknown, index) => {
+    const item = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    const { accessKey, secretKey } = item;
+    if (typeof accessKey !== "string" || accessKey.length < 1 || accessKey.length > ACL_ACCESS_KEY_CHARS_MAX) {
+      problems.add(`remotingAclAccounts[${index}].accessKey`, `must be 1..${ACL_ACCESS_KEY_CHARS_MAX} chars`, accessKey);
+    } else if (typeof secretKey !== "string" || secretKey.length < ACL_SECRET_KEY_CHARS_MIN || secretKey.length > limits.SECRET_CHARS_MAX) {
+      problems.list.push(`'remotingAclAccounts[${index}].secretKey' must be ${ACL_SECRET_KEY_CHARS_MIN}..${limits.SECRET_CHARS_MAX} chars`);
+    } else if (accounts.some((account) => account.accessKey === accessKey)) {
+      problems.add(`remotingAclAccounts[${index}].accessKey`, "must not repeat an earlier account", accessKey);
+    } else accounts.push(Object.freeze({ accessKey, secretKey }));
+  });
+  return Object.freeze(accounts);
 }
 
 function dataDirField(problems: Problems, value: unknown): string | null {

@@ -1,5 +1,6 @@
 // PeerDialer: keeps one outbound WebSocket link to each known peer address. It says hello
-// as a peer, watches the link with pings, and redials with exponential backoff and jitter.
+// as a peer (with the challenge-response when the cluster has a secret, over wss:// when the
+// node has TLS), watches the link with pings, and redials with exponential backoff and jitter.
 // Shell code: real sockets and timers; all decisions about cluster state stay in the core.
 import { WebSocket, type RawData } from "ws";
 import { backoffMs, type Clock, type Rng } from "../core/clock.js";
@@ -17,12 +18,25 @@ import {
 } from "../limits.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame } from "../protocol/frame.js";
-import { decodeHelloResponse } from "../protocol/messages/hello.js";
+import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/hello.js";
+import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
+import type { AuthRefusalReason, Authenticator } from "../server/auth.js";
 import type { Logger } from "../server/logger.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
 
 /** Correlation id of the hello on an outbound peer link. */
 const HELLO_ID = 1;
+/** Correlation id of PEER_AUTH on an outbound peer link. */
+const PEER_AUTH_ID = 2;
+
+/** TLS of outbound peer links: wss://, the peer's certificate checked against `ca`. */
+export interface DialTls {
+  /** CA bundle for peers' certificates; null uses the system CAs. */
+  readonly ca: string | null;
+  /** Our certificate and key, presented as the client certificate (mutual TLS). */
+  readonly cert: string;
+  readonly key: string;
+}
 
 /** What the dialer needs to know about this node. */
 export interface PeerDialerOptions {
@@ -31,6 +45,12 @@ export interface PeerDialerOptions {
   readonly clock: Clock;
   readonly rng: Rng;
   readonly logger: Logger;
+  /** Cluster secrets for the challenge-response; without it (or without secrets) hellos are open. */
+  readonly auth?: Authenticator;
+  /** Dial wss:// with these. @default null: ws:// */
+  readonly tls?: DialTls | null;
+  /** Called when a peer fails authentication (for metrics). */
+  readonly onAuthFailure?: (reason: AuthRefusalReason) => void;
 }
 
 /** Per-address dial state. */
@@ -42,6 +62,10 @@ interface Target {
   timer: NodeJS.Timeout | null;
   /** True once a hello answered with our own node id: never dial it again. */
   isSelf: boolean;
+  /** Our hello nonce on the current connection (null without a secret). */
+  nonce: Uint8Array | null;
+  /** The acceptor's node id while we wait for the PEER_AUTH answer. */
+  authPeerId: string | null;
 }
 
 /** Dials and redials peers. */
@@ -56,7 +80,7 @@ export class PeerDialer implements Dialer {
 
   ensure(addr: string): void {
     if (this.stopped || this.targets.has(addr) || addr === this.options.advertiseAddr) return;
-    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false };
+    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null };
     this.targets.set(addr, target);
     this.dial(target);
   }
@@ -78,11 +102,13 @@ export class PeerDialer implements Dialer {
   private dial(target: Target): void {
     target.timer = null;
     if (this.stopped) return;
-    const ws = new WebSocket(`ws://${target.addr}/`, {
+    const tls = this.options.tls ?? null;
+    const ws = new WebSocket(`${tls ? "wss" : "ws"}://${target.addr}/`, {
       maxPayload: FRAME_BYTES_MAX,
       perMessageDeflate: false,
       handshakeTimeout: REQUEST_TIMEOUT_MS,
       followRedirects: false,
+      ...(tls ? { cert: tls.cert, key: tls.key, rejectUnauthorized: true, ...(tls.ca === null ? {} : { ca: tls.ca }) } : {}),
     });
     ws.binaryType = "nodebuffer";
     target.ws = ws;
@@ -90,12 +116,16 @@ export class PeerDialer implements Dialer {
     let pinger: NodeJS.Timeout | null = null;
     const helloTimer = setTimeout(() => ws.terminate(), REQUEST_TIMEOUT_MS);
     ws.on("open", () => {
+      const auth = this.options.auth;
+      target.nonce = auth?.peerAuthRequired ? auth.newNonce() : null;
+      target.authPeerId = null;
       const hello = {
         versionMin: PROTOCOL_VERSION_MIN,
         versionMax: PROTOCOL_VERSION_MAX,
         role: "peer",
         nodeId: this.options.selfId,
         advertiseAddr: this.options.advertiseAddr,
+        ...(target.nonce === null ? {} : { nonce: target.nonce }),
       };
       ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: HELLO_ID, body: hello }));
       pinger = setInterval(() => {
@@ -112,8 +142,10 @@ export class PeerDialer implements Dialer {
       lastHeardMs = this.options.clock.nowMs();
       this.onMessage(target, ws, data, helloTimer);
     });
-    ws.on("error", (error: Error) => {
-      this.options.logger.debug({ addr: target.addr, err: error.message }, "peer dial error");
+    ws.on("error", (error: Error & { code?: string }) => {
+      // A TLS verification failure is worth a warning: the peer is not who the CA vouches for.
+      const tlsFailure = typeof error.code === "string" && /CERT|SELF_SIGNED|TLS|SSL/.test(error.code);
+      this.options.logger[tlsFailure ? "warn" : "debug"]({ addr: target.addr, err: error.message, errCode: error.code }, "peer dial error");
     });
     ws.on("close", () => {
       clearTimeout(helloTimer);
@@ -141,26 +173,67 @@ export class PeerDialer implements Dialer {
       if (frame.kind === FrameKind.REQUEST) this.hub.onFrame(target.link, frame);
       return;
     }
-    if (frame.kind !== FrameKind.RESPONSE || frame.id !== HELLO_ID) return;
-    clearTimeout(helloTimer);
+    if (frame.kind !== FrameKind.RESPONSE) return;
+    if (frame.id === PEER_AUTH_ID && target.authPeerId !== null) {
+      clearTimeout(helloTimer);
+      if (frame.code !== ErrorCode.OK) {
+        this.options.logger.warn({ addr: target.addr, code: frame.code, body: frame.body }, "peer refused our proof");
+        ws.close(1000, "peer auth refused");
+        return;
+      }
+      return this.linkUp(target, ws, target.authPeerId);
+    }
+    if (frame.id !== HELLO_ID) return;
     if (frame.code !== ErrorCode.OK) {
+      clearTimeout(helloTimer);
       this.options.logger.warn({ addr: target.addr, code: frame.code, body: frame.body }, "peer refused hello");
       ws.close(1000, "hello refused");
       return;
     }
-    let peerId: string;
+    let hello: HelloResponse;
     try {
-      peerId = decodeHelloResponse(frame.body).nodeId;
+      hello = decodeHelloResponse(frame.body);
     } catch (error) {
       if (!(error instanceof NsError)) throw error;
+      clearTimeout(helloTimer);
       ws.close(1002, "bad hello response");
       return;
     }
-    if (peerId === this.options.selfId) {
+    if (hello.nodeId === this.options.selfId) {
+      clearTimeout(helloTimer);
       target.isSelf = true;
       ws.close(1000, "dialed self");
       return;
     }
+    if (target.nonce === null) {
+      clearTimeout(helloTimer);
+      return this.linkUp(target, ws, hello.nodeId);
+    }
+    this.answerChallenge(target, ws, hello, target.nonce);
+  }
+
+  /** Checks the acceptor's proof, then proves ourselves with PEER_AUTH; the link waits for its answer. */
+  private answerChallenge(target: Target, ws: WebSocket, hello: HelloResponse, nonce: Uint8Array): void {
+    const auth = this.options.auth as Authenticator;
+    const refuse = (reason: AuthRefusalReason, message: string): void => {
+      this.options.onAuthFailure?.(reason);
+      this.options.logger.warn({ addr: target.addr, peerNodeId: hello.nodeId, reason }, message);
+      ws.close(1008, "peer authentication failed");
+    };
+    if (hello.nonce === undefined || hello.proof === undefined) {
+      return refuse("peerProofMissing", "peer refused: it answered without a proof (no cluster secret there?)");
+    }
+    const challenge: PeerChallenge = { dialerNonce: nonce, acceptorNonce: hello.nonce, dialerId: this.options.selfId, acceptorId: hello.nodeId };
+    if (!auth.verify("acceptor", challenge, hello.proof)) {
+      return refuse("peerProofInvalid", "peer refused: its proof matches no cluster secret of this node");
+    }
+    target.authPeerId = hello.nodeId;
+    const body = { proof: auth.prove("dialer", challenge) };
+    ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.PEER_AUTH, id: PEER_AUTH_ID, body }));
+  }
+
+  private linkUp(target: Target, ws: WebSocket, peerId: string): void {
+    target.authPeerId = null;
     target.attempt = 0;
     const link: PeerLink = {
       peerId,

@@ -26,6 +26,8 @@ export const RequestCode = {
   PEER_DELTAS: 17,
   PEER_DIGEST: 18,
   PEER_PULL: 19,
+  /** Appended for issue #7: the dialer's proof in the peer challenge-response. */
+  PEER_AUTH: 20,
 } as const;
 export type RequestCode = (typeof RequestCode)[keyof typeof RequestCode];
 

@@ -11,6 +11,7 @@ import type { Logger } from "../server/logger.js";
 import type { NodeHost } from "../server/node_host.js";
 import type { Listener } from "../transport/connection.js";
 import { NamesrvProperties, initialNamesrvProperties } from "./namesrv_properties.js";
+import { checkRemotingAccess, type RemotingAccessPolicy } from "./remoting_access.js";
 import { type RemotingLog, handleRemotingRequest } from "./remoting_handlers.js";
 
 /** RocketMQ closes a channel after 120 s with no traffic either way (ROCKETMQ.md §1.9). */
@@ -36,6 +37,9 @@ export interface RemotingListenerOptions {
   readonly sendBufferBytesMax?: number;
   /** Open remoting connections. @default config.connectionsMax */
   readonly connectionsMax?: number;
+  /** Counts refusals by a named limit and for access (metrics). @default none */
+  readonly onLimitHit?: (limit: string) => void;
+  readonly onAuthRefused?: (reason: string) => void;
 }
 
 /** A started remoting listener. */
@@ -51,6 +55,13 @@ export async function startRemotingListener(options: RemotingListenerOptions): P
   const { host, logger } = options;
   const bindHost = options.bindHost ?? options.config.host;
   const connectionsMax = options.connectionsMax ?? options.config.connectionsMax;
+  const perAddressMax = options.config.connectionsPerAddressMax;
+  const perAddress = new Map<string, number>();
+  const policy: RemotingAccessPolicy = {
+    adminAllow: options.config.remotingAdminAllow,
+    brokerAllow: options.config.remotingBrokerAllow,
+    aclAccounts: options.config.remotingAclAccounts,
+  };
   const connections = new Set<RemotingConnection>();
   const server = net.createServer({ noDelay: true });
   let properties: NamesrvProperties | null = null;
@@ -61,13 +72,31 @@ export async function startRemotingListener(options: RemotingListenerOptions): P
       socket.destroy();
       return;
     }
+    const ip = socket.remoteAddress ?? "unknown";
+    const fromIp = perAddress.get(ip) ?? 0;
+    if (fromIp >= perAddressMax) {
+      options.onLimitHit?.("CONNECTIONS_PER_ADDRESS_MAX");
+      logger.warn({ remoteAddr: remoteAddrOf(socket), perAddressMax }, "remoting connection refused: too many from one address");
+      socket.destroy();
+      return;
+    }
+    perAddress.set(ip, fromIp + 1);
     const connection = new RemotingConnection(socket, {
       host,
       logger,
       properties,
+      policy,
+      ip,
       idleMs: options.idleMs ?? REMOTING_IDLE_MS,
       sendBufferBytesMax: options.sendBufferBytesMax ?? REMOTING_SEND_BUFFER_BYTES_MAX,
-      onClosed: (closed) => connections.delete(closed),
+      onLimitHit: options.onLimitHit ?? (() => undefined),
+      onAuthRefused: options.onAuthRefused ?? (() => undefined),
+      onClosed: (closed) => {
+        connections.delete(closed);
+        const left = (perAddress.get(ip) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(ip);
+        else perAddress.set(ip, left);
+      },
     });
     connections.add(connection);
   });
@@ -109,8 +138,12 @@ interface ConnectionOptions {
   readonly host: NodeHost;
   readonly logger: Logger;
   readonly properties: NamesrvProperties;
+  readonly policy: RemotingAccessPolicy;
+  readonly ip: string;
   readonly idleMs: number;
   readonly sendBufferBytesMax: number;
+  readonly onLimitHit: (limit: string) => void;
+  readonly onAuthRefused: (reason: string) => void;
   readonly onClosed: (connection: RemotingConnection) => void;
 }
 
@@ -170,6 +203,13 @@ class RemotingConnection {
       this.log.debug({ connId: this.connId, code: cmd.code, opaque: cmd.opaque }, "remoting response ignored");
       return;
     }
+    const refusal = checkRemotingAccess(this.options.policy, this.options.ip, cmd);
+    if (refusal) {
+      this.options.onAuthRefused(refusal.reason);
+      this.log.warn({ connId: this.connId, remoteAddr: this.remoteAddr, code: cmd.code, reason: refusal.reason }, "remoting request refused");
+      if (!rm.isOneway(cmd)) this.reply(cmd, refusal.spec);
+      return;
+    }
     let spec: rm.ResponseSpec;
     try {
       spec = handleRemotingRequest(
@@ -197,6 +237,7 @@ class RemotingConnection {
     }
     this.socket.write(frame);
     if (this.socket.writableLength > this.options.sendBufferBytesMax) {
+      this.options.onLimitHit("REMOTING_SEND_BUFFER_BYTES_MAX");
       this.destroy(`slow reader: ${this.socket.writableLength} bytes unsent, at most ${this.options.sendBufferBytesMax}`);
     }
   }

@@ -2,7 +2,7 @@
 // read-only JSON API under /v1. routeHttp is plain request -> response, testable without sockets.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AssertionError } from "../assert.js";
-import { ERROR_TABLE, ErrorCode, InternalError, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
+import { ERROR_TABLE, ErrorCode, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
 import { decodeKvKey, decodeKvList } from "../protocol/messages/admin.js";
 import { decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
 import type { Logger } from "./logger.js";
@@ -25,6 +25,11 @@ export interface HttpDeps {
   readonly logger: Logger;
   /** True when the tick loop has not run for longer than it should (the node is stalled). */
   readonly tickLate: () => boolean;
+  /**
+   * With `requireClientToken`: checks the bearer token of /v1 reads (health, readiness and
+   * metrics stay open for probes and scrapers). @default null: /v1 is open
+   */
+  readonly checkToken?: ((token: string) => boolean) | null;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -53,7 +58,12 @@ const ROUTES: ReadonlyArray<{ readonly label: string; readonly pattern: readonly
 ];
 
 /** Answers one request; never throws for bad input (it becomes a 4xx JSON error). */
-export async function routeHttp(method: string, rawUrl: string, deps: HttpDeps): Promise<{ label: string; answer: HttpAnswer }> {
+export async function routeHttp(
+  method: string,
+  rawUrl: string,
+  deps: HttpDeps,
+  authorization: string | null = null,
+): Promise<{ label: string; answer: HttpAnswer }> {
   let label = "unknown";
   try {
     const url = new URL(rawUrl, "http://localhost");
@@ -64,6 +74,7 @@ export async function routeHttp(method: string, rawUrl: string, deps: HttpDeps):
     if (method !== "GET" && method !== "HEAD") {
       return { label, answer: { ...errorAnswer(405, "METHOD_NOT_ALLOWED", `method ${method} not allowed`), headers: { allow: "GET, HEAD" } } };
     }
+    if (label.startsWith("/v1/") && deps.checkToken) checkBearer(authorization, deps.checkToken);
     return { label, answer: await match.handle(deps, match.params, url.searchParams) };
   } catch (error) {
     const nsError = asNsError(error);
@@ -78,7 +89,7 @@ export async function routeHttp(method: string, rawUrl: string, deps: HttpDeps):
 export function createHttpHandler(deps: HttpDeps): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const method = request.method ?? "GET";
-    routeHttp(method, request.url ?? "/", deps)
+    routeHttp(method, request.url ?? "/", deps, request.headers.authorization ?? null)
       .then(({ label, answer }) => {
         deps.metrics.http(label, answer.status);
         const body = Buffer.from(answer.body, "utf8");
@@ -143,6 +154,13 @@ function kvKey({ host }: HttpDeps, [namespace, key]: readonly string[]): HttpAns
 }
 
 // ---- Helpers -------------------------------------------------------------------------------
+
+/** `Authorization: Bearer <token>` must carry a token the node accepts (never quoted back). */
+function checkBearer(authorization: string | null, checkToken: (token: string) => boolean): void {
+  const match = authorization === null ? null : /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!match) throw new UnauthorizedError("this node requires 'Authorization: Bearer <token>' on /v1");
+  if (!checkToken(match[1] as string)) throw new UnauthorizedError("the bearer token is not accepted by this node");
+}
 
 function splitPath(pathname: string): string[] {
   const parts = pathname.split("/").filter((part, index, all) => !(part === "" && (index === 0 || index === all.length - 1)));

@@ -2,6 +2,7 @@
 // from the node's counters at scrape time and from session events as they happen.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NameServerNode } from "../core/node.js";
+import type { AuthRefusalReason } from "./auth.js";
 import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
 
 /** What the metrics read at scrape time. */
@@ -20,6 +21,8 @@ export class ServerMetrics implements SessionObserver {
   private readonly requests: Counter<"type" | "outcome">;
   private readonly closes: Counter<"cause">;
   private readonly httpRequests: Counter<"route" | "status">;
+  private readonly limitHits: Counter<"limit">;
+  private readonly authRefusals: Counter<"role" | "reason">;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -40,6 +43,18 @@ export class ServerMetrics implements SessionObserver {
       name: "namesrv_http_requests_total",
       help: "HTTP requests, by route and status",
       labelNames: ["route", "status"],
+      registers,
+    });
+    this.limitHits = new Counter({
+      name: "namesrv_limit_hits_total",
+      help: "Requests, frames or connections refused or closed by a named abuse limit (label: the limits.ts constant)",
+      labelNames: ["limit"],
+      registers,
+    });
+    this.authRefusals = new Counter({
+      name: "namesrv_auth_refusals_total",
+      help: "Hellos, peer challenges and requests refused for missing or wrong credentials, by role and reason",
+      labelNames: ["role", "reason"],
       registers,
     });
     new Gauge({
@@ -140,6 +155,16 @@ export class ServerMetrics implements SessionObserver {
   /** Counts one connection closed by this side. */
   closed(cause: CloseCause | string): void {
     this.closes.inc({ cause });
+  }
+
+  /** Counts one refusal by a named limit. */
+  limitHit(limit: string): void {
+    this.limitHits.inc({ limit });
+  }
+
+  /** Counts one refusal for credentials. */
+  authRefused(role: string, reason: AuthRefusalReason | string): void {
+    this.authRefusals.inc({ role, reason });
   }
 
   /** Counts one HTTP request. */

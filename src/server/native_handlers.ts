@@ -7,6 +7,7 @@ import { decodeHeartbeat, decodeRegisterBroker, decodeUnregisterBroker } from ".
 import { decodeGetClusterInfo, decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
 import { decodeSubscribe, decodeUnsubscribe } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "../core/types.js";
+import type { Permission } from "./auth.js";
 import type { NodeHost } from "./node_host.js";
 
 /** What a handler may use: the node host and the connection the request came on. */
@@ -19,6 +20,8 @@ export interface RequestContext {
 export interface RequestHandler {
   /** Queries refuse with NOT_READY until the node is ready (DESIGN §4); writes are always taken. */
   readonly needsReady: boolean;
+  /** The grant the connection's hello must have earned (issue #7); see auth.ts. */
+  readonly permission: Permission;
   /** Decodes the body (InvalidArgumentError on bad input), calls the core, returns the reply body. */
   readonly handle: (context: RequestContext, body: unknown) => unknown;
 }
@@ -35,7 +38,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.REGISTER_BROKER,
     {
-      needsReady: false,
+      needsReady: false, permission: "broker",
       handle: ({ host, connId }, body) => {
         const request = decodeRegisterBroker(body);
         return host.run((nowMs) => host.node.registerBroker(connId, "native", request.registration, request.evidence, nowMs));
@@ -45,7 +48,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.HEARTBEAT,
     {
-      needsReady: false,
+      needsReady: false, permission: "broker",
       handle: ({ host, connId }, body) => {
         const request = decodeHeartbeat(body);
         return host.run((nowMs) => host.node.heartbeat(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
@@ -55,7 +58,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.UNREGISTER_BROKER,
     {
-      needsReady: false,
+      needsReady: false, permission: "broker",
       handle: ({ host, connId }, body) => {
         const request = decodeUnregisterBroker(body);
         host.run((nowMs) => host.node.unregisterBroker(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
@@ -65,12 +68,12 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   ],
   [
     RequestCode.GET_ROUTE,
-    { needsReady: true, handle: ({ host }, body) => host.node.getRoute(decodeGetRoute(body).topic) },
+    { needsReady: true, permission: "read", handle: ({ host }, body) => host.node.getRoute(decodeGetRoute(body).topic) },
   ],
   [
     RequestCode.GET_CLUSTER_INFO,
     {
-      needsReady: true,
+      needsReady: true, permission: "read",
       handle: ({ host }, body) => {
         decodeGetClusterInfo(body);
         return host.node.getClusterInfo();
@@ -79,12 +82,12 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   ],
   [
     RequestCode.GET_TOPICS,
-    { needsReady: true, handle: ({ host }, body) => ({ topics: host.node.getTopics(decodeGetTopics(body).clusterName) }) },
+    { needsReady: true, permission: "read", handle: ({ host }, body) => ({ topics: host.node.getTopics(decodeGetTopics(body).clusterName) }) },
   ],
   [
     RequestCode.KV_PUT,
     {
-      needsReady: false,
+      needsReady: false, permission: "admin",
       handle: ({ host }, body) => {
         const { namespace, key, value } = decodeKvPut(body);
         host.run((nowMs) => host.node.kvPut(namespace, key, value, nowMs));
@@ -96,7 +99,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.KV_GET,
     {
-      needsReady: true,
+      needsReady: true, permission: "read",
       handle: ({ host }, body) => {
         const { namespace, key } = decodeKvKey(body);
         return { value: host.node.kvGet(namespace, key) };
@@ -106,7 +109,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.KV_DELETE,
     {
-      needsReady: false,
+      needsReady: false, permission: "admin",
       handle: ({ host }, body) => {
         const { namespace, key } = decodeKvKey(body);
         host.run((nowMs) => host.node.kvDelete(namespace, key, nowMs));
@@ -117,12 +120,12 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   ],
   [
     RequestCode.KV_LIST,
-    { needsReady: true, handle: ({ host }, body) => ({ table: host.node.kvList(decodeKvList(body).namespace) }) },
+    { needsReady: true, permission: "read", handle: ({ host }, body) => ({ table: host.node.kvList(decodeKvList(body).namespace) }) },
   ],
   [
     RequestCode.DELETE_TOPIC,
     {
-      needsReady: false,
+      needsReady: false, permission: "admin",
       handle: ({ host }, body) => {
         const { topic, clusterName } = decodeDeleteTopic(body);
         host.run((nowMs) => host.node.deleteTopic(topic, clusterName, nowMs));
@@ -133,7 +136,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.WIPE_WRITE_PERM,
     {
-      needsReady: false,
+      needsReady: false, permission: "admin",
       handle: ({ host }, body) => {
         const { brokerName } = decodeWritePerm(body);
         return { count: host.run((nowMs) => host.node.wipeWritePerm(brokerName, nowMs)) };
@@ -143,7 +146,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.ADD_WRITE_PERM,
     {
-      needsReady: false,
+      needsReady: false, permission: "admin",
       handle: ({ host }, body) => {
         const { brokerName } = decodeWritePerm(body);
         return { count: host.run((nowMs) => host.node.addWritePerm(brokerName, nowMs)) };
@@ -153,7 +156,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.SUBSCRIBE,
     {
-      needsReady: true,
+      needsReady: true, permission: "read",
       handle: ({ host, connId }, body) => {
         const { topics } = decodeSubscribe(body);
         return { count: host.run(() => host.node.subscribe(connId, topics)) };
@@ -163,7 +166,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.UNSUBSCRIBE,
     {
-      needsReady: false,
+      needsReady: false, permission: "read",
       handle: ({ host, connId }, body) => {
         const { topics } = decodeUnsubscribe(body);
         return { count: host.run(() => host.node.unsubscribe(connId, topics)) };

@@ -1,5 +1,6 @@
-// One native (WebSocket + MessagePack) connection: HELLO first, then requests dispatched to
-// the core through REQUEST_HANDLERS, with bounded queueing and a bounded send buffer.
+// One native (WebSocket + MessagePack) connection: HELLO first (tokens and the peer challenge
+// decide what it may do), then requests dispatched to the core through REQUEST_HANDLERS, with a
+// rate limit, bounded queueing, a per-role frame bound and a bounded send buffer.
 // Bad request bodies get an error reply; malformed frames close the connection with a log line.
 import { AssertionError } from "../assert.js";
 import {
@@ -11,19 +12,23 @@ import {
   LimitExceededError,
   NsError,
   ProtocolError,
+  UnauthorizedError,
   UnsupportedRequestError,
   UnsupportedVersionError,
 } from "../errors.js";
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from "../limits.js";
 import { FrameKind, PushCode, RequestCode, requestCodeName } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame, negotiateVersion, type Frame } from "../protocol/frame.js";
-import { decodeHello, type HelloResponse, type Role } from "../protocol/messages/hello.js";
+import { decodeHello, type HelloRequest, type HelloResponse, type Role } from "../protocol/messages/hello.js";
+import { decodePeerAuth, type PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "../core/types.js";
 import { CloseCode, type Connection, type TransportError } from "../transport/connection.js";
 import type { Logger } from "./logger.js";
+import { ALL_GRANTS, Authenticator, type AuthRefusalReason, type Grants, type Permission } from "./auth.js";
 import { REQUEST_HANDLERS, checkReady } from "./native_handlers.js";
 import type { EffectTarget, NodeHost } from "./node_host.js";
+import { TokenBucket } from "./token_bucket.js";
 
 /** Role of a session: "pending" until the HELLO is accepted. */
 export type SessionRole = "pending" | Role;
@@ -39,13 +44,19 @@ export type CloseCause =
   | "versionMismatch"
   | "slowReader"
   | "core"
-  | "shutdown";
+  | "shutdown"
+  | "helloTimeout"
+  | "unauthorized";
 
 /** Limits a session enforces (from Config). */
 export interface SessionLimits {
   readonly frameBytesMax: number;
   readonly sendBufferBytesMax: number;
   readonly inflightRequestsPerConnectionMax: number;
+  /** Frames from connections not authenticated as broker or peer. */
+  readonly clientFrameBytesMax: number;
+  readonly requestsPerConnectionPerSecondMax: number;
+  readonly requestsPerConnectionBurstMax: number;
 }
 
 /** Counts what sessions do; implemented by the metrics of the server. */
@@ -54,6 +65,10 @@ export interface SessionObserver {
   request(type: string, outcome: string): void;
   /** This side closed a connection. */
   closed(cause: CloseCause | TransportError["kind"]): void;
+  /** A named limit refused something (label: the limit's constant name). */
+  limitHit?(limit: string): void;
+  /** A hello or request was refused for missing or wrong credentials. */
+  authRefused?(role: string, reason: AuthRefusalReason): void;
 }
 
 /** An inbound peer connection as the gossip shell sees it. */
@@ -93,7 +108,26 @@ export interface SessionDeps {
   readonly onClosed: (session: NativeSession) => void;
   /** Inbound peer links go here after a HELLO with role "peer". @default none */
   readonly acceptPeer?: InboundPeerAcceptor;
+  /** Tokens and cluster secrets. @default none configured: everything is open, as before issue #7 */
+  readonly auth?: Authenticator;
+  /** Peers must present a TLS client certificate the cluster CA verified (mutual TLS). @default false */
+  readonly requirePeerCertificate?: boolean;
 }
+
+/** What a request refused for a missing grant is counted as and what its message asks for. */
+const PERMISSION_REFUSALS: Readonly<Record<Permission, { reason: AuthRefusalReason; token: string }>> = {
+  read: { reason: "tokenRequired", token: "a client token" },
+  broker: { reason: "brokerRequired", token: "a broker token" },
+  admin: { reason: "adminRequired", token: "an admin token" },
+};
+
+/** A peer hello that answered the challenge and waits for the dialer's PEER_AUTH. */
+interface PendingPeer {
+  readonly hello: HelloRequest;
+  readonly challenge: PeerChallenge;
+}
+
+const OPEN_AUTH = new Authenticator({ clusterSecrets: [], brokerTokens: [], adminTokens: [], clientTokens: [], requireClientToken: false });
 
 /** The native protocol on one connection. */
 export class NativeSession implements EffectTarget {
@@ -105,7 +139,13 @@ export class NativeSession implements EffectTarget {
   peerNodeId: string | null = null;
   peerAdvertiseAddr: string | null = null;
 
+  /** What this connection may do; decided at the hello. */
+  grants: Grants = ALL_GRANTS;
+
   private peerHandler: InboundPeerHandler | null = null;
+  private pendingPeer: PendingPeer | null = null;
+  private readonly bucket: TokenBucket;
+  private rateLimitLogged = false;
   private queue: Frame[] = [];
   private drainScheduled = false;
   private closing = false;
@@ -116,6 +156,8 @@ export class NativeSession implements EffectTarget {
     private readonly deps: SessionDeps,
   ) {
     this.connId = deps.host.attach(this);
+    const { requestsPerConnectionPerSecondMax, requestsPerConnectionBurstMax } = deps.limits;
+    this.bucket = new TokenBucket(requestsPerConnectionPerSecondMax, requestsPerConnectionBurstMax, deps.host.clock.nowMs());
     connection.setHandlers({
       message: (data, binary) => this.onMessage(data, binary),
       error: (error) => this.onTransportError(error),
@@ -144,6 +186,13 @@ export class NativeSession implements EffectTarget {
     this.shut(CloseCode.GOING_AWAY, "name server shutting down", "shutdown", "debug");
   }
 
+  /** Closes a connection that has not finished its hello in time (slowloris). */
+  expireHello(timeoutMs: number): void {
+    if (this.role !== "pending") return;
+    this.deps.observer.limitHit?.("HELLO_TIMEOUT_MS");
+    this.shut(CloseCode.POLICY_VIOLATION, `hello not completed within ${timeoutMs} ms`, "helloTimeout");
+  }
+
   /** Destroys the socket without the close handshake (shutdown deadline passed). */
   terminate(): void {
     this.connection.terminate();
@@ -154,6 +203,13 @@ export class NativeSession implements EffectTarget {
   private onMessage(data: Uint8Array, binary: boolean): void {
     if (this.isClosing) return;
     if (!binary) return this.shut(CloseCode.PROTOCOL_ERROR, "frames must be binary msgpack, got a text message", "notBinary");
+    const privileged = this.role === "peer" || (this.role === "broker" && this.grants.broker);
+    const bytesMax = privileged ? this.deps.limits.frameBytesMax : this.deps.limits.clientFrameBytesMax;
+    if (!privileged && data.length > bytesMax) {
+      this.deps.observer.limitHit?.("CLIENT_FRAME_BYTES_MAX");
+      const reason = `frame of ${data.length} bytes exceeds the limit of ${bytesMax} bytes for role ${this.role}`;
+      return this.shut(CloseCode.MESSAGE_TOO_BIG, reason, "frameTooLarge");
+    }
     let frame: Frame;
     try {
       frame = decodeFrame(data, this.deps.limits.frameBytesMax);
@@ -165,6 +221,7 @@ export class NativeSession implements EffectTarget {
     if (frame.kind !== FrameKind.REQUEST) {
       return this.shut(CloseCode.PROTOCOL_ERROR, `expected a request frame (kind 0), got kind ${frame.kind}`, "notRequest");
     }
+    if (this.role !== "peer" && !this.bucket.take(this.deps.host.clock.nowMs())) return this.refuseRate(frame);
     if (this.queue.length >= this.deps.limits.inflightRequestsPerConnectionMax) {
       const limit = this.deps.limits.inflightRequestsPerConnectionMax;
       this.replyError(frame, new LimitExceededError("INFLIGHT_REQUESTS_PER_CONNECTION_MAX", `at most ${limit} requests in flight per connection`));
@@ -175,6 +232,17 @@ export class NativeSession implements EffectTarget {
       this.drainScheduled = true;
       this.deps.schedule(() => this.drainQueue());
     }
+  }
+
+  /** Over the token bucket: an error reply (logged once per connection at warn, then at debug). */
+  private refuseRate(frame: Frame): void {
+    const rate = this.deps.limits.requestsPerConnectionPerSecondMax;
+    const error = new LimitExceededError("REQUESTS_PER_CONNECTION_PER_SECOND_MAX", `rate limit: at most ${rate} requests per second per connection`);
+    if (!this.rateLimitLogged) {
+      this.rateLimitLogged = true;
+      this.deps.logger.warn({ connId: this.connId, remoteAddr: this.connection.remoteAddr, role: this.role, rate }, "rate limit hit");
+    }
+    this.replyError(frame, error, "debug");
   }
 
   private drainQueue(): void {
@@ -209,15 +277,97 @@ export class NativeSession implements EffectTarget {
       this.replyError(frame, new UnsupportedVersionError(message));
       return this.shut(CloseCode.PROTOCOL_ERROR, message, "unsupportedVersion");
     }
+    if (hello.role === "peer") return this.onPeerHello(frame, hello, version);
+    const decision = this.auth.grantsFor(hello.role, hello.token);
+    if (!decision.ok) return this.refuseAuth(frame, hello.role, decision.reason, decision.message);
+    this.grants = decision.grants;
+    this.accept(frame, hello, version, {});
+  }
+
+  private get auth(): Authenticator {
+    return this.deps.auth ?? OPEN_AUTH;
+  }
+
+  /** A peer hello: open when no secret is set; else answer the challenge and await PEER_AUTH. */
+  private onPeerHello(frame: Frame, hello: HelloRequest, version: number): void {
+    const auth = this.auth;
+    if (!auth.peerAuthRequired) return this.accept(frame, hello, version, {});
+    if (this.deps.requirePeerCertificate && this.connection.tlsAuthorized !== true) {
+      const message = "peer refused: no TLS client certificate signed by the cluster CA";
+      return this.refuseAuth(frame, "peer", "peerCertificateMissing", message);
+    }
+    if (hello.nonce === null) {
+      const message = "peer refused: this node has a cluster secret and the hello carries no challenge nonce";
+      return this.refuseAuth(frame, "peer", "peerNonceMissing", message);
+    }
+    const challenge: PeerChallenge = {
+      dialerNonce: hello.nonce,
+      acceptorNonce: auth.newNonce(),
+      dialerId: hello.nodeId as string,
+      acceptorId: this.deps.host.node.nodeId,
+    };
+    this.version = version;
+    this.pendingPeer = { hello, challenge };
+    const body: HelloResponse = {
+      version,
+      nodeId: challenge.acceptorId,
+      ready: this.deps.host.node.isReady(),
+      nonce: challenge.acceptorNonce,
+      proof: auth.prove("acceptor", challenge),
+    };
+    this.deps.logger.debug({ connId: this.connId, peerNodeId: hello.nodeId }, "peer challenge sent");
+    this.reply(frame, ErrorCode.OK, body);
+  }
+
+  /** The dialer's PEER_AUTH: its proof must match a cluster secret, or the link is closed. */
+  private onPeerAuth(frame: Frame, pending: PendingPeer): void {
+    if (frame.code !== RequestCode.PEER_AUTH) {
+      const message = `peer refused: PEER_AUTH (code ${RequestCode.PEER_AUTH}) must follow the hello, got code ${frame.code}`;
+      return this.refuseAuth(frame, "peer", "peerAuthMissing", message);
+    }
+    let proof: Uint8Array;
+    try {
+      proof = decodePeerAuth(frame.body).proof;
+    } catch (error) {
+      return this.refuseAuth(frame, "peer", "peerProofMissing", `peer refused: ${asNsError(error).message}`);
+    }
+    if (!this.auth.verify("dialer", pending.challenge, proof)) {
+      return this.refuseAuth(frame, "peer", "peerProofInvalid", "peer refused: the proof matches no cluster secret of this node");
+    }
+    this.pendingPeer = null;
+    this.deps.observer.request("PEER_AUTH", "ok");
+    this.enter(pending.hello, frame.v);
+    this.deps.logger.info({ connId: this.connId, peerNodeId: pending.hello.nodeId }, "peer authenticated");
+    this.reply(frame, ErrorCode.OK, {});
+    this.linkPeer(pending.hello);
+  }
+
+  /** Answers the hello with OK and enters the role. */
+  private accept(frame: Frame, hello: HelloRequest, version: number, extra: Partial<HelloResponse>): void {
+    this.enter(hello, version);
+    const body: HelloResponse = { version, nodeId: this.deps.host.node.nodeId, ready: this.deps.host.node.isReady(), ...extra };
+    this.deps.observer.request("HELLO", "ok");
+    this.deps.logger.debug({ connId: this.connId, role: hello.role, version, peerNodeId: hello.nodeId }, "hello accepted");
+    this.reply(frame, ErrorCode.OK, body);
+    if (hello.role === "peer") this.linkPeer(hello);
+  }
+
+  private enter(hello: HelloRequest, version: number): void {
     this.version = version;
     this.role = hello.role;
     this.peerNodeId = hello.nodeId;
     this.peerAdvertiseAddr = hello.advertiseAddr;
-    const body: HelloResponse = { version, nodeId: this.deps.host.node.nodeId, ready: this.deps.host.node.isReady() };
-    this.deps.observer.request("HELLO", "ok");
-    this.deps.logger.debug({ connId: this.connId, role: hello.role, version, peerNodeId: hello.nodeId }, "hello accepted");
-    this.reply(frame, ErrorCode.OK, body);
-    if (hello.role === "peer" && this.deps.acceptPeer) this.peerHandler = this.deps.acceptPeer(this.peerLink(hello.nodeId as string));
+  }
+
+  private linkPeer(hello: HelloRequest): void {
+    if (this.deps.acceptPeer) this.peerHandler = this.deps.acceptPeer(this.peerLink(hello.nodeId as string));
+  }
+
+  /** Refuses a hello or peer challenge: UNAUTHORIZED reply, one log line, a metric, close. */
+  private refuseAuth(frame: Frame, role: string, reason: AuthRefusalReason, message: string): void {
+    this.deps.observer.authRefused?.(role, reason);
+    this.replyError(frame, new UnauthorizedError(message), "warn", { role, reason, remoteAddr: this.connection.remoteAddr });
+    this.shut(CloseCode.POLICY_VIOLATION, message, "unauthorized", "debug");
   }
 
   private peerLink(peerId: string): InboundPeerLink {
@@ -233,6 +383,7 @@ export class NativeSession implements EffectTarget {
     if (frame.v !== version) {
       return this.shut(CloseCode.PROTOCOL_ERROR, `frame version ${frame.v} differs from the negotiated ${version}`, "versionMismatch");
     }
+    if (this.pendingPeer) return this.onPeerAuth(frame, this.pendingPeer);
     if (PEER_CODES.has(frame.code) && this.peerHandler) {
       this.deps.observer.request(requestCodeName(frame.code), "ok");
       return this.peerHandler.onFrame(frame);
@@ -242,6 +393,13 @@ export class NativeSession implements EffectTarget {
       return this.replyError(frame, InvalidArgumentError.format("code", "HELLO was already exchanged on this connection", frame.code));
     }
     if (!handler) return this.replyError(frame, new UnsupportedRequestError(`unsupported request code ${frame.code}`));
+    if (!this.grants[handler.permission]) {
+      const name = requestCodeName(frame.code);
+      const { reason, token } = PERMISSION_REFUSALS[handler.permission];
+      this.deps.observer.authRefused?.(this.role, reason);
+      const message = `${name} needs ${token} in the hello (--token-file)`;
+      return this.replyError(frame, new UnauthorizedError(message), "warn", { role: this.role, reason });
+    }
     let result: unknown;
     try {
       if (handler.needsReady) checkReady(this.deps.host);
@@ -282,12 +440,13 @@ export class NativeSession implements EffectTarget {
     this.sendFrame({ v, kind: FrameKind.RESPONSE, code, id: request.id, body });
   }
 
-  private replyError(request: Frame, error: NsError): void {
+  private replyError(request: Frame, error: NsError, levelOverride?: "debug" | "info" | "warn", fields: object = {}): void {
     const type = request.code === RequestCode.HELLO ? "HELLO" : requestCodeName(request.code);
     const name = ERROR_TABLE.find((entry) => entry.code === error.code)?.name ?? "INTERNAL";
     this.deps.observer.request(type, name);
-    const level = error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.NOT_READY ? "debug" : "info";
-    this.deps.logger[level]({ connId: this.connId, type, code: name, error: error.message }, "request refused");
+    if (error instanceof LimitExceededError) this.deps.observer.limitHit?.(error.limit);
+    const level = levelOverride ?? (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.NOT_READY ? "debug" : "info");
+    this.deps.logger[level]({ connId: this.connId, type, code: name, error: error.message, ...fields }, "request refused");
     this.reply(request, error.code, { message: error.message });
   }
 
@@ -313,6 +472,7 @@ export class NativeSession implements EffectTarget {
     if (this.isClosing) return;
     const bufferedMax = this.deps.limits.sendBufferBytesMax;
     if (this.connection.bufferedBytes() + bytes.length > bufferedMax) {
+      this.deps.observer.limitHit?.("SEND_BUFFER_BYTES_MAX");
       return this.shut(CloseCode.POLICY_VIOLATION, `slow reader: more than ${bufferedMax} bytes waiting to be sent`, "slowReader");
     }
     this.connection.send(bytes);

@@ -3,12 +3,13 @@
 import type { Clock, Rng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import type { Config } from "../config/config.js";
-import { TICK_GAP_MS, TICK_MS } from "../limits.js";
+import { TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
 import { CloseCode, type Connection, type Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
 import { PeerDialer } from "../gossip/peer_dialer.js";
 import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
+import { Authenticator } from "./auth.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
 import { KvFile } from "./kv_file.js";
@@ -28,6 +29,10 @@ export interface RemotingListenerContext {
   readonly logger: Logger;
   /** The port to bind (0 = a free port). */
   readonly port: number;
+  /** Counts refusals by a named limit. */
+  readonly onLimitHit?: (limit: string) => void;
+  /** Counts refusals by the access policy. */
+  readonly onAuthRefused?: (reason: string) => void;
 }
 
 /** Starts the RocketMQ remoting listener; injected so the server does not depend on it. */
@@ -108,6 +113,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
   const sessions = new Set<NativeSession>();
   const metrics = new ServerMetrics({ node, connectionsByRole: () => countRoles(sessions) });
+  const auth = new Authenticator(config);
+  warnOpenAccess(config, logger);
+  const perAddress = new AddressCounter(config.connectionsPerAddressMax);
   let lastTickAtMs = clock.nowMs();
   let closing: Promise<void> | null = null;
   let onAllClosed: (() => void) | null = null;
@@ -117,14 +125,25 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       refuse(connection, closing !== null, config.connectionsMax, logger, metrics);
       return;
     }
-    const session = new NativeSession(connection, {
+    const ip = connection.remoteIp ?? ipOf(connection.remoteAddr);
+    if (!perAddress.take(ip)) {
+      refusePerAddress(connection, config.connectionsPerAddressMax, logger, metrics);
+      return;
+    }
+    const helloTimer = setTimeout(() => session.expireHello(config.helloTimeoutMs), config.helloTimeoutMs);
+    helloTimer.unref();
+    const session: NativeSession = new NativeSession(connection, {
       host,
       logger,
       limits: config,
       schedule: (task) => setImmediate(task),
       observer: metrics,
+      auth,
+      requirePeerCertificate: config.tls !== null && config.tls.ca !== null,
       acceptPeer: deps.acceptPeer ?? ((link) => acceptInboundPeer(hub as PeerHub, link)),
       onClosed: (closed) => {
+        clearTimeout(helloTimer);
+        perAddress.release(ip);
         sessions.delete(closed);
         if (sessions.size === 0) onAllClosed?.();
       },
@@ -137,13 +156,22 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     host: config.host,
     port: config.port,
     frameBytesMax: config.frameBytesMax,
-    onHttpRequest: createHttpHandler({ host, metrics, logger, tickLate: () => clock.nowMs() - lastTickAtMs > TICK_GAP_MS }),
+    onHttpRequest: createHttpHandler({
+      host,
+      metrics,
+      logger,
+      tickLate: () => clock.nowMs() - lastTickAtMs > TICK_GAP_MS,
+      checkToken: config.requireClientToken ? (token) => auth.acceptsToken(token) : null,
+    }),
     onConnection: acceptNative,
     onError: (error, context) => logger.warn({ context, error: error.message }, "listener error"),
+    tls: config.tls === null ? null : { ...config.tls, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS },
   });
-  const remoting = await startRemoting(config, deps, host, logger, listener);
+  const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
   const advertiseAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
-  hub.setDialer(new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger }));
+  const dialTls = config.tls === null ? null : { ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key };
+  const onAuthFailure = (reason: string): void => metrics.authRefused("peer", reason);
+  hub.setDialer(new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger, auth, tls: dialTls, onAuthFailure }));
   for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
 
   const tick = setInterval(() => {
@@ -151,7 +179,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     host.run((nowMs) => node.tick(nowMs));
   }, TICK_MS);
   logger.info(
-    { host: config.host, httpPort: listener.port, remotingPort: remoting?.port ?? null },
+    { host: config.host, httpPort: listener.port, remotingPort: remoting?.port ?? null, tls: config.tls !== null },
     "listening",
   );
 
@@ -192,6 +220,7 @@ async function startRemoting(
   host: NodeHost,
   logger: Logger,
   httpListener: Listener,
+  metrics: ServerMetrics,
 ): Promise<Listener | null> {
   if (config.remotingPort === null) {
     logger.info({}, "remoting listener disabled");
@@ -199,7 +228,14 @@ async function startRemoting(
   }
   const start = deps.startRemotingListener ?? startRemotingListener;
   try {
-    return await start({ config, host, logger, port: config.remotingPort });
+    return await start({
+      config,
+      host,
+      logger,
+      port: config.remotingPort,
+      onLimitHit: (limit) => metrics.limitHit(limit),
+      onAuthRefused: (reason) => metrics.authRefused("remoting", reason),
+    });
   } catch (error) {
     await httpListener.close();
     throw error;
@@ -212,6 +248,53 @@ function refuse(connection: Connection, shuttingDown: boolean, connectionsMax: n
   metrics.closed(shuttingDown ? "shutdown" : "tooManyConnections");
   logger.warn({ remoteAddr: connection.remoteAddr, reason, connectionsMax }, "connection refused");
   connection.close(shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TRY_AGAIN_LATER, reason);
+}
+
+/** Open connections per remote IP, bounded (CONNECTIONS_PER_ADDRESS_MAX). */
+export class AddressCounter {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly perAddressMax: number) {}
+
+  /** Counts one more connection from `ip`; false (and nothing counted) when at the bound. */
+  take(ip: string): boolean {
+    const count = this.counts.get(ip) ?? 0;
+    if (count >= this.perAddressMax) return false;
+    this.counts.set(ip, count + 1);
+    return true;
+  }
+
+  /** Forgets one connection from `ip`. */
+  release(ip: string): void {
+    const count = (this.counts.get(ip) ?? 0) - 1;
+    if (count <= 0) this.counts.delete(ip);
+    else this.counts.set(ip, count);
+  }
+}
+
+/** The IP of "ip:port" or "[v6]:port". */
+export function ipOf(remoteAddr: string): string {
+  const colon = remoteAddr.lastIndexOf(":");
+  const host = colon < 0 ? remoteAddr : remoteAddr.slice(0, colon);
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+function refusePerAddress(connection: Connection, perAddressMax: number, logger: Logger, metrics: ServerMetrics): void {
+  connection.setHandlers({ message: () => undefined, error: () => undefined, close: () => undefined });
+  const reason = `too many connections from one address: at most ${perAddressMax}`;
+  metrics.closed("tooManyConnectionsPerAddress");
+  metrics.limitHit("CONNECTIONS_PER_ADDRESS_MAX");
+  logger.warn({ remoteAddr: connection.remoteAddr, reason }, "connection refused");
+  connection.close(CloseCode.TRY_AGAIN_LATER, reason);
+}
+
+/** Says at start what is open to anyone who reaches the ports (issue #7). */
+function warnOpenAccess(config: Config, logger: Logger): void {
+  if (config.clusterSecrets.length === 0) {
+    logger.warn({}, "no cluster secret: anyone who reaches the HTTP port can join as a peer (set --cluster-secret-file)");
+  }
+  if (config.brokerTokens.length === 0) logger.info({}, "no broker tokens: any client may register brokers on the native port");
+  if (config.adminTokens.length === 0) logger.info({}, "no admin tokens: any client may make admin writes on the native port");
+  if (config.tls === null) logger.info({}, "no TLS: the HTTP + WebSocket port is plain text");
 }
 
 /** The inbound half of a peer link: frames and close go to the PeerHub. */

@@ -15,6 +15,10 @@ export interface ConnectionHandlers {
 export interface Connection {
   /** "ip:port" of the remote end, for logs. */
   readonly remoteAddr: string;
+  /** IP address of the remote end, for per-address limits. @default parsed from remoteAddr */
+  readonly remoteIp?: string;
+  /** TLS only: true when the client presented a certificate the configured CA verified. */
+  readonly tlsAuthorized?: boolean | undefined;
   /** Installs the handlers; messages arriving before this are buffered by the implementation. */
   setHandlers(handlers: ConnectionHandlers): void;
   /** Queues a binary message. */

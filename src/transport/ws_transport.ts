@@ -1,6 +1,8 @@
-// One port serving HTTP and WebSocket upgrade: node:http + ws in noServer mode.
-// The only server-side file importing 'ws'; every ws and http option is passed explicitly.
+// One port serving HTTP and WebSocket upgrade: node:http (or node:https with TLS) + ws in
+// noServer mode. The only server-side file importing 'ws'; every ws and http option is explicit.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
@@ -17,6 +19,18 @@ export const HTTP_HEADER_BYTES_MAX = 16 * 1024;
 /** A peer that does not answer our close frame is destroyed after this. */
 export const WS_CLOSE_TIMEOUT_MS = 5_000;
 
+/** TLS material and policy of the listener (PEM text). */
+export interface ListenerTls {
+  readonly cert: string;
+  readonly key: string;
+  /** CA that verifies client certificates; when set, clients are asked for one. */
+  readonly ca: string | null;
+  /** Refuse the TLS handshake of clients without a verified certificate. */
+  readonly requireClientCert: boolean;
+  /** A TLS handshake must finish within this. */
+  readonly handshakeTimeoutMs: number;
+}
+
 /** What the listener needs from its owner. */
 export interface HttpWsListenerOptions {
   readonly host: string;
@@ -30,16 +44,37 @@ export interface HttpWsListenerOptions {
   readonly onConnection: (connection: Connection) => void;
   /** A failure outside any connection (bad HTTP from a client, failed upgrade). */
   readonly onError: (error: Error, context: string) => void;
+  /** Serve HTTPS and wss:// instead of plain HTTP. @default null */
+  readonly tls?: ListenerTls | null;
 }
 
 /** Starts the HTTP + WebSocket listener; resolves once bound. */
 export async function listenHttpWs(options: HttpWsListenerOptions): Promise<Listener> {
-  const server = createServer({
+  const httpOptions = {
     requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
     headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
     keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
     maxHeaderSize: HTTP_HEADER_BYTES_MAX,
-  });
+  };
+  const tls = options.tls ?? null;
+  const server: Server = tls
+    ? createHttpsServer({
+        ...httpOptions,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.ca === null ? {} : { ca: tls.ca }),
+        requestCert: tls.ca !== null,
+        rejectUnauthorized: tls.requireClientCert,
+        handshakeTimeout: tls.handshakeTimeoutMs,
+        minVersion: "TLSv1.2",
+      })
+    : createServer(httpOptions);
+  if (tls) {
+    server.on("tlsClientError", (error: Error, socket: Duplex) => {
+      options.onError(error, "tls handshake failed");
+      socket.destroy();
+    });
+  }
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.frameBytesMax,
@@ -57,7 +92,9 @@ export async function listenHttpWs(options: HttpWsListenerOptions): Promise<List
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", (error: Error) => options.onError(error, "upgrade socket error"));
     wss.handleUpgrade(request, socket, head, (ws) => {
-      options.onConnection(new WsConnection(ws, remoteAddrOf(request)));
+      const tlsSocket = tls ? (request.socket as TLSSocket) : null;
+      const remoteIp = request.socket.remoteAddress ?? "unknown";
+      options.onConnection(new WsConnection(ws, remoteAddrOf(request), remoteIp, tlsSocket ? tlsSocket.authorized : undefined));
     });
   });
   wss.on("error", (error: Error) => options.onError(error, "websocket server error"));
@@ -105,6 +142,8 @@ class WsConnection implements Connection {
   constructor(
     private readonly ws: WebSocket,
     readonly remoteAddr: string,
+    readonly remoteIp: string,
+    readonly tlsAuthorized: boolean | undefined,
   ) {
     ws.binaryType = "nodebuffer";
     ws.on("message", (data: RawData, isBinary: boolean) => {

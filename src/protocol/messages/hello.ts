@@ -1,12 +1,20 @@
-// HELLO (code 1): the first request on every native connection; negotiates the version.
+// HELLO (code 1): the first request on every native connection; negotiates the version and
+// carries the credentials the role is decided on (a token; a peer's challenge nonce).
 // Wire, v1: request {versionMin: int, versionMax: int, role: "client"|"broker"|"peer",
-//   nodeId?: string, clusterId?: string}; response {version: int, nodeId: string, ready: bool}.
+//   nodeId?: string, advertiseAddr?: string, token?: string, nonce?: bin(32)};
+//   response {version: int, nodeId: string, ready: bool, nonce?: bin(32), proof?: bin(32)}.
+// History: token, nonce and proof were added for peer authentication (issue #7); a node that
+// does not know them ignores them, so old and new nodes still talk while no secret is set.
 import { InvalidArgumentError } from "../../errors.js";
-import { fieldsOf, int, optStr, str } from "../validate.js";
+import { PEER_NONCE_BYTES, SECRET_CHARS_MAX } from "../../limits.js";
+import { fieldsOf, int, optStr, str, type Fields } from "../validate.js";
 
 /** Who is on the other end of a connection. */
 export type Role = "client" | "broker" | "peer";
 const ROLES: readonly Role[] = ["client", "broker", "peer"];
+
+/** Bytes of an HMAC-SHA256 proof. */
+export const PEER_PROOF_BYTES = 32;
 
 /** HELLO request body. */
 export interface HelloRequest {
@@ -17,6 +25,10 @@ export interface HelloRequest {
   readonly nodeId: string | null;
   /** A peer's advertised "host:port" for others to dial (role "peer" only). */
   readonly advertiseAddr: string | null;
+  /** A broker, admin or client token (not for peers); never logged. */
+  readonly token: string | null;
+  /** A peer dialer's challenge nonce (role "peer", when the cluster has a secret). */
+  readonly nonce: Uint8Array | null;
 }
 
 /** HELLO response body. */
@@ -24,6 +36,10 @@ export interface HelloResponse {
   readonly version: number;
   readonly nodeId: string;
   readonly ready: boolean;
+  /** The acceptor's challenge nonce (peer hellos with a nonce only). */
+  readonly nonce?: Uint8Array;
+  /** The acceptor's proof: HMAC(secret, acceptor transcript) (peer hellos with a nonce only). */
+  readonly proof?: Uint8Array;
 }
 
 /** Validates a HELLO request body. */
@@ -33,12 +49,19 @@ export function decodeHello(body: unknown): HelloRequest {
   const versionMax = int(fields, "versionMax", versionMin, 0xffff);
   const role = str(fields, "role", 16) as Role;
   if (!ROLES.includes(role)) throw InvalidArgumentError.format("role", `must be one of ${ROLES.join(", ")}`, role);
+  const token = fields["token"];
+  if (token !== undefined && token !== null && (typeof token !== "string" || token.length < 1 || token.length > SECRET_CHARS_MAX)) {
+    // The value is never quoted: it may be a mistyped secret.
+    throw new InvalidArgumentError(`'token' must be a string of 1..${SECRET_CHARS_MAX} chars`);
+  }
   return {
     versionMin,
     versionMax,
     role,
     nodeId: optStr(fields, "nodeId", 64),
     advertiseAddr: optStr(fields, "advertiseAddr", 261),
+    token: typeof token === "string" ? token : null,
+    nonce: optBytes(fields, "nonce", PEER_NONCE_BYTES),
   };
 }
 
@@ -47,5 +70,23 @@ export function decodeHelloResponse(body: unknown): HelloResponse {
   const fields = fieldsOf(body, "hello response");
   const ready = fields["ready"];
   if (typeof ready !== "boolean") throw InvalidArgumentError.format("ready", "must be a boolean", ready);
-  return { version: int(fields, "version", 1, 0xffff), nodeId: str(fields, "nodeId", 64), ready };
+  const nonce = optBytes(fields, "nonce", PEER_NONCE_BYTES);
+  const proof = optBytes(fields, "proof", PEER_PROOF_BYTES);
+  return {
+    version: int(fields, "version", 1, 0xffff),
+    nodeId: str(fields, "nodeId", 64),
+    ready,
+    ...(nonce === null ? {} : { nonce }),
+    ...(proof === null ? {} : { proof }),
+  };
+}
+
+/** An optional binary field of exactly `bytes` bytes. */
+export function optBytes(fields: Fields, field: string, bytes: number): Uint8Array | null {
+  const value = fields[field];
+  if (value === undefined || value === null) return null;
+  if (!(value instanceof Uint8Array) || value.length !== bytes) {
+    throw InvalidArgumentError.format(field, `must be binary of ${bytes} bytes`, value);
+  }
+  return value;
 }
