@@ -454,13 +454,20 @@ check_partition_ns3() {
   t_kill="$(now_ms)"
   docker kill "${BCID[b-kill]}" >/dev/null
   say "  docker kill b-kill at +$((t_kill - t_part)) ms"
-  # Look at ns3 from inside (docker exec, ~1 s each) shortly before the heal.
-  sleep_ms $(( PARTITION_MS - 2500 - ($(now_ms) - t_part) ))
-  say "  ns3 at +$(( $(now_ms) - t_part )) ms, from inside: /healthz $(exec_get ns3 /healthz); /v1/routes/e2e-part -> $(exec_get ns3 /v1/routes/e2e-part | cut -c1-3)"
+  # Look at ns3 from inside (docker exec, ~1 s each, slower on a loaded machine) in the
+  # background, so that the heal stays on time.
+  sleep_ms $(( PARTITION_MS - 3000 - ($(now_ms) - t_part) ))
+  local peek_file; peek_file="$(mktemp "${TMPDIR:-/tmp}/e2e-peek.XXXXXX")"
+  ( h="$(exec_get ns3 /healthz)"; r="$(exec_get ns3 /v1/routes/e2e-part | cut -c1-3)"
+    echo "+$(( $(now_ms) - t_part )) ms: /healthz $h; /v1/routes/e2e-part -> $r" >"$peek_file" ) &
+  local peek_pid=$!
   sleep_ms $(( PARTITION_MS - ($(now_ms) - t_part) ))
   t_heal="$(now_ms)"
   docker network connect "${alias_args[@]}" "$NET" "${CID[ns3]}"
   say "  docker network connect ns3 (aliases: ${aliases:-ns3}) after $((t_heal - t_part)) ms of partition"
+  wait "$peek_pid" || true
+  say "  ns3 seen from inside while cut off, answered at $(cat "$peek_file")"
+  rm -f "$peek_file"
 
   # ns3 converges: routes b-part again, drops b-kill, same cluster view as ns1 and ns2.
   conv_part="$(probe watch --nodes "$(nodes_arg ns3)" --spec "$S_PART" --t0 "$t_heal" --deadline 15000)" || ok=1
@@ -482,10 +489,14 @@ check_partition_ns3() {
     lines="$(offline_lines "$n" "$t_part" "@b-part:")"
     say "  $n log 'broker offline' for b-part since the partition: $(fmt "$lines" 'o.count ? o.hits.map((h) => "+" + h.atMs + " ms reason=" + h.reason).join(", ") : "none"')"
     if [ "$(fmt "$lines" 'o.count')" != 0 ]; then
-      if [ "$n" != ns3 ] || [ "$PARTITION_MS" -lt "$NODE_EXPIRY_MS" ]; then ok=1; fi
+      if [ "$n" != ns3 ] || [ $((t_heal - t_part)) -lt "$NODE_EXPIRY_MS" ]; then ok=1; fi
     fi
     lines="$(offline_lines "$n" "$t_part" "")"
     say "  $n all 'broker offline' since the partition: $(fmt "$lines" 'o.count ? o.hits.map((h) => h.brokerKey + " +" + h.atMs + " ms " + h.reason).join(", ") : "none"')"
+    # Other live brokers (all but b-kill) evicted anywhere: not failed (the check is about
+    # b-part), but called out: e.g. ns3 expiring brokers before its peer links are back.
+    lines="$(fmt "$lines" 'o.hits.filter((h) => !h.brokerKey.includes("@b-kill:")).map((h) => h.brokerKey + " +" + h.atMs + " ms").join(", ")')"
+    [ -z "$lines" ] || say "  WARNING: $n evicted live brokers (heal was at +$((t_heal - t_part)) ms): $lines"
   done
   lines="$(docker logs "${CID[ns3]}" 2>&1 | probe loglines --since "$t_part" --msg "self-preservation on: cut off from peers, evictions held")"
   say "  ns3 self-preservation (holds evictions when cut off from every peer): $(fmt "$lines" 'o.count ? "on at +" + o.hits[0].atMs + " ms after the disconnect" : "not engaged"')"
