@@ -179,3 +179,49 @@ describe("config", () => {
     expect(localConfig({ port: 7000 }).port).toBe(7000);
   });
 });
+
+describe("config: security (issue #7)", () => {
+  const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+  it("config: secrets and tokens are lists of 16..1024 chars, and problems never quote them", () => {
+    const problems = problemsOf({ clusterSecrets: ["short-secret", "x".repeat(20), "x".repeat(20)], adminTokens: "one" });
+    expect(problems).toEqual([
+      "'clusterSecrets[0]' must be 16..1024 characters without whitespace, got a value of 12 characters",
+      "'clusterSecrets[2]' must not repeat an earlier entry",
+      "'adminTokens' must be an array of strings, got string",
+    ]);
+    expect(problems.join(" ")).not.toContain("short-secret");
+    expect(parseConfig({ clusterSecrets: ["a".repeat(16), "b".repeat(16)] }).clusterSecrets).toEqual(["a".repeat(16), "b".repeat(16)]);
+  });
+
+  it("config: requireClientToken needs a token list", () => {
+    expect(problemsOf({ requireClientToken: true })).toEqual(["'requireClientToken' needs at least one client, broker or admin token, got true"]);
+    expect(parseConfig({ requireClientToken: true, clientTokens: ["c".repeat(16)] }).requireClientToken).toBe(true);
+  });
+
+  it("config: tls needs PEM cert and key; requireClientCert needs a CA", () => {
+    expect(parseConfig({ tls: { cert: PEM, key: PEM } }).tls).toEqual({ cert: PEM, key: PEM, ca: null, requireClientCert: false });
+    expect(problemsOf({ tls: { cert: "nope", requireClientCert: true, extra: 1 } })).toEqual([
+      "unknown field 'tls.extra'",
+      "'tls.cert' must be PEM text (-----BEGIN ...-----)",
+      "'tls.key' is required (PEM text)",
+      "'tls.requireClientCert' needs 'tls.ca' to verify client certificates",
+    ]);
+  });
+
+  it("config: remoting allow lists hold IP addresses; ACL accounts need keys", () => {
+    expect(parseConfig({ remotingAdminAllow: ["10.0.0.1", "::1"] }).remotingAdminAllow).toEqual(["10.0.0.1", "::1"]);
+    expect(problemsOf({ remotingBrokerAllow: ["host.example"], remotingAclAccounts: [{ accessKey: "ak", secretKey: "123" }] })).toEqual([
+      "'remotingBrokerAllow[0]' must be an IPv4 or IPv6 address, got 'host.example'",
+      "'remotingAclAccounts[0].secretKey' must be 6..1024 chars",
+    ]);
+  });
+
+  it("config: abuse limits may be lowered, never raised past their hard maximum", () => {
+    const config = parseConfig({ connectionsPerAddressMax: 2, requestsPerConnectionPerSecondMax: 5, helloTimeoutMs: 500 });
+    expect(config).toMatchObject({ connectionsPerAddressMax: 2, requestsPerConnectionPerSecondMax: 5, helloTimeoutMs: 500 });
+    expect(problemsOf({ connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX + 1 })).toHaveLength(1);
+    expect(problemsOf({ clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX + 1 })).toHaveLength(1);
+    expect(parseConfig({ frameBytesMax: 8_192 }).clientFrameBytesMax).toBe(8_192);
+  });
+});
