@@ -99,9 +99,9 @@ export const BROKER_REGISTER_INTERVAL_MS = 30_000;
 export const SUSPICION_MS = 500;
 /** Client and agent request timeout, as RocketMQ's mqClientApiTimeout. */
 export const REQUEST_TIMEOUT_MS = 3_000;
-/** Redial backoff: first delay, cap, and the jitter fraction added on top. */
+/** Redial backoff: first delay, cap (a healed partition is redialled within ~2 s), and jitter. */
 export const REDIAL_BACKOFF_MS_MIN = 100;
-export const REDIAL_BACKOFF_MS_MAX = 5_000;
+export const REDIAL_BACKOFF_MS_MAX = 2_000;
 export const REDIAL_JITTER_RATIO = 0.2;
 /** How long a route client trusts a cached route without asking again. */
 export const ROUTE_CACHE_MS = 30_000;

@@ -315,6 +315,24 @@ describe("node", () => {
     expect(node.snapshot().some((r) => r.type === "topicDelete")).toBe(false);
   });
 
+  it("node: self-preservation counts the evictions of this isolation, so it cannot be whittled away", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 0 });
+    node.peerConnected("n2", null, 0);
+    for (let index = 0; index < 5; index++) {
+      const broker = registration({ brokerName: `b${index}`, brokerAddr: `10.0.0.${index + 1}:1` });
+      node.registerBroker(index + 1, "native", broker, { epoch: 1, seq: 1 }, index * 300);
+    }
+    node.peerDisconnected("n2", 1_500);
+    advance(node, 0, 4 * EXPIRY_MS);
+    expect(node.isDegraded()).toBe(true);
+    expect(node.brokerCounts().live).toBeGreaterThanOrEqual(2);
+    expect(node.counters.selfPreservationSkips).toBeGreaterThan(0);
+    node.peerConnected("n2", null, 4 * EXPIRY_MS + TICK_MS);
+    advance(node, 4 * EXPIRY_MS + TICK_MS, 4 * EXPIRY_MS + 2 * TICK_MS);
+    expect(node.isDegraded()).toBe(false);
+    expect(node.brokerCounts().live).toBe(0);
+  });
+
   it("node: not ready with peers until a snapshot or the grace passes", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 1_000 });
     expect(node.isReady()).toBe(false);

@@ -914,7 +914,9 @@ export class NameServerNode {
       }
     }
     if (overdue.length === 0) return;
-    if (isolated && live >= limits.SELF_PRESERVATION_BROKERS_MIN) {
+    // Count what this isolation already evicted too, or each eviction would shrink the
+    // population until the guard no longer applies and the rest go as well.
+    if (isolated && live + this.isolatedEvictions >= limits.SELF_PRESERVATION_BROKERS_MIN) {
       const share = (this.isolatedEvictions + overdue.length) / (live + this.isolatedEvictions);
       if (share > limits.SELF_PRESERVATION_RATIO) {
         this.counters.selfPreservationSkips += 1;
