@@ -9,6 +9,7 @@ import { ConfigError } from "../errors.js";
 import { createLogger, type Logger } from "../server/logger.js";
 import { startServer, type RunningServer } from "../server/server.js";
 import { registerClientCommands } from "./client_commands.js";
+import { writeDevCredentials } from "./dev_credentials.js";
 import { SECURITY_FILE_FIELDS, securityOptions, type SecurityFileFlags } from "./secrets.js";
 
 /** Exit code for bad flags or configuration. */
@@ -72,6 +73,15 @@ function buildProgram(): Command {
     .exitOverride()
     .action(async (flags: StartFlags, command: Command) => {
       await runStart(flags, command.args);
+    });
+  program
+    .command("dev-credentials")
+    .description("write DEVELOPMENT-ONLY TLS certificates, a cluster secret and tokens into a directory (keeps existing files)")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--name <host>", "DNS name or IPv4 address for the node certificate; repeat", collect, [] as string[])
+    .action((flags: { out: string; name: string[] }) => {
+      const written = writeDevCredentials(flags.out, flags.name);
+      process.stdout.write(`${JSON.stringify({ msg: "dev credentials ready", dir: flags.out, written })}\n`);
     });
   registerClientCommands(program);
   return program;

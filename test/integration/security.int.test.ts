@@ -7,12 +7,15 @@
 // Method: startServer in-process on 127.0.0.1:0 (attackers from 127.0.0.2 where a separate
 // address matters), raw WebSocket frames for forgeries, the real agent and route client for
 // the honest side; every wait has a deadline, no fixed sleeps decide an outcome.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { get as httpsGet } from "node:https";
 import { connect } from "node:net";
 import { WebSocket } from "ws";
 import { afterEach, describe, expect, it } from "vitest";
 import { BrokerAgent, type AgentEvent } from "../../src/broker_agent/agent.js";
+import { DEV_FILES, writeDevCredentials } from "../../src/cli/dev_credentials.js";
 import { RouteClient } from "../../src/client/route_client.js";
 import { systemClock } from "../../src/client/scheduler.js";
 import { localConfig, type Config } from "../../src/config/config.js";
@@ -203,6 +206,23 @@ describe("security: TLS", () => {
       return value >= 1 ? true : undefined;
     });
     expect(n1.running.node.peerStates()).toEqual([]);
+  });
+});
+
+describe("security: development credentials", () => {
+  it("security: dev-credentials writes a CA, a node certificate and secrets that link two nodes over wss", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "namesrv-dev-credentials-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    expect(writeDevCredentials(dir, ["ns1"])).toHaveLength(7);
+    expect(writeDevCredentials(dir, ["ns1"])).toEqual([]);
+    expect(statSync(join(dir, DEV_FILES.key)).mode & 0o077).toBe(0);
+    const read = (file: string): string => readFileSync(join(dir, file), "utf8");
+    const tls = { cert: read(DEV_FILES.cert), key: read(DEV_FILES.key), ca: read(DEV_FILES.ca), requireClientCert: false };
+    const secret = read(DEV_FILES.clusterSecret).trim();
+    const n1 = await node({ id: "d1", clusterSecrets: [secret], tls, brokerTokens: [read(DEV_FILES.brokerToken).trim()] });
+    const n2 = await node({ id: "d2", clusterSecrets: [secret], tls, peers: [`localhost:${n1.running.httpPort}`] });
+    agent([`localhost:${n1.running.httpPort}`], "broker-d", "DevTopic", { tls: { ca: tls.ca }, token: read(DEV_FILES.brokerToken).trim() });
+    await waitFor("DevTopic routed on d2", () => routed(n2.running, "DevTopic"));
   });
 });
 
