@@ -362,6 +362,18 @@ async function runTopics(flags: QueryFlags, deps: ClientCliDeps): Promise<number
   }
 }
 
+async function runDeleteTopic(topic: string, flags: QueryFlags, deps: ClientCliDeps): Promise<number> {
+  checkTopic("TOPIC", topic);
+  const cluster = flags.cluster === undefined ? undefined : checkName("--cluster", flags.cluster);
+  const client = clientFor(flags, deps);
+  try {
+    await client.deleteTopic(topic, cluster);
+    return ClientExit.OK;
+  } finally {
+    client.close();
+  }
+}
+
 type KvAction =
   | { readonly kind: "get"; readonly namespace: string; readonly key: string }
   | { readonly kind: "put"; readonly namespace: string; readonly key: string; readonly value: string }
@@ -488,7 +500,7 @@ export function registerClientCommands(program: Command, overrides: Partial<Clie
   registerQueryCommands(program, deps, run);
   registerKvCommands(program, deps, run);
   for (const command of program.commands) {
-    if (["broker", "route", "cluster", "topics"].includes(command.name())) withCredentialOptions(command);
+    if (["broker", "route", "cluster", "topics", "delete-topic"].includes(command.name())) withCredentialOptions(command);
     if (command.name() === "kv") for (const sub of command.commands) withCredentialOptions(sub);
   }
 }
@@ -531,6 +543,13 @@ function registerQueryCommands(program: Command, deps: ClientCliDeps, run: Runne
     .option("--cluster <name>", "only topics of this cluster")
     .option("--json", "print a JSON array")
     .action((flags: QueryFlags) => run("topics", () => runTopics(flags, deps)));
+  program
+    .command("delete-topic")
+    .description("delete a topic's route on every node (admin write: needs an admin token when the nodes have them)")
+    .argument("<topic>", "topic name")
+    .option("--namesrv <addrs>", NAMESRV_HELP)
+    .option("--cluster <name>", "only in this cluster")
+    .action((topic: string, flags: QueryFlags) => run("delete-topic", () => runDeleteTopic(topic, flags, deps)));
 }
 
 function registerKvCommands(program: Command, deps: ClientCliDeps, run: Runner): void {

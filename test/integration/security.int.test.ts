@@ -7,7 +7,7 @@
 // Method: startServer in-process on 127.0.0.1:0 (attackers from 127.0.0.2 where a separate
 // address matters), raw WebSocket frames for forgeries, the real agent and route client for
 // the honest side; every wait has a deadline, no fixed sleeps decide an outcome.
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { get as httpsGet } from "node:https";
@@ -25,6 +25,7 @@ import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
 import { decodeFrame, encodeFrame, type Frame } from "../../src/protocol/frame.js";
 import * as rm from "../../src/protocol/remoting/index.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
+import { runCli } from "./helpers/cli.js";
 import { captureLogger, type LogLine } from "./helpers/logs.js";
 import { openNative } from "./helpers/native.js";
 import { waitFor, withDeadline } from "./helpers/wait.js";
@@ -162,6 +163,22 @@ describe("security: tokens", () => {
     await waitFor("TopicA deleted by the admin", () => (running.node.findRoute("TopicA") ? undefined : true));
     const text = await metricsOf(running);
     expect(metricValue(text, "namesrv_auth_refusals_total", 'reason="adminRequired"')).toBeGreaterThanOrEqual(2);
+  });
+
+  it("security: the CLI's delete-topic fails without the admin token and succeeds with --token-file", async () => {
+    const { running } = await node({ adminTokens: [ADMIN_TOKEN] });
+    agent([addrOf(running)], "broker-c", "CliTopic");
+    await waitFor("CliTopic routed", () => routed(running, "CliTopic"));
+    const denied = await runCli(["delete-topic", "CliTopic", "--namesrv", addrOf(running)]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("DELETE_TOPIC needs an admin token in the hello (--token-file)");
+    expect(routed(running, "CliTopic")).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "namesrv-token-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const tokenFile = join(dir, "admin.token");
+    writeFileSync(tokenFile, `${ADMIN_TOKEN}\n`, { mode: 0o600 });
+    const allowed = await runCli(["delete-topic", "CliTopic", "--namesrv", addrOf(running), "--token-file", tokenFile]);
+    expect(allowed.code).toBe(0);
   });
 
   it("security: with requireClientToken, /v1 needs a bearer token while probes stay open", async () => {
