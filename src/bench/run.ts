@@ -1,0 +1,154 @@
+// The bench driver: finds or installs the peers, runs the figures in priority order, stops
+// every process it started (by pid), writes results and the summary.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { BenchContext, TargetResult } from "./context.js";
+import { startCluster, stopCluster } from "./cluster.js";
+import { ensurePeers, type PeerStatus } from "./peers.js";
+import { propagationTargets, runPropagation, type PropagationResult } from "./fig1_propagation.js";
+import { evictionTargets, runEviction, type EvictionResult } from "./fig2_eviction.js";
+import { registrationTargets, runRegistration, type RegistrationResult } from "./fig4_registration.js";
+import { queryTargets, runQueries, type QueryResult } from "./fig3_queries.js";
+import { runScale, scaleTargets, type ScaleResult } from "./fig5_scale.js";
+import { machineInfo, summaryMarkdown, writeCharts } from "./report.js";
+import { ProcessTracker } from "./util.js";
+
+/** Everything one run measured. */
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  mode: "quick" | "full";
+  machine: Record<string, unknown>;
+  peers: PeerStatus | null;
+  propagation: PropagationResult | null;
+  eviction: EvictionResult | null;
+  registration: RegistrationResult | null;
+  queries: QueryResult | null;
+  scale: ScaleResult | null;
+  targets: TargetResult[];
+  errors: string[];
+  /** startedAt of the run whose figures were merged in (--base), if any. */
+  mergedFrom?: string;
+}
+
+export async function runBench(argv: readonly string[]): Promise<BenchResults> {
+  const quick = argv.includes("--quick");
+  const onlyArg = argv.find((arg) => arg.startsWith("--only="));
+  const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",")) : null;
+  const wants = (figure: string): boolean => only === null || only.has(figure);
+  const log = (line: string): void => {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  };
+  const procs = new ProcessTracker();
+  const stop = (): void => {
+    void procs.killAll().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const baseArg = argv.find((arg) => arg.startsWith("--base="));
+  const base = baseArg ? (JSON.parse(readFileSync(baseArg.slice("--base=".length), "utf8")) as BenchResults) : null;
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+    mode: quick ? "quick" : "full",
+    machine: machineInfo(),
+    peers: null,
+    propagation: null,
+    eviction: null,
+    registration: null,
+    queries: null,
+    scale: null,
+    targets: [],
+    errors: [],
+  };
+  try {
+    const peers = await ensurePeers(log);
+    results.peers = peers.status;
+    for (const note of peers.status.notes) log(note);
+    const ctx: BenchContext = { procs, quick, serfBin: peers.serfBin, etcdBin: peers.etcdBin, log };
+    if (wants("1") || wants("2")) {
+      const nodes = await startCluster(procs, { count: 3 });
+      try {
+        if (wants("1")) {
+          log("figure 1: propagation");
+          await guard(results, "1", async () => {
+            results.propagation = await runPropagation(ctx, nodes);
+            results.targets.push(...propagationTargets(results.propagation));
+          });
+        }
+        if (wants("2")) {
+          log("figure 2: eviction");
+          await guard(results, "2", async () => {
+            results.eviction = await runEviction(ctx, nodes);
+            results.targets.push(...evictionTargets(results.eviction));
+          });
+        }
+      } finally {
+        await stopCluster(procs, nodes);
+      }
+    }
+    if (wants("4")) {
+      log("figure 4: registration cost");
+      await guard(results, "4", async () => {
+        results.registration = await runRegistration(ctx);
+        results.targets.push(...registrationTargets(results.registration));
+      });
+    }
+    if (wants("3")) {
+      log("figure 3: route queries");
+      await guard(results, "3", async () => {
+        results.queries = await runQueries(ctx);
+        results.targets.push(...queryTargets(results.queries));
+      });
+    }
+    if (wants("5")) {
+      log("figure 5: scale");
+      await guard(results, "5", async () => {
+        results.scale = await runScale(ctx);
+        results.targets.push(...scaleTargets(results.scale));
+      });
+    }
+  } finally {
+    await procs.killAll();
+  }
+  results.finishedAt = new Date().toISOString();
+  if (base) mergeBase(results, base, wants);
+  if (!argv.includes("--no-write")) {
+    const dir = "bench/results";
+    mkdirSync(dir, { recursive: true });
+    const stamp = results.startedAt.replace(/[:.]/g, "-");
+    writeFileSync(`${dir}/${stamp}.json`, `${JSON.stringify(results, null, 1)}\n`);
+    const summary = summaryMarkdown(results);
+    writeFileSync(`${dir}/latest.md`, summary);
+    const charts = writeCharts(results, "docs/perf");
+    log(`wrote ${dir}/${stamp}.json, ${dir}/latest.md, ${charts.join(", ")}`);
+    process.stdout.write(summary);
+  } else {
+    process.stdout.write(summaryMarkdown(results));
+  }
+  return results;
+}
+
+/** --base=<json>: figures not re-run in this run are taken from an earlier results file. */
+function mergeBase(results: BenchResults, base: BenchResults, wants: (figure: string) => boolean): void {
+  const keys: [string, "propagation" | "eviction" | "queries" | "registration" | "scale"][] = [
+    ["1", "propagation"], ["2", "eviction"], ["3", "queries"], ["4", "registration"], ["5", "scale"],
+  ];
+  for (const [figure, key] of keys) {
+    if (wants(figure)) continue;
+    (results as unknown as Record<string, unknown>)[key] = base[key];
+    results.targets.push(...base.targets.filter((target) => target.figure === figure));
+    results.errors.push(...base.errors.filter((error) => error.startsWith(`figure ${figure}:`)));
+  }
+  results.targets.sort((a, b) => a.figure.localeCompare(b.figure));
+  results.mergedFrom = base.startedAt;
+}
+
+/** Runs one figure; a failure is recorded and the run goes on. */
+async function guard(results: BenchResults, figure: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    results.errors.push(`figure ${figure}: ${(error as Error).stack ?? String(error)}`);
+  }
+}
+
