@@ -157,11 +157,14 @@ export class GossipState {
     return this.peers.get(nodeId)?.up === true;
   }
 
-  /** Queues a changed record for every up peer except the one it came from. */
-  enqueue(record: ReplicatedRecord, fromPeer: string | null, urgent: boolean): void {
+  /**
+   * Queues a changed record for every up peer except the one it came from and those
+   * `skip` names (a peer that hears a broker itself needs no evidence for it).
+   */
+  enqueue(record: ReplicatedRecord, fromPeer: string | null, urgent: boolean, skip: (peerId: string) => boolean = () => false): void {
     const id = recordId(record);
     for (const peer of this.peers.values()) {
-      if (!peer.up || peer.nodeId === fromPeer) continue;
+      if (!peer.up || peer.nodeId === fromPeer || skip(peer.nodeId)) continue;
       const previous = peer.outbox.get(id);
       if (!previous && peer.outbox.size >= this.outboxMax) {
         this.counters.outboxDropped += 1;

@@ -333,6 +333,31 @@ describe("node", () => {
     expect(node.brokerCounts().live).toBe(0);
   });
 
+  it("node: shares heartbeat evidence only with peers that do not hear the broker themselves", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 0 });
+    node.peerConnected("n2", null, 0);
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    node.takeEffects();
+    const evidenceSent = (): number =>
+      node
+        .takeEffects()
+        .flatMap((e) => (e.kind === "peerSend" && e.message.type === "deltas" ? e.message.body.records : []))
+        .filter((r) => r.type === "liveness").length;
+    for (let seq = 2, now = 0; seq < 6; seq++, now += 300) {
+      node.heartbeat(1, "DefaultCluster", "10.0.0.1:10911", { epoch: 1, seq }, now);
+      node.tick(now);
+    }
+    expect(evidenceSent()).toBeGreaterThan(0);
+    const holder = { type: "holder" as const, brokerKey: "DefaultCluster@10.0.0.1:10911", nodeId: "n2", connected: true, stamp: { wallMs: 2_000, logical: 0, nodeId: "n2" } };
+    node.mergeRemote(holder, 2_000, "n2");
+    node.takeEffects();
+    for (let seq = 10, now = 2_000; seq < 14; seq++, now += 300) {
+      node.heartbeat(1, "DefaultCluster", "10.0.0.1:10911", { epoch: 1, seq }, now);
+      node.tick(now);
+    }
+    expect(evidenceSent()).toBe(0);
+  });
+
   it("node: not ready with peers until a snapshot or the grace passes", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 1_000 });
     expect(node.isReady()).toBe(false);

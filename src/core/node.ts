@@ -600,9 +600,20 @@ export class NameServerNode {
     }
     if (!stored) return false;
     this.gossip.indexRecord(stored);
-    this.gossip.enqueue(stored, fromPeer, urgent);
+    if (urgent) this.gossip.enqueue(stored, fromPeer, true);
+    else this.gossip.enqueue(stored, fromPeer, false, (peerId) => this.peerHearsBroker(peerId, stored));
     if (fromPeer !== null) this.answerRemote(stored, nowMs);
     return true;
+  }
+
+  /**
+   * Whether a peer holds its own connection to the broker a record is about: then it has
+   * evidence at first hand and needs none from us. Brokers usually register with every
+   * node, so in steady state no heartbeat evidence crosses the cluster at all.
+   */
+  private peerHearsBroker(peerId: string, record: ReplicatedRecord): boolean {
+    if (record.type !== "liveness") return false;
+    return this.brokers.get(record.brokerKey)?.holders.get(peerId)?.connected === true;
   }
 
   /**

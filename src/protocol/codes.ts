@@ -37,8 +37,10 @@ export const PushCode = {
 } as const;
 export type PushCode = (typeof PushCode)[keyof typeof PushCode];
 
+/** Request code -> name, built once: the name labels a metric on every request. */
+const REQUEST_CODE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(RequestCode).map(([name, code]) => [code, name]));
+
 /** Name of a request code for logs and metrics labels; "unknown" otherwise. */
 export function requestCodeName(code: number): string {
-  for (const [name, value] of Object.entries(RequestCode)) if (value === code) return name;
-  return "unknown";
+  return REQUEST_CODE_NAMES.get(code) ?? "unknown";
 }
