@@ -124,6 +124,12 @@ export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 export const DIGEST_BUCKETS = 256;
 /** Evidence (heartbeats heard directly) is shared at most this often per broker. */
 export const EVIDENCE_SHARE_MS = 200;
+/**
+ * Peers a node relays fresh evidence it got from another peer to. Its holders send it to
+ * every peer directly; the relay only covers links that are cut, so two random peers
+ * (classic gossip fanout) reach everyone in O(log N) hops without flooding a full mesh.
+ */
+export const EVIDENCE_RELAY_FANOUT = 2;
 /** Peer ping period and the silence after which a peer is suspect, then down. */
 export const PEER_PING_MS = 500;
 export const PEER_SUSPECT_MS = 1_500;

@@ -159,12 +159,21 @@ export class GossipState {
 
   /**
    * Queues a changed record for every up peer except the one it came from and those
-   * `skip` names (a peer that hears a broker itself needs no evidence for it).
+   * `skip` names (a peer that hears a broker itself needs no evidence for it). With a
+   * `fanout`, only that many of the eligible peers, chosen at random, get it: how relayed
+   * evidence spreads like classic gossip instead of flooding every link of a full mesh.
    */
-  enqueue(record: ReplicatedRecord, fromPeer: string | null, urgent: boolean, skip: (peerId: string) => boolean = () => false): void {
+  enqueue(
+    record: ReplicatedRecord,
+    fromPeer: string | null,
+    urgent: boolean,
+    skip: (peerId: string) => boolean = () => false,
+    fanout: { count: number; rng: Rng } | null = null,
+  ): void {
     const id = recordId(record);
-    for (const peer of this.peers.values()) {
-      if (!peer.up || peer.nodeId === fromPeer || skip(peer.nodeId)) continue;
+    let targets = [...this.peers.values()].filter((peer) => peer.up && peer.nodeId !== fromPeer && !skip(peer.nodeId));
+    if (fanout !== null && targets.length > fanout.count) targets = pickRandom(targets, fanout.count, fanout.rng);
+    for (const peer of targets) {
       const previous = peer.outbox.get(id);
       if (!previous && peer.outbox.size >= this.outboxMax) {
         this.counters.outboxDropped += 1;
@@ -228,6 +237,16 @@ export class GossipState {
     this.bucketLow[bucket] = ((this.bucketLow[bucket] as number) ^ low) >>> 0;
     this.bucketHigh[bucket] = ((this.bucketHigh[bucket] as number) ^ high) >>> 0;
   }
+}
+
+/** `count` distinct items of `items`, chosen with the Rng (a partial Fisher-Yates shuffle). */
+function pickRandom<T>(items: readonly T[], count: number, rng: Rng): T[] {
+  const pool = [...items];
+  for (let index = 0; index < count; index++) {
+    const other = index + nextIndex(rng, pool.length - index);
+    [pool[index], pool[other]] = [pool[other] as T, pool[index] as T];
+  }
+  return pool.slice(0, count);
 }
 
 /** A short string that changes whenever a record's version changes. */

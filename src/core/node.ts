@@ -601,7 +601,10 @@ export class NameServerNode {
     if (!stored) return false;
     this.gossip.indexRecord(stored);
     if (urgent) this.gossip.enqueue(stored, fromPeer, true);
-    else this.gossip.enqueue(stored, fromPeer, false, (peerId) => this.peerHearsBroker(peerId, stored));
+    else {
+      const fanout = fromPeer === null ? null : { count: limits.EVIDENCE_RELAY_FANOUT, rng: this.rng };
+      this.gossip.enqueue(stored, fromPeer, false, (peerId) => this.peerHearsBroker(peerId, stored), fanout);
+    }
     if (fromPeer !== null) this.answerRemote(stored, nowMs);
     return true;
   }
