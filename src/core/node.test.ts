@@ -73,6 +73,20 @@ describe("node", () => {
     expect(node.counters.registrationsUnchanged).toBe(1);
   });
 
+  it("node: an unchanged re-registration is answered from the version alone", () => {
+    const node = makeNode();
+    const version = { timestamp: 1, counter: 1, stateVersion: 0 };
+    expect(node.reregisterUnchanged(1, "DefaultCluster", "10.0.0.1:10911", version, null, 0)).toBeNull();
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
+    const other = { timestamp: 1, counter: 2, stateVersion: 0 };
+    expect(node.reregisterUnchanged(1, "DefaultCluster", "10.0.0.1:10911", other, null, 10)).toBeNull();
+    const result = node.reregisterUnchanged(1, "DefaultCluster", "10.0.0.1:10911", version, { epoch: 1, seq: 2 }, 20);
+    expect(result?.contentChanged).toBe(false);
+    expect(node.counters.registrationsUnchanged).toBe(1);
+    advance(node, 0, EXPIRY_MS + 10);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+  });
+
   it("node: a changed dataVersion replaces topics and overrides older admin perms", () => {
     const node = makeNode();
     node.registerBroker(1, "native", registration(), null, 10);

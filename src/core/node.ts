@@ -231,6 +231,28 @@ export class NameServerNode {
     return this.registerResult(registration);
   }
 
+  /**
+   * A re-registration whose dataVersion this node already holds: refreshes liveness like
+   * registerBroker would and answers the same, or returns null when the version is new
+   * (then the caller decodes the whole registration and calls registerBroker).
+   */
+  reregisterUnchanged(
+    connId: ConnectionId,
+    clusterName: string,
+    brokerAddr: string,
+    dataVersion: DataVersion,
+    evidence: Evidence | null,
+    nowMs: number,
+  ): RegisterResult | null {
+    const key = brokerKeyOf(clusterName, brokerAddr);
+    const content = this.brokers.get(key)?.content;
+    if (!content || compareDataVersion(content.registration.dataVersion, dataVersion) !== 0) return null;
+    this.counters.registrations += 1;
+    this.counters.registrationsUnchanged += 1;
+    this.hearDirectly(key, connId, evidence, nowMs);
+    return { ...this.registerResult(content.registration), contentChanged: false };
+  }
+
   /** A broker heartbeat; `registered: false` asks the broker to register in full. */
   heartbeat(
     connId: ConnectionId,

@@ -3,7 +3,12 @@
 import { NotReadyError } from "../errors.js";
 import { RequestCode } from "../protocol/codes.js";
 import { decodeDeleteTopic, decodeKvKey, decodeKvList, decodeKvPut, decodeWritePerm } from "../protocol/messages/admin.js";
-import { decodeHeartbeat, decodeRegisterBroker, decodeUnregisterBroker } from "../protocol/messages/broker.js";
+import {
+  decodeHeartbeat,
+  decodeRegisterBroker,
+  decodeRegisterBrokerVersion,
+  decodeUnregisterBroker,
+} from "../protocol/messages/broker.js";
 import { decodeGetClusterInfo, decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
 import { decodeSubscribe, decodeUnsubscribe } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "../core/types.js";
@@ -40,6 +45,13 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
     {
       needsReady: false, permission: "broker",
       handle: ({ host, connId }, body) => {
+        // Big brokers re-register every 30 s with an unchanged version: answer those from
+        // the version alone, before validating every topic (profiled: 11% of the time).
+        const version = decodeRegisterBrokerVersion(body);
+        const unchanged = host.run((nowMs) =>
+          host.node.reregisterUnchanged(connId, version.clusterName, version.brokerAddr, version.dataVersion, version.evidence, nowMs),
+        );
+        if (unchanged) return unchanged;
         const request = decodeRegisterBroker(body);
         return host.run((nowMs) => host.node.registerBroker(connId, "native", request.registration, request.evidence, nowMs));
       },

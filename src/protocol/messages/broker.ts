@@ -74,6 +74,29 @@ export function decodeRegisterBroker(body: unknown): RegisterBrokerRequest {
   return { registration, evidence: optEvidence(fields) };
 }
 
+/** The fields of a REGISTER_BROKER body that say whether its content is already known. */
+export interface RegisterBrokerVersion {
+  readonly clusterName: string;
+  readonly brokerAddr: string;
+  readonly dataVersion: DataVersion;
+  readonly evidence: Evidence | null;
+}
+
+/**
+ * Validates only the identity, dataVersion and evidence of a REGISTER_BROKER body: enough
+ * for the node to see an unchanged re-registration, without validating 10,000 topics that
+ * it would not look at (the full decoder runs when the version is new).
+ */
+export function decodeRegisterBrokerVersion(body: unknown): RegisterBrokerVersion {
+  const fields = fieldsOf(body, "register broker");
+  return {
+    clusterName: checkName("clusterName", fields["clusterName"]),
+    brokerAddr: checkAddr("brokerAddr", fields["brokerAddr"]),
+    dataVersion: decodeDataVersion(fields["dataVersion"], "dataVersion"),
+    evidence: optEvidence(fields),
+  };
+}
+
 /** Validates a HEARTBEAT body. */
 export function decodeHeartbeat(body: unknown): HeartbeatRequest {
   const fields = fieldsOf(body, "heartbeat");
