@@ -30,9 +30,11 @@ COPY --from=build /app/dist ./dist
 COPY cluster-config ./cluster-config
 # A single node with no peers when no config is mounted; compose mounts ns1..ns3.json here.
 COPY cluster-config/standalone.json /etc/namesrv/namesrv.json
-# /data: --data-dir for KV persistence, owned by `node` (uid 1000) so a fresh named
-# volume mounted there is writable. Done with node: the base may have no mkdir/chown.
-RUN node -e "const fs=require('fs');fs.mkdirSync('/data',{recursive:true});fs.chownSync('/data',1000,1000)"
+# /data: --data-dir for KV persistence; /credentials: where `namesrv dev-credentials` writes
+# the compose cluster's development TLS and secrets (docker-compose.yml). Both owned by `node`
+# (uid 1000) so a fresh named volume mounted there is writable. Done with node: the base may
+# have no mkdir/chown.
+RUN node -e "const fs=require('fs');for(const d of ['/data','/credentials']){fs.mkdirSync(d,{recursive:true});fs.chownSync(d,1000,1000)}"
 USER node
 # 9876: RocketMQ remoting (TCP); 9877: HTTP + WebSocket (agents, clients, peers, /readyz).
 EXPOSE 9876 9877

@@ -16,6 +16,10 @@
 #     remoting        every node listens on 9876 (probed inside its container)
 #     routed          brokers registered with all nodes routed by each; b-one, registered
 #                     with ns1 only, routed by ns2/ns3 too (time until visible per node)
+#     rogue           a rogue node (own CA, own secret) dialing ns1/ns2 fails to join and
+#                     its broker is routed nowhere; a broker without the broker token and
+#                     a client without the admin token (delete-topic) are refused; every
+#                     live route stays; refusals counted in namesrv_auth_refusals_total
 #     rocketmq        ali-ons asks each published remoting port: route; TOPIC_NOT_EXIST
 #     pause broker    `docker pause` of a broker (declared expiry PAUSE_EXPIRY_MS): gone
 #                     from every node within expiry + 1 s; routed again after unpause
@@ -27,6 +31,9 @@
 #   Brokers are broker agents (`namesrv broker`) in containers of the built image on the
 #   compose network, named $E2E_PROJECT-brk-<name> and labelled
 #   gossip-namesrv-e2e.project=<project>; scripts/e2e-probe.mjs (host node) polls and measures.
+# The cluster runs as docker-compose.yml has it: cluster secret, TLS (https/wss) and broker /
+# admin tokens from the `credentials` volume. Host-side probes trust its CA (copied out after
+# `up`, NODE_EXTRA_CA_CERTS); broker containers mount the volume for the CA and broker token.
 # The trap on EXIT always removes the broker containers and runs `$COMPOSE down -v`
 # (after printing ps + logs on failure).
 # Last line: "e2e: N passed, N failed, N skipped".
@@ -193,6 +200,8 @@ declare -A CID=()           # node -> container id, cached after up: v2's `ps -q
 declare -A BCID=()          # broker name -> container id
 declare -A BT=()            # broker name -> epoch ms just before its docker run
 ALL_NS="ns1:9877,ns2:9877,ns3:9877"
+CREDS_VOLUME=""             # the compose volume with the development CA, secret and tokens
+CA_FILE=""                  # its CA certificate, copied to the host (public, mode 0644)
 
 sleep_ms() { [ "$1" -le 0 ] || sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))"; }
 probe() { node "$ROOT/scripts/e2e-probe.mjs" "$@"; }
@@ -201,8 +210,8 @@ fmt() { probe fmt --json "$1" --expr "$2"; }
 # "ns1 812 ms, ns2 830 ms, ns3 829 ms" from {"ns1":812,...}
 FMT_TIMES='Object.entries(o).filter(([k]) => !["last", "firstAnswer"].includes(k)).map(([k, v]) => k + " " + (v === null ? "NEVER" : v + " ms") +
   ((o.firstAnswer?.[k] ?? 0) > 300 ? " (unreachable until " + o.firstAnswer[k] + " ms)" : "")).join(", ") + (o.last ? " (last answers: " + JSON.stringify(o.last) + ")" : "")'
-url_of() { echo "http://127.0.0.1:${HTTP_PORT[$1]}"; }
-# nodes_arg ns1 ns3 -> "ns1=http://127.0.0.1:9877,ns3=http://127.0.0.1:29877"
+url_of() { echo "https://127.0.0.1:${HTTP_PORT[$1]}"; }
+# nodes_arg ns1 ns3 -> "ns1=https://127.0.0.1:9877,ns3=https://127.0.0.1:29877"
 nodes_arg() { local n out=""; for n in "$@"; do out+="${out:+,}$n=$(url_of "$n")"; done; echo "$out"; }
 
 # start_broker NAME NAMESRVS AGENT_ARGS...: a broker agent in its own container on the
@@ -211,9 +220,32 @@ start_broker() {
   local name="$1" namesrvs="$2"; shift 2
   BT[$name]="$(now_ms)"
   BCID[$name]="$(docker run -d --init --name "$COMPOSE_PROJECT_NAME-brk-$name" --hostname "$name" \
-    --label "$BROKER_LABEL" --network "$NET" "$IMAGE" \
+    --label "$BROKER_LABEL" --network "$NET" -v "$CREDS_VOLUME:/credentials:ro" "$IMAGE" \
     broker --namesrv "$namesrvs" --cluster E2E --broker-name "$name" --broker-id 0 \
-    --addr "$name:10911" "$@")"
+    --addr "$name:10911" --tls-ca-file /credentials/ca.pem --token-file /credentials/broker.token "$@")"
+}
+
+# metric_lines NODE NAME: the node's /metrics lines of one metric, joined with "; ".
+metric_lines() {
+  node -e '
+    fetch(process.argv[1], { signal: AbortSignal.timeout(3000) }).then((r) => r.text()).then((t) =>
+      console.log(t.split("\n").filter((l) => l.startsWith(process.argv[2] + "{")).join("; ")),
+      (e) => console.log("unreachable: " + e.message));
+  ' "$(url_of "$1")/metrics" "$2"
+}
+
+# rogue_run NAME DOCKER_RUN_ARGS... -- IMAGE_ARGS...: a container that holds only the public CA
+# certificate (at /tmp/trusted-ca.pem), none of the cluster's secrets or tokens. Prints its id.
+rogue_run() {
+  local name="$1"; shift
+  local run_args=()
+  while [ "$1" != "--" ]; do run_args+=("$1"); shift; done
+  shift
+  local id
+  id="$(docker create --init --name "$COMPOSE_PROJECT_NAME-rogue-$name" --hostname "$name" \
+    --label "$BROKER_LABEL" --network "$NET" "${run_args[@]}" "$IMAGE" "$@")"
+  docker cp "$CA_FILE" "$id:/tmp/trusted-ca.pem" >/dev/null
+  echo "$id"
 }
 
 remove_brokers() {
@@ -231,7 +263,7 @@ offline_lines() {
 # exec_get NODE PATH: GET from inside the node's container (works while it is cut off).
 exec_get() {
   docker exec "${CID[$1]}" node -e '
-    fetch("http://127.0.0.1:9877" + process.argv[1], { signal: AbortSignal.timeout(2000) })
+    fetch("https://127.0.0.1:9877" + process.argv[1], { signal: AbortSignal.timeout(2000) })
       .then(async (r) => console.log(r.status + " " + (await r.text()).slice(0, 200)), (e) => console.log("000 " + e.message));
   ' "$2" 2>&1
 }
@@ -251,7 +283,7 @@ check_probes() {
   local n path out ok=0
   for n in "${NODES[@]}"; do
     for path in readyz healthz; do
-      out="$(http_get "http://127.0.0.1:${HTTP_PORT[$n]}/$path")" || true
+      out="$(http_get "$(url_of "$n")/$path")" || true
       say "  $n :${HTTP_PORT[$n]}/$path -> $out"
       [ "${out%% *}" = "200" ] || ok=1
     done
@@ -331,6 +363,61 @@ check_broker_routed_everywhere() {
       [ "$(fmt "$out" "o.$n")" = "$expect" ] || { say "  $n: expected $expect"; ok=1; }
     done
   done
+  return "$ok"
+}
+
+# A rogue on the compose network, holding only the public CA certificate:
+#   - a node with its own development CA and its own cluster secret dials ns1 and ns2 as a
+#     peer and registers broker rogue-node with itself: it must never become a peer, and
+#     e2e-rogue-node must be routed by no real node;
+#   - a broker agent without the broker token registers with ns1: refused, never routed;
+#   - `namesrv delete-topic e2e-all` without the admin token: exit 1, e2e-all still routed.
+# ns1's namesrv_auth_refusals_total counts each kind.
+check_rogue() {
+  local ok=0 rogue_node rogue_broker out n rc=0 text
+  rogue_node="$(rogue_run rogue-node --entrypoint /bin/sh -- -c '
+    node dist/cli/main.js dev-credentials --out /tmp/rogue --name rogue-node >/dev/null || exit 1
+    node dist/cli/main.js start --id rogue --remoting-port off --peer ns1:9877 --peer ns2:9877 \
+      --cluster-secret-file /tmp/rogue/cluster.secret --tls-cert-file /tmp/rogue/node.pem \
+      --tls-key-file /tmp/rogue/node-key.pem --tls-ca-file /tmp/trusted-ca.pem &
+    exec node dist/cli/main.js broker --namesrv localhost:9877 --tls-ca-file /tmp/rogue/ca.pem \
+      --cluster E2E --broker-name rogue-node --broker-id 0 --addr rogue-node:10911 --topic e2e-rogue-node:4')"
+  docker start "$rogue_node" >/dev/null
+  rogue_broker="$(rogue_run rogue-broker -- broker --namesrv ns1:9877 --tls-ca-file /tmp/trusted-ca.pem \
+    --cluster E2E --broker-name rogue-broker --broker-id 0 --addr rogue-broker:10911 --topic e2e-rogue-broker:4)"
+  docker start "$rogue_broker" >/dev/null
+  local client
+  client="$(rogue_run rogue-client -- delete-topic e2e-all --namesrv ns1:9877 --tls-ca-file /tmp/trusted-ca.pem)"
+  out="$(docker start -a "$client" 2>&1)" || rc=$?
+  say "  rogue client: namesrv delete-topic e2e-all without the admin token -> exit $rc: $out"
+  [ "$rc" -eq 1 ] && [[ "$out" == *"needs an admin token"* ]] || ok=1
+  # Give the rogue node a few dial rounds (backoff 100 ms .. 5 s) and its broker time to register.
+  sleep 8
+  out="$(docker logs "$rogue_node" 2>&1 | probe loglines --since 0 --msg "registered with name server")"
+  say "  rogue node's own broker registered with the rogue node: $(fmt "$out" 'o.count ? "yes" : "no"')"
+  for n in "${NODES[@]}"; do
+    for topic in e2e-rogue-node e2e-rogue-broker; do
+      out="$(http_get "$(url_of "$n")/v1/routes/$topic")" || true
+      say "  $n /v1/routes/$topic -> ${out:0:60}"
+      [ "${out%% *}" = "404" ] || ok=1
+    done
+    out="$(http_get "$(url_of "$n")/v1/routes/e2e-all")" || true
+    say "  $n /v1/routes/e2e-all -> ${out%% *}"
+    [ "${out%% *}" = "200" ] || ok=1
+  done
+  text="$(metric_lines ns1 namesrv_auth_refusals_total)"
+  say "  ns1 $text"
+  for reason in peerCertificateMissing brokerTokenRequired adminRequired; do
+    [[ "$text" == *"reason=\"$reason\""* ]] || { say "  ns1 counted no refusal with reason $reason"; ok=1; }
+  done
+  out="$(docker logs "${CID[ns1]}" 2>&1 | probe loglines --since 0 --msg "request refused" --match "peerCertificateMissing")"
+  say "  ns1 log 'request refused' reason=peerCertificateMissing: $(fmt "$out" 'o.count') lines"
+  for n in "${NODES[@]}"; do
+    out="$(metric_lines "$n" namesrv_peer_up)"
+    say "  $n $out"
+    [[ "$out" != *'peer="rogue"'* ]] || { say "  $n knows the rogue as a peer"; ok=1; }
+  done
+  docker rm -f "$rogue_node" "$rogue_broker" "$client" >/dev/null 2>&1 || true
   return "$ok"
 }
 
@@ -520,10 +607,17 @@ main() {
   NET="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "${CID[ns1]}")"
   NET="${NET%% *}"
   say "network $NET; containers: $(for n in "${NODES[@]}"; do printf '%s=%.12s ' "$n" "${CID[$n]}"; done)"
+  CREDS_VOLUME="$(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/credentials"}}{{.Name}}{{end}}{{end}}' "${CID[ns1]}")"
+  CA_FILE="$(mktemp "${TMPDIR:-/tmp}/e2e-ca.XXXXXX")"
+  docker exec "${CID[ns1]}" node -e 'process.stdout.write(require("fs").readFileSync("/credentials/ca.pem", "utf8"))' >"$CA_FILE"
+  chmod 644 "$CA_FILE"
+  export NODE_EXTRA_CA_CERTS="$CA_FILE"   # host-side node (http_get, e2e-probe.mjs) trusts the dev CA
+  say "credentials volume $CREDS_VOLUME; CA copied to $CA_FILE (TLS + cluster secret + tokens on)"
 
   check "readyz+healthz on published ports" check_probes
   check "remoting listening" check_remoting_listening
   check "broker routed everywhere" check_broker_routed_everywhere
+  check "rogue node, broker and client refused" check_rogue
   check "rocketmq client query" check_rocketmq_client_query
   check "pause broker" check_pause_broker
   check "kill/start ns2" check_kill_restart_ns2

@@ -42,7 +42,8 @@ export function writeDevCredentials(outDir: string, names: readonly string[], no
   if (certFiles.some((file) => !existsSync(join(outDir, file)))) {
     const notAfter = new Date(now.getTime() + DEV_CERT_DAYS * 86_400_000);
     const notBefore = new Date(now.getTime() - 3_600_000);
-    const caName = "gossip-namesrv DEVELOPMENT CA";
+    // A name of its own: two development CAs must never look alike to a verifier.
+    const caName = `gossip-namesrv DEVELOPMENT CA ${randomBytes(6).toString("hex")}`;
     const ca = issueCertificate({ commonName: caName, isCa: true, notBefore, notAfter });
     const node = issueCertificate({
       commonName: "gossip-namesrv development node",
