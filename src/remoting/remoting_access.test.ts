@@ -4,14 +4,14 @@
 // Method: checkRemotingAccess on hand-built commands; the signature vector was computed with
 // `openssl dgst -sha1 -hmac secret-key-123 -binary | base64` over "ak-1234topicAkv" + 0x01 0x02.
 import { describe, expect, it } from "vitest";
-import { RequestCode, ResponseCode } from "../protocol/remoting/codes.js";
+import { RequestCode, ResponseCode, SerializeType } from "../protocol/remoting/codes.js";
 import type { RemotingCommand } from "../protocol/remoting/frame.js";
 import { aclSignature, checkRemotingAccess, type RemotingAccessPolicy } from "./remoting_access.js";
 
 const OPEN: RemotingAccessPolicy = { adminAllow: null, brokerAllow: null, aclAccounts: [] };
 
 function command(code: number, extFields: Record<string, string> = {}, body?: Buffer): RemotingCommand {
-  return { code, language: 0, version: 0, opaque: 1, flag: 0, extFields, ...(body === undefined ? {} : { body }) };
+  return { code, language: 0, version: 0, opaque: 1, flag: 0, extFields, serializeType: SerializeType.JSON, ...(body === undefined ? {} : { body }) };
 }
 
 describe("remoting_access", () => {
