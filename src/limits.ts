@@ -95,8 +95,13 @@ export const BROKER_EXPIRY_MS_MAX = 3_600_000;
 export const BROKER_HEARTBEAT_MS_MIN = 50;
 /** Agent full re-registration period: RocketMQ brokers use 30 s. */
 export const BROKER_REGISTER_INTERVAL_MS = 30_000;
-/** Time a crash suspicion waits for a refutation before the broker is offline everywhere. */
-export const SUSPICION_MS = 500;
+/**
+ * Time a crash suspicion waits for a refutation before the broker is offline everywhere:
+ * a refutation is one hop (well under 10 ms on a LAN) and an agent that lost one link
+ * redials in REDIAL_BACKOFF_MS_MIN (100 ms); 300 ms covers both with room, and keeps a
+ * crash (suspicion + a tick + a hop) under half a second everywhere.
+ */
+export const SUSPICION_MS = 300;
 /** Client and agent request timeout, as RocketMQ's mqClientApiTimeout. */
 export const REQUEST_TIMEOUT_MS = 3_000;
 /** Redial backoff: first delay, cap (a healed partition is redialled within ~2 s), and jitter. */

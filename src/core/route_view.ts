@@ -29,6 +29,11 @@ interface GroupView {
 export class RouteView {
   private readonly groups = new Map<string, GroupView>();
   private readonly topicIndex = new Map<string, Set<string>>();
+  /**
+   * Built routes, frozen, until a rebuild changes their topic. Queries far outnumber
+   * changes, and a stable frozen object lets the codecs cache its encoding too.
+   */
+  private readonly routeCache = new Map<string, TopicRouteData>();
 
   /** Number of topics with at least one visible queue. */
   get topicCount(): number {
@@ -72,11 +77,20 @@ export class RouteView {
     }
     if (after) this.groups.set(brokerName, after);
     else this.groups.delete(brokerName);
+    for (const topic of changed) this.routeCache.delete(topic);
     return changed;
   }
 
-  /** The route of a topic, or null when no live broker serves it. */
+  /** The route of a topic, or null when no live broker serves it. The result is frozen and shared. */
   route(topic: string): TopicRouteData | null {
+    const cached = this.routeCache.get(topic);
+    if (cached) return cached;
+    const route = this.buildRoute(topic);
+    if (route) this.routeCache.set(topic, route);
+    return route;
+  }
+
+  private buildRoute(topic: string): TopicRouteData | null {
     const names = this.topicIndex.get(topic);
     if (!names || names.size === 0) return null;
     const queueDatas: QueueData[] = [];
@@ -88,7 +102,7 @@ export class RouteView {
       queueDatas.push(queue);
       brokerDatas.push(group.brokerData);
     }
-    return { queueDatas, brokerDatas, filterServerTable: {} };
+    return deepFreeze({ queueDatas, brokerDatas, filterServerTable: {} });
   }
 
   /** Broker names with their instances, and clusters with their broker names. */
@@ -191,4 +205,13 @@ function sameBrokerData(a: BrokerData | undefined, b: BrokerData | undefined): b
   const aKeys = Object.keys(a.brokerAddrs);
   const bKeys = Object.keys(b.brokerAddrs);
   return aKeys.length === bKeys.length && aKeys.every((key) => a.brokerAddrs[key] === b.brokerAddrs[key]);
+}
+
+/** Freezes a plain data tree, so that a cached answer can be shared safely. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

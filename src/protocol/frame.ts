@@ -1,6 +1,7 @@
 // The native frame envelope {v, kind, code, id, body} and the one configured Packr.
 // Pure: bytes <-> envelope, with the size check before decoding. Imports no I/O.
 import { Packr } from "msgpackr";
+import { assert } from "../assert.js";
 import { FrameTooLargeError, ProtocolError } from "../errors.js";
 import { FRAME_BYTES_MAX, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from "../limits.js";
 import { FrameKind } from "./codes.js";
@@ -32,9 +33,29 @@ export interface Frame {
 /** Largest correlation id; ids wrap below it. */
 export const FRAME_ID_MAX = 0xffff_ffff;
 
+/**
+ * Encoded bodies of frozen objects. A frozen body cannot change, so its bytes are reused:
+ * the core hands out the same frozen route until it changes, and a busy node answers the
+ * same route many thousand times a second. Weak keys: dropped with the route.
+ */
+const frozenBodies = new WeakMap<object, Uint8Array>();
+/** The msgpack encoding of nil: the placeholder a cached body replaces. */
+const MSGPACK_NIL = 0xc0;
+
 /** Encodes a frame; the caller guarantees the body is plain data. */
 export function encodeFrame(frame: Frame, bytesMax = FRAME_BYTES_MAX): Uint8Array {
-  const bytes = packr.pack({ v: frame.v, kind: frame.kind, code: frame.code, id: frame.id, body: frame.body });
+  const body = frame.body;
+  let bytes: Uint8Array;
+  if (typeof body === "object" && body !== null && Object.isFrozen(body)) {
+    let encoded = frozenBodies.get(body);
+    if (!encoded) frozenBodies.set(body, (encoded = packr.pack(body)));
+    // `body` is the map's last key, so its value is the last byte(s): nil here, spliced out.
+    const head = packr.pack({ v: frame.v, kind: frame.kind, code: frame.code, id: frame.id, body: null });
+    assert(head[head.length - 1] === MSGPACK_NIL, "msgpack placeholder must end the frame");
+    bytes = Buffer.concat([head.subarray(0, head.length - 1), encoded]);
+  } else {
+    bytes = packr.pack({ v: frame.v, kind: frame.kind, code: frame.code, id: frame.id, body });
+  }
   if (bytes.length > bytesMax) throw new FrameTooLargeError(bytes.length, bytesMax);
   return bytes;
 }
