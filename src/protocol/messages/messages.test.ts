@@ -1,0 +1,114 @@
+// Goal: every native message validator accepts what the protocol documents and refuses the
+// rest with an InvalidArgumentError naming the field. Method: one valid body per message,
+// then wrong types, bad names and one over each limit.
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../errors.js";
+import { DIGEST_BUCKETS, KV_VALUE_CHARS_MAX, SUBSCRIBED_TOPICS_PER_CONNECTION_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX } from "../../limits.js";
+import { decodeKvPut, decodeDeleteTopic } from "./admin.js";
+import { decodeHeartbeat, decodeRegisterBroker, decodeRegisterBrokerVersion } from "./broker.js";
+import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodeRecord } from "./gossip.js";
+import { decodeHello } from "./hello.js";
+import { decodeGetRoute, decodeGetTopics } from "./query.js";
+import { decodeSubscribe } from "./subscribe.js";
+
+const topic = (name: string) => ({ topicName: name, readQueueNums: 8, writeQueueNums: 8, perm: 6 });
+const register = (overrides: Record<string, unknown> = {}) => ({
+  clusterName: "C",
+  brokerAddr: "10.0.0.1:10911",
+  brokerName: "broker-a",
+  brokerId: 0,
+  dataVersion: { timestamp: 1, counter: 1 },
+  topics: [topic("TopicA")],
+  bootEpoch: 5,
+  seq: 1,
+  ...overrides,
+});
+
+function refusal(decode: () => unknown): string {
+  try {
+    decode();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("messages", () => {
+  it("messages: a register body decodes with defaults filled", () => {
+    const { registration, evidence } = decodeRegisterBroker(register());
+    expect(registration.topics[0]).toEqual({ ...topic("TopicA"), topicSysFlag: 0, order: false });
+    expect(registration).toMatchObject({ haServerAddr: "", zoneName: null, heartbeatTimeoutMs: null, enableActingMaster: false });
+    expect(registration.dataVersion).toEqual({ timestamp: 1, counter: 1, stateVersion: 0 });
+    expect(evidence).toEqual({ epoch: 5, seq: 1 });
+    expect(decodeRegisterBrokerVersion(register()).dataVersion.counter).toBe(1);
+  });
+
+  it("messages: register refusals name the field and quote the value", () => {
+    expect(refusal(() => decodeRegisterBroker(register({ brokerAddr: "nohost" })))).toContain("'brokerAddr'");
+    expect(refusal(() => decodeRegisterBroker(register({ topics: [{ ...topic("T"), perm: 8 }] })))).toContain("'topics[0].perm'");
+    expect(refusal(() => decodeRegisterBroker(register({ topics: [topic("a b")] })))).toContain("'a b'");
+    expect(refusal(() => decodeRegisterBroker(register({ topics: [topic("T"), topic("T")] })))).toContain("must be unique");
+    expect(refusal(() => decodeRegisterBroker(register({ brokerId: -1 })))).toContain("'brokerId'");
+    expect(refusal(() => decodeRegisterBroker(register({ heartbeatTimeoutMs: 1 })))).toContain("'heartbeatTimeoutMs'");
+    expect(refusal(() => decodeRegisterBroker("not a map"))).toContain("body must be a map");
+  });
+
+  it("messages: one topic over TOPICS_PER_BROKER_MAX is refused, the limit itself passes", () => {
+    const many = (count: number) => Array.from({ length: count }, (_, index) => topic(`T${index}`));
+    expect(decodeRegisterBroker(register({ topics: many(TOPICS_PER_BROKER_MAX) })).registration.topics).toHaveLength(TOPICS_PER_BROKER_MAX);
+    expect(refusal(() => decodeRegisterBroker(register({ topics: many(TOPICS_PER_BROKER_MAX + 1) })))).toContain("'topics'");
+  });
+
+  it("messages: topic names one char over the limit are refused", () => {
+    expect(decodeGetRoute({ topic: "t".repeat(TOPIC_NAME_CHARS_MAX) }).topic).toHaveLength(TOPIC_NAME_CHARS_MAX);
+    expect(refusal(() => decodeGetRoute({ topic: "t".repeat(TOPIC_NAME_CHARS_MAX + 1) }))).toContain("'topic'");
+    expect(refusal(() => decodeGetRoute({ topic: 5 }))).toContain("'topic'");
+  });
+
+  it("messages: heartbeats need their sequence", () => {
+    expect(decodeHeartbeat({ clusterName: "C", brokerAddr: "h:1", bootEpoch: 1, seq: 2 }).evidence).toEqual({ epoch: 1, seq: 2 });
+    expect(refusal(() => decodeHeartbeat({ clusterName: "C", brokerAddr: "h:1" }))).toContain("'seq'");
+  });
+
+  it("messages: hello roles and versions", () => {
+    expect(decodeHello({ versionMin: 1, versionMax: 2, role: "broker" }).role).toBe("broker");
+    expect(refusal(() => decodeHello({ versionMin: 1, versionMax: 1, role: "admin-ish" }))).toContain("'role'");
+    expect(refusal(() => decodeHello({ versionMin: 2, versionMax: 1, role: "client" }))).toContain("'versionMax'");
+  });
+
+  it("messages: kv, topic lists, delete and subscribe bounds", () => {
+    expect(refusal(() => decodeKvPut({ namespace: "n", key: "k", value: "v".repeat(KV_VALUE_CHARS_MAX + 1) }))).toContain("'value'");
+    expect(decodeDeleteTopic({ topic: "T", clusterName: "" }).clusterName).toBeNull();
+    expect(decodeGetTopics(undefined).clusterName).toBeNull();
+    const subs = (count: number) => ({ topics: Array.from({ length: count }, (_, index) => ({ topic: `T${index}` })) });
+    expect(decodeSubscribe(subs(SUBSCRIBED_TOPICS_PER_CONNECTION_MAX)).topics).toHaveLength(SUBSCRIBED_TOPICS_PER_CONNECTION_MAX);
+    expect(refusal(() => decodeSubscribe(subs(SUBSCRIBED_TOPICS_PER_CONNECTION_MAX + 1)))).toContain("'topics'");
+  });
+
+  it("messages: peer records of every type round-trip, unknown types are refused", () => {
+    const stamp = { wallMs: 1, logical: 0, nodeId: "n1" };
+    const records = [
+      { type: "liveness", brokerKey: "C@h:1", alive: false, reason: "expired", evidence: { epoch: 1, seq: 2 } },
+      { type: "holder", brokerKey: "C@h:1", nodeId: "n1", connected: true, stamp },
+      { type: "kv", namespace: "ns", key: "k", value: null, stamp },
+      { type: "topicDelete", topic: "T", clusterName: null, stamp },
+      { type: "perm", brokerName: "b", writable: false, stamp },
+    ];
+    for (const record of records) expect(decodeRecord(record, "r")).toEqual(record);
+    const registration = decodeRegisterBroker(register()).registration;
+    const content = { type: "content", brokerKey: "C@10.0.0.1:10911", origin: "native", registration, contentHash: "abc", adoptedAt: stamp };
+    expect(decodeRecord(content, "r")).toEqual(content);
+    expect(refusal(() => decodeRecord({ ...content, brokerKey: "Other@10.0.0.1:10911" }, "r"))).toContain("'r.brokerKey'");
+    expect(refusal(() => decodeRecord({ type: "bogus" }, "r"))).toContain("'r.type'");
+    expect(refusal(() => decodeRecord({ ...records[0], alive: true }, "r"))).toContain("'r.reason'");
+    expect(decodePeerDeltas({ records, repair: true }).records).toHaveLength(records.length);
+  });
+
+  it("messages: digests need every bucket; pulls name valid buckets", () => {
+    const buckets = Array.from({ length: DIGEST_BUCKETS }, () => [0, 0]);
+    expect(decodePeerDigest({ buckets, members: ["h:1"], ready: true }).buckets).toHaveLength(DIGEST_BUCKETS);
+    expect(refusal(() => decodePeerDigest({ buckets: buckets.slice(1), members: [] }))).toContain("'buckets'");
+    expect(refusal(() => decodePeerPull({ buckets: [DIGEST_BUCKETS], members: [] }))).toContain("'buckets[0]'");
+  });
+});
