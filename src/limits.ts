@@ -130,6 +130,11 @@ export const DIGEST_BUCKETS = 256;
 /** Evidence (heartbeats heard directly) is shared at most this often per broker. */
 export const EVIDENCE_SHARE_MS = 200;
 /**
+ * Evidence shares per expiry window: peers need fresh evidence only to keep their own
+ * deadline ahead, so four per window (2.5 s at the 10 s default) leave three to lose.
+ */
+export const EVIDENCE_SHARES_PER_EXPIRY = 4;
+/**
  * Peers a node relays fresh evidence it got from another peer to. Its holders send it to
  * every peer directly; the relay only covers links that are cut, so two random peers
  * (classic gossip fanout) reach everyone in O(log N) hops without flooding a full mesh.

@@ -158,8 +158,7 @@ export class GossipState {
   }
 
   /**
-   * Queues a changed record for every up peer except the one it came from and those
-   * `skip` names (a peer that hears a broker itself needs no evidence for it). With a
+   * Queues a changed record for every up peer except the one it came from. With a
    * `fanout`, only that many of the eligible peers, chosen at random, get it: how relayed
    * evidence spreads like classic gossip instead of flooding every link of a full mesh.
    */
@@ -167,11 +166,10 @@ export class GossipState {
     record: ReplicatedRecord,
     fromPeer: string | null,
     urgent: boolean,
-    skip: (peerId: string) => boolean = () => false,
     fanout: { count: number; rng: Rng } | null = null,
   ): void {
     const id = recordId(record);
-    let targets = [...this.peers.values()].filter((peer) => peer.up && peer.nodeId !== fromPeer && !skip(peer.nodeId));
+    let targets = [...this.peers.values()].filter((peer) => peer.up && peer.nodeId !== fromPeer);
     if (fanout !== null && targets.length > fanout.count) targets = pickRandom(targets, fanout.count, fanout.rng);
     for (const peer of targets) {
       const previous = peer.outbox.get(id);
@@ -258,7 +256,12 @@ function versionOf(record: ReplicatedRecord): string {
       return `${dataVersion.stateVersion}.${dataVersion.timestamp}.${dataVersion.counter}.${record.contentHash}.${at.wallMs}.${at.logical}.${at.nodeId}`;
     }
     case "liveness":
-      return `${record.alive}.${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
+      // An alive broker's heartbeat sequence moves every second: in the digest it would make
+      // every exchange ship every broker again. Deltas carry it; the digest repairs state
+      // changes (alive/offline, a new boot epoch), and an offline verdict keeps its evidence.
+      return record.alive
+        ? `alive.${record.evidence.epoch}`
+        : `${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
     case "holder":
       return `${record.connected}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
     case "kv":

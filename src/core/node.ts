@@ -128,6 +128,8 @@ interface BrokerEntry {
   suspectSinceMs: number | null;
   /** Local only: when it went offline here (tombstone collection). */
   offlineSinceMs: number | null;
+  /** Local only: when evidence heard here was last queued for peers. */
+  evidenceSharedAtMs: number;
 }
 
 /** The name server state machine. */
@@ -508,8 +510,22 @@ export class NameServerNode {
     if (peerAddr !== null) this.gossip.learnMembers([peerAddr]);
     this.isolatedEvictions = 0;
     this.log("info", "peer up", { peerId });
+    this.shareHeldEvidence(peerId);
     this.sendDigest(peerId);
     this.recheckSuspicions(nowMs);
+  }
+
+  /**
+   * A peer (re)connected: give it our freshest evidence for the brokers we hold at once.
+   * Digests leave out heartbeat sequence numbers (see GossipState), so anti-entropy would
+   * not, and the peer's deadlines may have run on while the link was down.
+   */
+  private shareHeldEvidence(peerId: string): void {
+    const records: ReplicatedRecord[] = [];
+    for (const entry of this.brokers.values()) {
+      if (entry.connId !== null && entry.liveness?.alive === true) records.push(entry.liveness);
+    }
+    this.sendRecords(peerId, records, false);
   }
 
   /** The last link to a peer went down: its connection claims stop counting. */
@@ -623,22 +639,27 @@ export class NameServerNode {
     if (!stored) return false;
     this.gossip.indexRecord(stored);
     if (urgent) this.gossip.enqueue(stored, fromPeer, true);
-    else {
+    else if (fromPeer !== null || this.evidenceShareDue(stored, nowMs)) {
       const fanout = fromPeer === null ? null : { count: limits.EVIDENCE_RELAY_FANOUT, rng: this.rng };
-      this.gossip.enqueue(stored, fromPeer, false, (peerId) => this.peerHearsBroker(peerId, stored), fanout);
+      this.gossip.enqueue(stored, fromPeer, false, fanout);
     }
     if (fromPeer !== null) this.answerRemote(stored, nowMs);
     return true;
   }
 
   /**
-   * Whether a peer holds its own connection to the broker a record is about: then it has
-   * evidence at first hand and needs none from us. Brokers usually register with every
-   * node, so in steady state no heartbeat evidence crosses the cluster at all.
+   * Whether fresh evidence heard here should go out now. Peers only need it to keep their
+   * expiry deadline ahead, so it goes EVIDENCE_SHARES_PER_EXPIRY times per expiry (at most
+   * every EVIDENCE_SHARE_MS), not with every heartbeat.
    */
-  private peerHearsBroker(peerId: string, record: ReplicatedRecord): boolean {
-    if (record.type !== "liveness") return false;
-    return this.brokers.get(record.brokerKey)?.holders.get(peerId)?.connected === true;
+  private evidenceShareDue(record: ReplicatedRecord, nowMs: number): boolean {
+    if (record.type !== "liveness") return true;
+    const entry = this.brokers.get(record.brokerKey);
+    if (!entry) return true;
+    const intervalMs = Math.max(limits.EVIDENCE_SHARE_MS, this.expiryOf(entry) / limits.EVIDENCE_SHARES_PER_EXPIRY);
+    if (nowMs - entry.evidenceSharedAtMs < intervalMs) return false;
+    entry.evidenceSharedAtMs = nowMs;
+    return true;
   }
 
   /**
@@ -817,6 +838,7 @@ export class NameServerNode {
         expiresAtMs: nowMs + this.options.brokerExpiryMs,
         suspectSinceMs: null,
         offlineSinceMs: null,
+        evidenceSharedAtMs: Number.NEGATIVE_INFINITY,
       };
       this.brokers.set(key, entry);
     }

@@ -4,7 +4,7 @@ import type { Clock, Rng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import type { Config } from "../config/config.js";
 import { TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
-import { CloseCode, type Connection, type Listener } from "../transport/connection.js";
+import type { Connection, Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
 import { PeerDialer } from "../gossip/peer_dialer.js";
@@ -15,7 +15,8 @@ import { createHttpHandler } from "./http.js";
 import { KvFile } from "./kv_file.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ServerMetrics } from "./metrics.js";
-import { NativeSession, type InboundPeerAcceptor, type SessionRole } from "./native_session.js";
+import { NativeAcceptor } from "./native_acceptor.js";
+import type { InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink } from "./native_session.js";
 import { NodeHost, type PeerEffect } from "./node_host.js";
 import type { Frame } from "../protocol/frame.js";
 
@@ -92,12 +93,7 @@ export function nodeOptionsOf(config: Config): NodeOptions {
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(config.logLevel, config.id);
   const clock = deps.clock ?? systemClock;
-  let rng = deps.rng;
-  if (!rng) {
-    const seeded = randomRng();
-    rng = seeded.rng;
-    logger.debug({ seed: seeded.seed }, "rng seeded");
-  }
+  const rng = deps.rng ?? seededRng(logger);
   const node = new NameServerNode(nodeOptionsOf(config), rng, clock.nowMs());
   let kvFile: KvFile | null = null;
   let hub: PeerHub | null = null;
@@ -111,46 +107,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const records = await kvFile.load();
     host.run((nowMs) => node.loadKvRecords(records, nowMs));
   }
-  const sessions = new Set<NativeSession>();
-  const metrics = new ServerMetrics({ node, connectionsByRole: () => countRoles(sessions) });
-  const auth = new Authenticator(config);
   warnOpenAccess(config, logger);
-  const perAddress = new AddressCounter(config.connectionsPerAddressMax);
+  const auth = new Authenticator(config);
+  const peerHub = hub;
+  const acceptPeer = deps.acceptPeer ?? ((link: InboundPeerLink) => acceptInboundPeer(peerHub, link));
+  // The metrics read the sessions at scrape time, after both exist.
+  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles() });
+  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
   let lastTickAtMs = clock.nowMs();
-  let closing: Promise<void> | null = null;
-  let onAllClosed: (() => void) | null = null;
-
-  const acceptNative = (connection: Connection): void => {
-    if (closing || sessions.size >= config.connectionsMax) {
-      refuse(connection, closing !== null, config.connectionsMax, logger, metrics);
-      return;
-    }
-    const ip = connection.remoteIp ?? ipOf(connection.remoteAddr);
-    if (!perAddress.take(ip)) {
-      refusePerAddress(connection, config.connectionsPerAddressMax, logger, metrics);
-      return;
-    }
-    const helloTimer = setTimeout(() => session.expireHello(config.helloTimeoutMs), config.helloTimeoutMs);
-    helloTimer.unref();
-    const session: NativeSession = new NativeSession(connection, {
-      host,
-      logger,
-      limits: config,
-      schedule: (task) => setImmediate(task),
-      observer: metrics,
-      auth,
-      requirePeerCertificate: config.tls !== null && config.tls.ca !== null,
-      acceptPeer: deps.acceptPeer ?? ((link) => acceptInboundPeer(hub as PeerHub, link)),
-      onClosed: (closed) => {
-        clearTimeout(helloTimer);
-        perAddress.release(ip);
-        sessions.delete(closed);
-        if (sessions.size === 0) onAllClosed?.();
-      },
-    });
-    sessions.add(session);
-    logger.debug({ connId: session.connId, remoteAddr: connection.remoteAddr }, "connection accepted");
-  };
 
   const listener = await listenHttpWs({
     host: config.host,
@@ -163,16 +127,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       tickLate: () => clock.nowMs() - lastTickAtMs > TICK_GAP_MS,
       checkToken: config.requireClientToken ? (token) => auth.acceptsToken(token) : null,
     }),
-    onConnection: acceptNative,
+    onConnection: (connection) => sessions.accept(connection),
     onError: (error, context) => logger.warn({ context, error: error.message }, "listener error"),
     tls: config.tls === null ? null : { ...config.tls, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS },
   });
   const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
-  const advertiseAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
-  const dialTls = config.tls === null ? null : { ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key };
-  const onAuthFailure = (reason: string): void => metrics.authRefused("peer", reason);
-  hub.setDialer(new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger, auth, tls: dialTls, onAuthFailure }));
-  for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
+  startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
 
   const tick = setInterval(() => {
     lastTickAtMs = clock.nowMs();
@@ -185,22 +145,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const shutdown = async (): Promise<void> => {
     clearInterval(tick);
-    await hub?.stop();
-    const allClosed = new Promise<void>((resolve) => {
-      onAllClosed = resolve;
-      if (sessions.size === 0) resolve();
-    });
-    for (const session of sessions) session.closeForShutdown();
-    const graceTimer = setTimeout(() => {
-      for (const session of sessions) session.terminate();
-    }, SHUTDOWN_GRACE_MS);
-    await allClosed;
-    clearTimeout(graceTimer);
+    await peerHub.stop();
+    await sessions.closeAll(SHUTDOWN_GRACE_MS);
     await Promise.all([remoting?.close(), listener.close()]);
     if (kvFile) await kvFile.flush();
     logger.info({}, "stopped");
   };
-
+  let closing: Promise<void> | null = null;
   return {
     config,
     httpPort: listener.port,
@@ -209,9 +160,30 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     host,
     logger,
     metrics,
-    acceptNative,
+    acceptNative: (connection) => sessions.accept(connection),
     close: () => (closing ??= shutdown()),
   };
+}
+
+/** An Rng seeded from the OS; the seed is logged so that a run can be replayed. */
+function seededRng(logger: Logger): Rng {
+  const seeded = randomRng();
+  logger.debug({ seed: seeded.seed }, "rng seeded");
+  return seeded.rng;
+}
+
+/** Installs the peer dialer and dials the configured seed peers. */
+function startDialing(
+  config: Config,
+  hub: PeerHub,
+  context: { listenerPort: number; clock: Clock; rng: Rng; logger: Logger; auth: Authenticator; metrics: ServerMetrics },
+): void {
+  const { clock, rng, logger, auth, metrics } = context;
+  const advertiseAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, context.listenerPort);
+  const tls = config.tls === null ? null : { ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key };
+  const onAuthFailure = (reason: string): void => metrics.authRefused("peer", reason);
+  hub.setDialer(new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger, auth, tls, onAuthFailure }));
+  for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
 }
 
 async function startRemoting(
@@ -242,51 +214,6 @@ async function startRemoting(
   }
 }
 
-function refuse(connection: Connection, shuttingDown: boolean, connectionsMax: number, logger: Logger, metrics: ServerMetrics): void {
-  connection.setHandlers({ message: () => undefined, error: () => undefined, close: () => undefined });
-  const reason = shuttingDown ? "name server shutting down" : `too many connections: at most ${connectionsMax}`;
-  metrics.closed(shuttingDown ? "shutdown" : "tooManyConnections");
-  logger.warn({ remoteAddr: connection.remoteAddr, reason, connectionsMax }, "connection refused");
-  connection.close(shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TRY_AGAIN_LATER, reason);
-}
-
-/** Open connections per remote IP, bounded (CONNECTIONS_PER_ADDRESS_MAX). */
-export class AddressCounter {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly perAddressMax: number) {}
-
-  /** Counts one more connection from `ip`; false (and nothing counted) when at the bound. */
-  take(ip: string): boolean {
-    const count = this.counts.get(ip) ?? 0;
-    if (count >= this.perAddressMax) return false;
-    this.counts.set(ip, count + 1);
-    return true;
-  }
-
-  /** Forgets one connection from `ip`. */
-  release(ip: string): void {
-    const count = (this.counts.get(ip) ?? 0) - 1;
-    if (count <= 0) this.counts.delete(ip);
-    else this.counts.set(ip, count);
-  }
-}
-
-/** The IP of "ip:port" or "[v6]:port". */
-export function ipOf(remoteAddr: string): string {
-  const colon = remoteAddr.lastIndexOf(":");
-  const host = colon < 0 ? remoteAddr : remoteAddr.slice(0, colon);
-  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-}
-
-function refusePerAddress(connection: Connection, perAddressMax: number, logger: Logger, metrics: ServerMetrics): void {
-  connection.setHandlers({ message: () => undefined, error: () => undefined, close: () => undefined });
-  const reason = `too many connections from one address: at most ${perAddressMax}`;
-  metrics.closed("tooManyConnectionsPerAddress");
-  metrics.limitHit("CONNECTIONS_PER_ADDRESS_MAX");
-  logger.warn({ remoteAddr: connection.remoteAddr, reason }, "connection refused");
-  connection.close(CloseCode.TRY_AGAIN_LATER, reason);
-}
-
 /** Says at start what is open to anyone who reaches the ports (issue #7). */
 function warnOpenAccess(config: Config, logger: Logger): void {
   if (config.clusterSecrets.length === 0) {
@@ -298,7 +225,7 @@ function warnOpenAccess(config: Config, logger: Logger): void {
 }
 
 /** The inbound half of a peer link: frames and close go to the PeerHub. */
-function acceptInboundPeer(hub: PeerHub, inbound: { peerId: string; peerAddr: string | null; send(bytes: Uint8Array): void; close(reason: string): void }) {
+function acceptInboundPeer(hub: PeerHub, inbound: InboundPeerLink): InboundPeerHandler {
   const link: PeerLink = { peerId: inbound.peerId, direction: "inbound", send: (bytes) => inbound.send(bytes), close: (reason) => inbound.close(reason) };
   hub.linkUp(link, inbound.peerAddr);
   return { onFrame: (frame: Frame) => hub.onFrame(link, frame), onClose: () => hub.linkDown(link) };
@@ -308,10 +235,4 @@ function acceptInboundPeer(hub: PeerHub, inbound: { peerId: string; peerAddr: st
 function defaultAdvertiseAddr(host: string, port: number): string | null {
   if (host === "0.0.0.0" || host === "::" || host === "") return null;
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function countRoles(sessions: ReadonlySet<NativeSession>): Record<SessionRole, number> {
-  const counts: Record<SessionRole, number> = { pending: 0, client: 0, broker: 0, peer: 0 };
-  for (const session of sessions) counts[session.role] += 1;
-  return counts;
 }
