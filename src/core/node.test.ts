@@ -172,6 +172,14 @@ describe("node", () => {
     expect(node.findRoute("TopicA")).not.toBeNull();
   });
 
+  it("node: a late unregister from an earlier run of the broker is ignored", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration(), { epoch: 6, seq: 1 }, 0);
+    node.unregisterBroker(2, "DefaultCluster", "10.0.0.1:10911", { epoch: 5, seq: 40 }, 10);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    expect(node.counters.unregistrations).toBe(0);
+  });
+
   it("node: a remoting broker returns after unregister by registering again", () => {
     const node = makeNode();
     node.registerBroker(1, "remoting", registration(), null, 0);

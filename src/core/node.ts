@@ -299,11 +299,15 @@ export class NameServerNode {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.brokers.get(key);
     if (!entry) return;
+    const current = entry.liveness?.evidence;
+    if (evidence !== null && current !== undefined && compareEvidence(evidence, current) < 0) {
+      // A late unregister from an earlier run of the broker must not take down the new one.
+      this.log("warn", "stale unregister ignored", { brokerKey: key, evidence, known: current });
+      return;
+    }
     this.counters.unregistrations += 1;
     const proof = evidence ?? this.stampEvidence(nowMs);
-    const current = entry.liveness?.evidence;
-    const stamped = current && compareEvidence(proof, current) < 0 ? current : proof;
-    this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: stamped }, nowMs, null);
+    this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: proof }, nowMs, null);
     if (entry.connId !== null) this.unbindConnection(entry, nowMs);
   }
 
