@@ -29,6 +29,7 @@ interface StartFlags extends SecurityFileFlags {
   readonly remotingPort?: string;
   readonly peer?: readonly string[];
   readonly brokerExpiryMs?: string;
+  readonly remotingBrokerExpiryMs?: string;
   readonly dataDir?: string;
   readonly logLevel?: string;
 }
@@ -54,6 +55,7 @@ function buildProgram(): Command {
     .option("--remoting-port <n>", "RocketMQ remoting port, 0 = free port, off = disabled (default: 9876)")
     .option("--peer <host:port>", "peer name server; repeat, or separate with , or ;", collect, [] as string[])
     .option("--broker-expiry-ms <n>", "expiry of native brokers that declare none (default: 10000)")
+    .option("--remoting-broker-expiry-ms <n>", "expiry of RocketMQ remoting brokers that declare none (default: 120000)")
     .option("--data-dir <dir>", "directory for kv.json (default: KV in memory)")
     .option("--log-level <level>", "trace|debug|info|warn|error|fatal (default: info)")
     .option("--cluster-secret-file <file>", "cluster secrets for peer authentication, one per line, current first (or env NAMESRV_CLUSTER_SECRET)")
@@ -132,6 +134,7 @@ function flagOptions(flags: StartFlags): Record<string, unknown> {
     options["peers"] = flags.peer.flatMap((item) => item.split(/[,;]/)).map((item) => item.trim()).filter((item) => item !== "");
   }
   if (flags.brokerExpiryMs !== undefined) options["brokerExpiryMs"] = numberish(flags.brokerExpiryMs);
+  if (flags.remotingBrokerExpiryMs !== undefined) options["remotingBrokerExpiryMs"] = numberish(flags.remotingBrokerExpiryMs);
   if (flags.dataDir !== undefined) options["dataDir"] = flags.dataDir;
   if (flags.logLevel !== undefined) options["logLevel"] = flags.logLevel;
   if (flags.requireClientToken !== undefined) options["requireClientToken"] = flags.requireClientToken;
