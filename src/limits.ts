@@ -37,8 +37,6 @@ export const KV_VALUE_CHARS_MAX = 64 * 1024;
 export const SUBSCRIBED_TOPICS_PER_CONNECTION_MAX = 1_000;
 /** Subscriptions (connection, topic) a node serves in total. */
 export const SUBSCRIPTIONS_MAX = 100_000;
-/** Pushes queued for one subscriber before it is disconnected as too slow. */
-export const PUSHES_PER_SUBSCRIBER_MAX = 1_000;
 /** Open native connections per node (brokers + clients + peers). */
 export const CONNECTIONS_MAX = 10_000;
 /** Requests one connection may have in flight; a client pipelines at most a handful. */
@@ -110,8 +108,6 @@ export const REDIAL_BACKOFF_MS_MAX = 2_000;
 export const REDIAL_JITTER_RATIO = 0.2;
 /** How long a route client trusts a cached route without asking again. */
 export const ROUTE_CACHE_MS = 30_000;
-/** Subscription pushes for one topic are coalesced for at most this long. */
-export const PUSH_COALESCE_MS = 20;
 
 // ---- Gossip -----------------------------------------------------------------------------
 
@@ -119,10 +115,8 @@ export const PUSH_COALESCE_MS = 20;
 export const PEERS_MAX = 64;
 /** Records one gossip frame carries; a record is at most ~1.5 MiB (a broker's topics). */
 export const DELTAS_PER_FRAME_MAX = 512;
-/** Records waiting for one peer; beyond this the oldest are dropped and anti-entropy repairs. */
+/** Records waiting for one peer; beyond this new ones are dropped (counted) and anti-entropy repairs. */
 export const OUTBOX_RECORDS_PER_PEER_MAX = 10_000;
-/** Outbox flush period: batches deltas while keeping propagation far under 100 ms. */
-export const GOSSIP_INTERVAL_MS = 10;
 /** Digest exchange with one random peer; two rounds bound the heal time after a partition. */
 export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 /** Digest buckets: 256 x 8 B hashes = 2 KiB per digest frame. */

@@ -16,7 +16,7 @@ export interface PropagationResult {
   readonly trials: number;
   /** ms from sending the registration to node 1 until GET_ROUTE answers on both nodes 2 and 3. */
   readonly pollBothMs: Summary;
-  /** ms until a ROUTE_CHANGED push arrived from both nodes 2 and 3 (includes PUSH_COALESCE_MS batching). */
+  /** ms until a ROUTE_CHANGED push arrived from both nodes 2 and 3 (pushes go out at the end of the request that changed the route). */
   readonly pushBothMs: Summary;
   /** ms of the registration round trip to node 1 itself. */
   readonly registerAckMs: Summary;
