@@ -9,6 +9,7 @@ import {
   FRAME_BYTES_MAX,
   PEER_DOWN_MS,
   PEER_PING_MS,
+  PEER_SUSPECT_MS,
   PROTOCOL_VERSION_MAX,
   PROTOCOL_VERSION_MIN,
   REDIAL_BACKOFF_MS_MAX,
@@ -114,6 +115,8 @@ export class PeerDialer implements Dialer {
     target.ws = ws;
     let lastHeardMs = this.options.clock.nowMs();
     let pinger: NodeJS.Timeout | null = null;
+    // Silent past PEER_SUSPECT_MS: logged; past PEER_DOWN_MS: the link is closed and redialled.
+    let suspect = false;
     const helloTimer = setTimeout(() => ws.terminate(), REQUEST_TIMEOUT_MS);
     ws.on("open", () => {
       const auth = this.options.auth;
@@ -129,10 +132,20 @@ export class PeerDialer implements Dialer {
       };
       ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: HELLO_ID, body: hello }));
       pinger = setInterval(() => {
-        if (this.options.clock.nowMs() - lastHeardMs > PEER_DOWN_MS) {
-          this.options.logger.warn({ addr: target.addr }, "peer silent; link closed");
+        const silentMs = this.options.clock.nowMs() - lastHeardMs;
+        if (silentMs > PEER_DOWN_MS) {
+          this.options.logger.warn({ addr: target.addr, silentMs }, "peer silent; link closed");
           ws.terminate();
-        } else ws.ping();
+          return;
+        }
+        if (silentMs > PEER_SUSPECT_MS && !suspect) {
+          suspect = true;
+          this.options.logger.info({ addr: target.addr, silentMs }, "peer suspect");
+        } else if (silentMs <= PEER_SUSPECT_MS && suspect) {
+          suspect = false;
+          this.options.logger.info({ addr: target.addr }, "peer answering again");
+        }
+        ws.ping();
       }, PEER_PING_MS);
     });
     ws.on("pong", () => {
