@@ -102,11 +102,11 @@ async function evictTrials(ctx: BenchContext, nodes: readonly NodeProc[], signal
       const t0 = Date.now();
       ctx.procs.signal(broker, signal);
       await waitFor(`${name} gone on every node`, signal === "SIGKILL" ? 10_000 : SILENT_EXPIRY_MS + 10_000, () => goneAt.every((at) => !Number.isNaN(at)));
-      await sleep(100);
-      const evictedAt = nodes.map((node, index) => {
-        const record = node.events.slice(eventStart[index]).find((event) => event.msg === "broker offline" && JSON.stringify(event.fields).includes(brokerAddr));
-        return record ? record.time : Number.NaN;
-      });
+      // The nodes' own "broker offline" log records may arrive just after the pushes.
+      const offlineRecord = (index: number) =>
+        nodes[index]?.events.slice(eventStart[index]).find((event) => event.msg === "broker offline" && JSON.stringify(event.fields).includes(brokerAddr));
+      await waitFor(`${name} offline records from every node`, 5_000, () => nodes.every((_, index) => offlineRecord(index) !== undefined));
+      const evictedAt = nodes.map((_, index) => offlineRecord(index)?.time ?? Number.NaN);
       const timeline = nodes.map((node, index) => ({ node: node.id, evictedMs: (evictedAt[index] as number) - t0, notifiedMs: (goneAt[index] as number) - t0 }));
       timelines.push(timeline);
       removed.push(Math.max(...timeline.map((entry) => entry.evictedMs)));

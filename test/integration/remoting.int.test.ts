@@ -3,7 +3,6 @@
 // remoting over a raw TCP socket built with the codec (JSON headers, binary headers, a compressed
 // 4.x body); ali-ons (a pure-JS RocketMQ client from npm) queries routes; fast-check feeds
 // thousands of random and mutated frames. Waits poll with a deadline; no fixed sleeps.
-import { createRequire } from "node:module";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import fc from "fast-check";
@@ -17,32 +16,10 @@ import { startRemotingListener } from "../../src/remoting/remoting_server.js";
 import { systemClock } from "../../src/server/clock.js";
 import { NodeHost } from "../../src/server/node_host.js";
 import { type RunningServer, startServer } from "../../src/server/server.js";
+import { onsClientApi, silentOnsLogger } from "./helpers/ons.js";
+import { waitFor, withDeadline } from "./helpers/wait.js";
 
-const DEADLINE_MS = 10_000;
-const POLL_MS = 5;
 const quietLogger = pino({ level: "silent" });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = DEADLINE_MS): Promise<T> {
-  const deadline = performance.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-async function withDeadline<T>(what: string, promise: Promise<T>, deadlineMs = DEADLINE_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`)), deadlineMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 type RequestInput = Partial<rm.RemotingCommand> & { code: number };
 
@@ -262,9 +239,7 @@ describe("remoting (real server)", () => {
     const conn = await RawRemoting.connect(port);
     expect((await conn.request(registerRequest(broker, rm.encodeRegisterBrokerBody(registerBody(["OnsTopic"], 1))))).code).toBe(0);
 
-    const require = createRequire(import.meta.url);
-    // ali-ons is CommonJS without types; its MQClientAPI is the name-server half of the client.
-    const MQClientAPI = require("ali-ons/lib/mq_client_api.js") as new (options: object) => OnsApi;
+    const MQClientAPI = onsClientApi();
     const dead = `127.0.0.1:${await deadPort()}`;
     const ours = `127.0.0.1:${port}`;
     // ali-ons picks list[++index % size] starting from index 0, so its first pick is list[1]:
@@ -458,19 +433,3 @@ async function sendAndHangUp(port: number, bytes: Buffer): Promise<void> {
   socket.once("connect", () => socket.end(bytes));
   await withDeadline("fuzz connection close", closed);
 }
-
-// ---- ali-ons typing ---------------------------------------------------------------------------
-
-interface OnsRoute {
-  queueDatas: { brokerName: string; readQueueNums: number }[];
-  brokerDatas: { brokerName: string; brokerAddrs: Record<string, string> }[];
-}
-
-interface OnsApi {
-  ready(): Promise<void>;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  getTopicRouteInfoFromNameServer(topic: string, timeoutMs: number): Promise<OnsRoute>;
-  close(): Promise<void>;
-}
-
-const silentOnsLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };

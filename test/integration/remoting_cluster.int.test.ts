@@ -3,12 +3,12 @@
 // RocketMQ client from npm (ali-ons) reads remoting- and agent-registered brokers on every node.
 // Method: spawn two built CLI nodes peered over WebSocket; a raw-socket remoting broker (built
 // with the codec) registers on node 1; node 2's remoting port is polled with a deadline.
-import { createRequire } from "node:module";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import * as rm from "../../src/protocol/remoting/index.js";
 import { spawnCli, type CliProcess } from "./helpers/cli.js";
+import { onsClientApi, silentOnsLogger } from "./helpers/ons.js";
 import { freePort } from "./helpers/ports.js";
 import { waitFor, withDeadline } from "./helpers/wait.js";
 
@@ -123,13 +123,10 @@ describe("remoting across nodes", () => {
     ]);
     running.push(agent);
 
-    const require = createRequire(import.meta.url);
-    // ali-ons is CommonJS without types; its MQClientAPI is the name-server half of the client.
-    const MQClientAPI = require("ali-ons/lib/mq_client_api.js") as new (options: object) => OnsApi;
-    const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+    const MQClientAPI = onsClientApi();
     try {
       for (const port of remoting) {
-        const api = new MQClientAPI({ nameSrv: [`127.0.0.1:${port}`], httpclient: {}, logger: silent, responseTimeout: 3_000 });
+        const api = new MQClientAPI({ nameSrv: [`127.0.0.1:${port}`], httpclient: {}, logger: silentOnsLogger, responseTimeout: 3_000 });
         api.on("error", () => undefined);
         await api.ready();
         try {
@@ -150,17 +147,3 @@ describe("remoting across nodes", () => {
     }
   });
 });
-
-// ---- ali-ons typing ---------------------------------------------------------------------------
-
-interface OnsRoute {
-  queueDatas: { brokerName: string; readQueueNums: number }[];
-  brokerDatas: { brokerName: string; brokerAddrs: Record<string, string> }[];
-}
-
-interface OnsApi {
-  ready(): Promise<void>;
-  on(event: string, listener: (...args: unknown[]) => void): void;
-  getTopicRouteInfoFromNameServer(topic: string, timeoutMs: number): Promise<OnsRoute>;
-  close(): Promise<void>;
-}
