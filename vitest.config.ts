@@ -1,5 +1,7 @@
-// Three test projects: unit (pure code, colocated), sim (seeded cluster simulator),
-// integration (real sockets on 127.0.0.1 against the built CLI and server).
+// Four test projects: unit (pure code, colocated), sim (seeded cluster simulator),
+// integration (real sockets on 127.0.0.1 against the built CLI and server), and interop (the
+// real Apache RocketMQ from Maven Central against our nodes; not part of `npm test`, run with
+// `npm run test:interop`).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -14,6 +16,16 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "interop",
+          include: ["test/interop/**/*.interop.test.ts"],
+          environment: "node",
+          testTimeout: 240_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },
