@@ -56,6 +56,10 @@ export interface JavaProcess {
   readonly child: ChildProcess;
   /** stdout and stderr so far (the last OUTPUT_KEEP_CHARS). */
   output(): string;
+  /** stdout alone so far. */
+  stdout(): string;
+  /** stderr alone so far. */
+  stderr(): string;
   /** Resolves once the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** True while it runs. */
@@ -66,19 +70,32 @@ export interface JavaProcess {
   kill(): Promise<void>;
 }
 
-const started = new Set<JavaProcess>();
+/** A process killAll() must kill: the Java ones here, our nodes in cluster.ts. */
+export interface TrackedProcess {
+  readonly pid: number;
+  running(): boolean;
+  kill(): Promise<void>;
+}
 
-/** SIGKILLs every process the harness started that still runs, and waits for them. */
+const started = new Set<TrackedProcess>();
+
+/** Registers a process for killAll() until it exits. */
+export function trackProcess(process: TrackedProcess, exited: Promise<unknown>): void {
+  started.add(process);
+  void exited.then(() => started.delete(process));
+}
+
+/** SIGKILLs every process the harness started that still runs (Java and our nodes), and waits for them. */
 export async function killAll(): Promise<void> {
   const all = [...started];
-  await Promise.all(all.map((java) => java.kill()));
+  await Promise.all(all.map((tracked) => tracked.kill()));
 }
 
 process.on("exit", () => {
-  for (const java of started) {
-    if (!java.running()) continue;
+  for (const tracked of started) {
+    if (!tracked.running()) continue;
     try {
-      process.kill(java.pid, "SIGKILL");
+      process.kill(tracked.pid, "SIGKILL");
     } catch {
       // already gone
     }
@@ -242,6 +259,8 @@ interface SpawnJavaOptions {
   command?: boolean;
   logLevel?: string;
   stdin?: boolean;
+  /** Called with each complete stdout line. */
+  onStdoutLine?: (line: string) => void;
 }
 
 /** Spawns a Java main class in its own temp dir; output goes to memory and `<dir>/java.out`. */
@@ -265,12 +284,25 @@ export async function spawnJava(options: SpawnJavaOptions): Promise<JavaProcess>
   if (child.pid === undefined) throw new Error(`java ${options.mainClass} did not start`);
   const outFd = openSync(join(dir, "java.out"), "a");
   let output = "";
+  let stdout = "";
+  let stderr = "";
+  let partial = "";
   const onData = (chunk: string): void => {
     output = (output + chunk).slice(-OUTPUT_KEEP_CHARS);
     writeSync(outFd, chunk);
   };
-  child.stdout?.setEncoding("utf8").on("data", onData);
-  child.stderr?.setEncoding("utf8").on("data", onData);
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    onData(chunk);
+    stdout = (stdout + chunk).slice(-OUTPUT_KEEP_CHARS);
+    if (options.onStdoutLine === undefined) return;
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) options.onStdoutLine(line);
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    onData(chunk);
+    stderr = (stderr + chunk).slice(-OUTPUT_KEEP_CHARS);
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("close", (code, signal) => {
       closeSync(outFd);
@@ -286,6 +318,8 @@ export async function spawnJava(options: SpawnJavaOptions): Promise<JavaProcess>
     dir,
     child,
     output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
     exited,
     running: () => !exitedNow && child.exitCode === null && child.signalCode === null,
     stop: async () => {
@@ -303,8 +337,7 @@ export async function spawnJava(options: SpawnJavaOptions): Promise<JavaProcess>
       await exited;
     },
   };
-  started.add(java);
-  void exited.then(() => started.delete(java));
+  trackProcess(java, exited);
   return java;
 }
 
@@ -372,4 +405,276 @@ export function javaAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Broker
+
+/** Options of startJavaBroker. */
+export interface JavaBrokerOptions {
+  name: string;
+  cluster: string;
+  brokerId: number;
+  /** The broker also binds listenPort - 2 (VIP channel) and listenPort + 1 (HA). See freeBrokerPort(). */
+  listenPort: number;
+  namesrvAddrs: readonly string[];
+  /** broker.conf keys added or overriding the defaults below. */
+  extraConf?: Record<string, string>;
+}
+
+/** A running broker: JavaProcess plus its address and its registrations. */
+export interface JavaBroker extends JavaProcess {
+  /** "127.0.0.1:listenPort", as the broker registers itself. */
+  readonly addr: string;
+  readonly brokerName: string;
+  /** broker.conf as written. */
+  readonly conf: Readonly<Record<string, string>>;
+  /**
+   * Completed REGISTER_BROKER calls so far, from the broker's log: one per name server per
+   * registration (full or incremental); only those to `target` ("host:port") if given.
+   */
+  registrations(target?: string): number;
+}
+
+/** The broker log line written after each completed registration with one name server. */
+const REGISTERED_LOG = "Registering current broker to name server completed. TargetHost=";
+
+/**
+ * Starts `BrokerStartup -c broker.conf` in its own temp dir; resolves once the broker printed
+ * "boot success", its port accepts connections, and its first registration with every name
+ * server in namesrvAddrs has completed (a 5.x broker sends it about 10 s after boot).
+ */
+export async function startJavaBroker(options: JavaBrokerOptions): Promise<JavaBroker> {
+  const dir = javaTempDir(`broker-${options.name}`);
+  const conf: Record<string, string> = {
+    brokerClusterName: options.cluster,
+    brokerName: options.name,
+    brokerId: String(options.brokerId),
+    brokerRole: options.brokerId === 0 ? "ASYNC_MASTER" : "SLAVE",
+    flushDiskType: "ASYNC_FLUSH",
+    namesrvAddr: options.namesrvAddrs.join(";"),
+    brokerIP1: "127.0.0.1",
+    brokerIP2: "127.0.0.1",
+    listenPort: String(options.listenPort),
+    storePathRootDir: join(dir, "store"),
+    storePathCommitLog: join(dir, "store", "commitlog"),
+    autoCreateTopicEnable: "true",
+    mappedFileSizeCommitLog: String(64 * 1024 * 1024),
+    mappedFileSizeConsumeQueue: String(60_000 * 20),
+    maxHashSlotNum: "10000",
+    maxIndexNum: "40000",
+    timerWheelEnable: "false",
+    diskMaxUsedSpaceRatio: "95",
+    // The broker's minimum: a full registration every 10 s instead of 30 s keeps the suite short.
+    registerNameServerPeriod: "10000",
+    ...options.extraConf,
+  };
+  const file = join(dir, "broker.conf");
+  writeFileSync(file, Object.entries(conf).map(([key, value]) => `${key}=${value}\n`).join(""));
+  const java = await spawnJava({
+    name: `broker:${options.name}`,
+    mainClass: "org.apache.rocketmq.broker.BrokerStartup",
+    args: ["-c", file],
+    port: options.listenPort,
+    dir,
+    heap: "512m",
+  });
+  const logFile = join(dir, "logs", "rocketmq.log");
+  const broker: JavaBroker = {
+    ...java,
+    addr: `127.0.0.1:${options.listenPort}`,
+    brokerName: options.name,
+    conf,
+    registrations: (target) => {
+      if (!existsSync(logFile)) return 0;
+      const parts = readFileSync(logFile, "utf8").split(REGISTERED_LOG).slice(1);
+      return target === undefined ? parts.length : parts.filter((part) => part.startsWith(`${target}\n`) || part.startsWith(`${target}\r`)).length;
+    },
+  };
+  try {
+    await waitFor(`${java.name} boot success`, () => {
+      if (!java.running()) throw new Error(`${java.name} exited:\n${java.output().slice(-4000)}`);
+      return java.stdout().includes("boot success") ? true : undefined;
+    }, JAVA_START_DEADLINE_MS);
+    await waitForPort(java, options.listenPort);
+    await waitFor(`${java.name} registered with ${options.namesrvAddrs.join(";")}`, () => {
+      if (!java.running()) throw new Error(`${java.name} exited`);
+      return options.namesrvAddrs.every((addr) => broker.registrations(addr) > 0) ? true : undefined;
+    }, JAVA_START_DEADLINE_MS);
+  } catch (error) {
+    await java.kill();
+    throw new Error(`${String(error)}\n${java.output().slice(-4000)}`);
+  }
+  return broker;
+}
+
+/** A free port p with p - 2 and p + 1 free too, as a broker's listenPort needs. */
+export async function freeBrokerPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const all = [base - 2, base - 1, base, base + 1];
+    const bound: net.Server[] = [];
+    let ok = true;
+    for (const port of all) {
+      const server = net.createServer();
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once("error", () => resolve(false));
+        server.listen({ host: "0.0.0.0", port }, () => resolve(true));
+      });
+      if (!listening) {
+        ok = false;
+        break;
+      }
+      bound.push(server);
+    }
+    await Promise.all(bound.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    if (ok) return base;
+  }
+  throw new Error("no free broker port block found");
+}
+
+// ---------------------------------------------------------------------------------------
+// mqadmin
+
+let mqadminDir: string | undefined;
+
+/** Runs `MQAdminStartup ...args` to completion (a shared temp dir as home; logs go to a file). */
+export async function runMqadmin(
+  args: readonly string[],
+  options: { deadlineMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  mqadminDir ??= javaTempDir("mqadmin");
+  const java = await spawnJava({
+    name: `mqadmin ${args[0] ?? ""}`,
+    mainClass: "org.apache.rocketmq.tools.command.MQAdminStartup",
+    args,
+    dir: mqadminDir,
+    heap: "256m",
+    command: true,
+    logLevel: "WARN",
+  });
+  try {
+    const { code, signal } = await withDeadline(`mqadmin ${args.join(" ")}`, java.exited, options.deadlineMs ?? JAVA_COMMAND_DEADLINE_MS);
+    return { code: code ?? (signal === null ? 1 : 128), stdout: java.stdout(), stderr: java.stderr() };
+  } catch (error) {
+    await java.kill();
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Our Java test programs (src/main/java/interop)
+
+/** One JSON event line of a test program. */
+export type ProgramEvent = Record<string, unknown> & { event: string };
+
+/** A running test program: its process and the events it printed. */
+export interface JavaProgram extends JavaProcess {
+  readonly events: ProgramEvent[];
+  /** The first event (from now on or already printed) matching `match`. */
+  waitForEvent(what: string, match: (event: ProgramEvent) => boolean, deadlineMs?: number): Promise<ProgramEvent>;
+  /** Writes "stop" to stdin and closes it; resolves once the program exited. */
+  finish(deadlineMs?: number): Promise<void>;
+}
+
+async function startProgram(name: string, mainClass: string, args: readonly string[], profile: ClasspathProfile): Promise<JavaProgram> {
+  const events: ProgramEvent[] = [];
+  const java = await spawnJava({
+    name,
+    mainClass,
+    args,
+    profile,
+    heap: "256m",
+    stdin: true,
+    onStdoutLine: (line) => {
+      if (!line.startsWith("{\"event\"")) return;
+      try {
+        events.push(JSON.parse(line) as ProgramEvent);
+      } catch {
+        // not one of ours
+      }
+    },
+  });
+  const program: JavaProgram = {
+    ...java,
+    events,
+    waitForEvent: (what, match, deadlineMs = JAVA_COMMAND_DEADLINE_MS) =>
+      waitFor(`${name}: ${what}`, () => {
+        const found = events.find(match);
+        if (found !== undefined) return found;
+        if (!java.running()) throw new Error(`${name} exited:\n${java.output().slice(-4000)}`);
+        return undefined;
+      }, deadlineMs),
+    finish: async (deadlineMs = JAVA_STOP_DEADLINE_MS) => {
+      if (java.running()) {
+        java.child.stdin?.write("stop\n");
+        java.child.stdin?.end();
+      }
+      try {
+        await withDeadline(`${name} to finish`, java.exited, deadlineMs);
+      } catch (error) {
+        await java.kill();
+        throw error;
+      }
+    },
+  };
+  await program.waitForEvent("started", (event) => event.event === "started");
+  return program;
+}
+
+/** Options of the producer program. */
+export interface ProducerOptions {
+  namesrv: readonly string[];
+  topics: readonly string[];
+  /** Messages per topic; -1 sends until finish(). */
+  count: number;
+  intervalMs?: number;
+  group?: string;
+  /** The client's pollNameServerInterval (default 30000, RocketMQ's). */
+  pollMs?: number;
+  sendTimeoutMs?: number;
+  retries?: number;
+  profile?: ClasspathProfile;
+}
+
+/** Final totals of a producer run. */
+export interface ProducerDone {
+  sent: number;
+  failed: number;
+  ms: number;
+  byBroker: Record<string, number>;
+}
+
+/** Starts interop.Producer (a DefaultMQProducer); resolves once it started. */
+export function startProducer(options: ProducerOptions): Promise<JavaProgram> {
+  const args = ["--namesrv", options.namesrv.join(";"), "--topics", options.topics.join(","), "--count", String(options.count)];
+  if (options.intervalMs !== undefined) args.push("--interval-ms", String(options.intervalMs));
+  if (options.group !== undefined) args.push("--group", options.group);
+  if (options.pollMs !== undefined) args.push("--poll-ms", String(options.pollMs));
+  if (options.sendTimeoutMs !== undefined) args.push("--send-timeout-ms", String(options.sendTimeoutMs));
+  if (options.retries !== undefined) args.push("--retries", String(options.retries));
+  return startProgram(`producer ${options.topics.join(",")}`, "interop.Producer", args, options.profile ?? "rocketmq5");
+}
+
+/** Runs a producer with a fixed count to completion and returns its totals. */
+export async function runProducer(options: ProducerOptions & { deadlineMs?: number }): Promise<ProducerDone & { events: ProgramEvent[] }> {
+  const producer = await startProducer(options);
+  const done = await producer.waitForEvent("done", (event) => event.event === "done", options.deadlineMs ?? 5 * 60_000);
+  await producer.finish();
+  return { ...(done as unknown as ProducerDone), events: producer.events };
+}
+
+/** Per-topic counts of the consumer program. */
+export type ConsumerCounts = Record<string, { unique: number; total: number }>;
+
+/** Starts interop.Consumer (a DefaultMQPushConsumer from the first offset); resolves once it started. */
+export function startConsumer(options: { namesrv: readonly string[]; group: string; topics: readonly string[]; profile?: ClasspathProfile }): Promise<JavaProgram> {
+  const args = ["--namesrv", options.namesrv.join(";"), "--group", options.group, "--topics", options.topics.join(",")];
+  return startProgram(`consumer ${options.group}`, "interop.Consumer", args, options.profile ?? "rocketmq5");
+}
+
+/** The latest counts a consumer printed. */
+export function consumerCounts(consumer: JavaProgram): ConsumerCounts {
+  const last = [...consumer.events].reverse().find((event) => event.event === "counts");
+  return (last?.["counts"] as ConsumerCounts | undefined) ?? {};
 }
