@@ -61,7 +61,7 @@ export class InvalidArgumentError extends NsError {
     super(ErrorCode.INVALID_ARGUMENT, message, false, options);
     this.name = "InvalidArgumentError";
   }
-  /** `'topic' must be 1..127 chars of [A-Za-z0-9_.-], got 'a b'` */
+  /** `'topic' must be 1..512 chars, no whitespace or control characters, got 'a b'` */
   static format(field: string, rule: string, value: unknown): InvalidArgumentError {
     return new InvalidArgumentError(`'${field}' ${rule}, got ${quote(value)}`);
   }

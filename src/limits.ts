@@ -11,20 +11,37 @@ import { assert } from "./assert.js";
 export const FRAME_BYTES_MAX = 16 * 1024 * 1024;
 /** Largest RocketMQ remoting frame (RocketMQ's NettyDecoder FRAME_MAX_LENGTH default). */
 export const REMOTING_FRAME_BYTES_MAX = 16 * 1024 * 1024;
-/** Topics one broker may register; 10k topics x ~120 B stays far under FRAME_BYTES_MAX. */
-export const TOPICS_PER_BROKER_MAX = 20_000;
-/** Topics a node holds in total: 100 brokers x a few thousand topics each. */
-export const TOPICS_MAX = 200_000;
+/**
+ * Topics one broker may register; beyond it topics are skipped and counted. RocketMQ users run
+ * 60,000-100,000 per broker (apache/rocketmq#5296, #7326); a 100k table is ~15 MiB of JSON,
+ * sent whole (under REMOTING_FRAME_BYTES_MAX) or in 800-topic chunks. 25% headroom.
+ */
+export const TOPICS_PER_BROKER_MAX = 125_000;
+/** Topic names a node routes in total: a few brokers of the biggest size, or many small ones. */
+export const TOPICS_MAX = 500_000;
+/**
+ * Topic records (broker instance x topic) a node keeps: ~250 B each, so ~250 MiB at the bound;
+ * a master and a slave of 100k topics each, several times over.
+ */
+export const TOPIC_RECORDS_MAX = 1_000_000;
 /** Broker instances (cluster, addr) a node tracks, alive or tombstoned. */
 export const BROKERS_MAX = 10_000;
-/** Topic names: RocketMQ's TopicValidator allows up to 127 chars. */
-export const TOPIC_NAME_CHARS_MAX = 127;
+/**
+ * Topic names as brokers register them: RocketMQ caps a topic at 127 chars and a group at 255,
+ * and retry topics are `%RETRY%<group>` or `%RETRY%<group>+<topic>` (POP): 512 covers them.
+ */
+export const TOPIC_NAME_CHARS_MAX = 512;
 /** Cluster and broker names: same alphabet and bound as topics. */
 export const NAME_CHARS_MAX = 127;
 /** Broker addresses "host:port": a DNS name is at most 253 chars, plus the port. */
 export const ADDR_CHARS_MAX = 261;
-/** Queue numbers per topic per broker: RocketMQ brokers cap at 1024 by convention. */
+/** Queue numbers of topics we create (CLI, agent): RocketMQ's tools cap at 1024 by convention. */
 export const QUEUE_NUMS_MAX = 1024;
+/**
+ * Queue numbers a broker may register: RocketMQ takes any int, and a number costs us nothing,
+ * so any non-negative int32 (users run topics with more than 1024 queues).
+ */
+export const REGISTERED_QUEUE_NUMS_MAX = 0x7fff_ffff;
 /** KV namespaces a node keeps. */
 export const KV_NAMESPACES_MAX = 1_000;
 /** Keys per KV namespace. */
@@ -113,10 +130,13 @@ export const ROUTE_CACHE_MS = 30_000;
 
 /** Peers a node keeps links to. */
 export const PEERS_MAX = 64;
-/** Records one gossip frame carries; a record is at most ~1.5 MiB (a broker's topics). */
+/** Records one gossip frame carries; a record is one topic or one header, well under 4 KiB. */
 export const DELTAS_PER_FRAME_MAX = 512;
-/** Records waiting for one peer; beyond this new ones are dropped (counted) and anti-entropy repairs. */
-export const OUTBOX_RECORDS_PER_PEER_MAX = 10_000;
+/**
+ * Records waiting for one peer; beyond this new ones are dropped (counted) and anti-entropy
+ * repairs. Two of the biggest brokers' first registrations (one record per topic) fit.
+ */
+export const OUTBOX_RECORDS_PER_PEER_MAX = 2 * TOPICS_PER_BROKER_MAX;
 /** Digest exchange with one random peer; two rounds bound the heal time after a partition. */
 export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 /** Digest buckets: 256 x 8 B hashes = 2 KiB per digest frame. */
@@ -167,6 +187,7 @@ export function checkLimitRelationships(): void {
   assert(PEER_PING_MS < PEER_SUSPECT_MS && PEER_SUSPECT_MS < PEER_DOWN_MS, "peer states ordered");
   assert(REDIAL_BACKOFF_MS_MIN < REDIAL_BACKOFF_MS_MAX, "backoff range");
   assert(TOPICS_PER_BROKER_MAX <= TOPICS_MAX, "one broker fits");
+  assert(2 * TOPICS_PER_BROKER_MAX <= TOPIC_RECORDS_MAX, "a master and a slave of the biggest size fit");
   assert(PROTOCOL_VERSION_MIN <= PROTOCOL_VERSION_MAX, "version range");
   assert(TOMBSTONE_MS > 100 * ANTI_ENTROPY_INTERVAL_MS, "tombstones outlive many rounds");
   assert(CONNECTIONS_PER_ADDRESS_MAX <= CONNECTIONS_MAX, "one address cannot exceed the node");

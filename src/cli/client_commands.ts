@@ -8,7 +8,7 @@ import type { ClusterInfo, TopicConfig, TopicRouteData } from "../core/types.js"
 import { PERM_VALUE_LIMIT, Perm } from "../core/types.js";
 import type { Clock, Rng } from "../core/clock.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
-import { BROKER_EXPIRY_MS_MAX, QUEUE_NUMS_MAX, TOPICS_PER_BROKER_MAX } from "../limits.js";
+import { BROKER_EXPIRY_MS_MAX, QUEUE_NUMS_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX } from "../limits.js";
 import { checkAddr, checkKvKey, checkName, checkTopic } from "../protocol/validate.js";
 import { BrokerAgent, type TopicConfigInput } from "../broker_agent/agent.js";
 import { parseNameServers } from "../client/addresses.js";
@@ -86,7 +86,7 @@ export function parseTopicFlag(value: string): TopicConfig {
   try {
     checkTopic("--topic", name);
   } catch {
-    throw InvalidArgumentError.format("--topic", `${shape} with NAME of 1..127 chars of [A-Za-z0-9%|_.-]`, value);
+    throw InvalidArgumentError.format("--topic", `${shape} with NAME of 1..${TOPIC_NAME_CHARS_MAX} chars, no whitespace`, value);
   }
   const queues = queuesText === undefined ? TOPIC_QUEUES_DEFAULT : strictInt(queuesText);
   if (queues === null || queues < 1 || queues > QUEUE_NUMS_MAX) {

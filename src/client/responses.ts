@@ -88,6 +88,7 @@ export function decodeRegisterResponse(body: unknown): RegisterResult {
     masterAddr: strOrNull("masterAddr"),
     orderTopicConfig: isRecord(order) ? (order as Record<string, string>) : {},
     contentChanged: fields["contentChanged"] === true,
+    refused: fields["refused"] === true,
   };
 }
 

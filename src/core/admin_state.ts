@@ -14,6 +14,8 @@ export class AdminState {
   private readonly kv = new Map<string, Map<string, KvRecord>>();
   private readonly topicDeletes = new Map<string, TopicDeleteRecord>();
   private readonly perms = new Map<string, PermRecord>();
+  /** The newest topic deletion stamp ever merged: a registration fast path is valid only before it. */
+  private latestTopicDelete: Stamp | null = null;
 
   constructor(private readonly limits: KvLimits) {}
 
@@ -97,6 +99,11 @@ export class AdminState {
     return collected;
   }
 
+  /** The newest topic deletion stamp merged so far, or null. */
+  get newestTopicDelete(): Stamp | null {
+    return this.latestTopicDelete;
+  }
+
   /** Whether a deletion record exists for this topic (and cluster). */
   hasTopicDelete(topic: string, clusterName: string | null): boolean {
     return this.topicDeletes.has(`${topic}|${clusterName ?? ""}`);
@@ -114,6 +121,7 @@ export class AdminState {
     const merged = current ? mergeRecords(current, record) : record;
     if (merged === current) return null;
     this.topicDeletes.set(id, merged);
+    if (this.latestTopicDelete === null || compareStamp(merged.stamp, this.latestTopicDelete) > 0) this.latestTopicDelete = merged.stamp;
     return merged;
   }
 

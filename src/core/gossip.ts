@@ -4,7 +4,8 @@
 import * as limits from "../limits.js";
 import { fnv1a32, fnv1a64 } from "./hash.js";
 import { nextIndex, type Rng } from "./clock.js";
-import { recordId, type ReplicatedRecord } from "./records.js";
+import { recordId, type ReplicatedRecord, type Stamp } from "./records.js";
+import type { DataVersion } from "./types.js";
 
 /** Counters for metrics. */
 export interface GossipCounters {
@@ -250,18 +251,22 @@ function pickRandom<T>(items: readonly T[], count: number, rng: Rng): T[] {
 /** A short string that changes whenever a record's version changes. */
 function versionOf(record: ReplicatedRecord): string {
   switch (record.type) {
-    case "content": {
-      const { dataVersion } = record.registration;
-      const at = record.adoptedAt;
-      return `${dataVersion.stateVersion}.${dataVersion.timestamp}.${dataVersion.counter}.${record.contentHash}.${at.wallMs}.${at.logical}.${at.nodeId}`;
+    case "instance": {
+      const { dataVersion } = record.header;
+      return `${stampText(record.session)}.${dataVersionText(dataVersion)}.${stampText(record.stamp)}`;
+    }
+    case "topic": {
+      const config = record.config;
+      const shape = config === null ? "-" : `${config.readQueueNums}.${config.writeQueueNums}.${config.perm}.${config.topicSysFlag}.${config.order}`;
+      return `${stampText(record.session)}.${dataVersionText(record.dataVersion)}.${stampText(record.stamp)}.${shape}`;
     }
     case "liveness":
       // An alive broker's heartbeat sequence moves every second: in the digest it would make
       // every exchange ship every broker again. Deltas carry it; the digest repairs state
       // changes (alive/offline, a new boot epoch), and an offline verdict keeps its evidence.
       return record.alive
-        ? `alive.${record.evidence.epoch}`
-        : `${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
+        ? `${stampText(record.session)}.alive.${record.evidence.epoch}`
+        : `${stampText(record.session)}.${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
     case "holder":
       return `${record.connected}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
     case "kv":
@@ -271,4 +276,12 @@ function versionOf(record: ReplicatedRecord): string {
     case "perm":
       return `${record.writable}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
   }
+}
+
+function stampText(stamp: Stamp): string {
+  return `${stamp.wallMs}.${stamp.logical}.${stamp.nodeId}`;
+}
+
+function dataVersionText(version: DataVersion): string {
+  return `${version.stateVersion}.${version.timestamp}.${version.counter}`;
 }

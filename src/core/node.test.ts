@@ -62,15 +62,19 @@ describe("node", () => {
     expect(node.getClusterInfo().clusterAddrTable).toEqual({ DefaultCluster: ["broker-a"] });
   });
 
-  it("node: re-registration with an unchanged dataVersion does not touch the topic tables", () => {
+  it("node: an unchanged dataVersion leaves known topics as they are (a wipe survives) and adds missing ones", () => {
     const node = makeNode();
     node.registerBroker(1, "native", registration(), null, 10);
     node.wipeWritePerm("broker-a", 20);
-    const again = node.registerBroker(1, "native", registration({ topics: [topic("TopicA"), topic("TopicC")] }), null, 30);
-    expect(again.contentChanged).toBe(false);
-    expect(node.getTopics(null)).toEqual(["TopicA", "TopicB"]);
-    expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(4);
+    const same = node.registerBroker(1, "native", registration({ topics: [topic("TopicA", 16)] }), null, 25);
+    expect(same.contentChanged).toBe(false);
     expect(node.counters.registrationsUnchanged).toBe(1);
+    expect(node.getRoute("TopicA").queueDatas[0]).toMatchObject({ readQueueNums: 8, perm: 4 });
+    const again = node.registerBroker(1, "native", registration({ topics: [topic("TopicA"), topic("TopicC")] }), null, 30);
+    expect(again.contentChanged).toBe(true);
+    expect(node.getTopics(null)).toEqual(["TopicA", "TopicB", "TopicC"]);
+    expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(4);
+    expect(node.getRoute("TopicC").queueDatas[0]?.perm).toBe(6);
   });
 
   it("node: an unchanged re-registration is answered from the version alone", () => {
@@ -87,15 +91,62 @@ describe("node", () => {
     expect(node.findRoute("TopicA")).not.toBeNull();
   });
 
-  it("node: a changed dataVersion replaces topics and overrides older admin perms", () => {
+  it("node: a changed dataVersion adds and updates the topics it carries, keeps the rest, and ends an older wipe on those", () => {
     const node = makeNode();
     node.registerBroker(1, "native", registration(), null, 10);
     expect(node.wipeWritePerm("broker-a", 20)).toBe(2);
     expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(4);
-    const next = registration({ dataVersion: { timestamp: 2, counter: 2, stateVersion: 0 }, topics: [topic("TopicC")] });
-    expect(node.registerBroker(1, "native", next, null, 30).contentChanged).toBe(true);
-    expect(node.getTopics(null)).toEqual(["TopicC"]);
+    // An incremental registration, as a 5.x broker sends when it creates a topic.
+    const incremental = registration({ dataVersion: { timestamp: 2, counter: 2, stateVersion: 0 }, topics: [topic("TopicC")] });
+    expect(node.registerBroker(1, "native", incremental, null, 30).contentChanged).toBe(true);
+    expect(node.getTopics(null)).toEqual(["TopicA", "TopicB", "TopicC"]);
     expect(node.getRoute("TopicC").queueDatas[0]?.perm).toBe(6);
+    expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(4);
+    // The next full registration carries the same version: nothing changes.
+    const full = registration({ dataVersion: { timestamp: 2, counter: 2, stateVersion: 0 }, topics: [topic("TopicA"), topic("TopicB", 4, 4), topic("TopicC")] });
+    expect(node.registerBroker(1, "native", full, null, 40).contentChanged).toBe(false);
+    const changed = registration({ dataVersion: { timestamp: 3, counter: 3, stateVersion: 0 }, topics: [topic("TopicA")] });
+    expect(node.registerBroker(1, "native", changed, null, 50).contentChanged).toBe(true);
+    expect(node.getRoute("TopicA").queueDatas[0]?.perm).toBe(6);
+    expect(node.getRoute("TopicB").queueDatas[0]?.perm).toBe(4);
+  });
+
+  it("node: a broker's topics belong to its session: after an unregistration it starts empty", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration(), null, 10);
+    node.unregisterBroker(1, "DefaultCluster", "10.0.0.1:10911", null, 20);
+    node.registerBroker(2, "remoting", registration({ topics: [topic("TopicC"), topic("TopicD")] }), null, 30);
+    expect(node.getTopics(null)).toEqual(["TopicC", "TopicD"]);
+    expect(node.snapshot().filter((r) => r.type === "topic").map((r) => r.type === "topic" && r.topicName).sort()).toEqual(["TopicC", "TopicD"]);
+  });
+
+  it("node: with refuseSingleTopicFirst a one-topic registration of an unknown broker is refused, as RocketMQ's step 7", () => {
+    const node = makeNode();
+    const one = registration({ topics: [topic("TopicA")] });
+    expect(node.registerBroker(1, "remoting", one, null, 10, { refuseSingleTopicFirst: true }).refused).toBe(true);
+    expect(node.brokerCounts().tracked).toBe(0);
+    expect(node.registerBroker(1, "remoting", registration(), null, 20, { refuseSingleTopicFirst: true }).refused).toBe(false);
+    const next = registration({ dataVersion: { timestamp: 2, counter: 2, stateVersion: 0 }, topics: [topic("TopicC")] });
+    expect(node.registerBroker(1, "remoting", next, null, 30, { refuseSingleTopicFirst: true }).refused).toBe(false);
+    expect(node.getTopics(null)).toEqual(["TopicA", "TopicB", "TopicC"]);
+  });
+
+  it("node: with deleteMissingTopics a registration removes the broker's topics it does not carry", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration(), null, 10);
+    node.registerBroker(1, "remoting", registration({ topics: [topic("TopicB", 4, 4)] }), null, 20, { deleteMissingTopics: true });
+    expect(node.getTopics(null)).toEqual(["TopicB"]);
+  });
+
+  it("node: REGISTER_TOPIC stores a new topic on a known broker name and refuses an unknown one", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration(), null, 10);
+    const queue = { brokerName: "broker-a", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 };
+    expect(node.registerTopic("Single", [queue], 20).unknownBrokerName).toBeNull();
+    expect(node.getRoute("Single").queueDatas).toEqual([queue]);
+    expect(node.registerTopic("Lost", [queue, { ...queue, brokerName: "nobody" }], 30).unknownBrokerName).toBe("nobody");
+    expect(node.findRoute("Lost")).toBeNull();
+    expect(node.counters.topicsSkipped.unknownBroker).toBe(1);
   });
 
   it("node: add write perm sets perm 6 as RocketMQ does", () => {
@@ -189,14 +240,14 @@ describe("node", () => {
     expect(node.findRoute("TopicA")).not.toBeNull();
   });
 
-  it("node: deleting a topic hides it until the broker's content changes", () => {
+  it("node: a deleted topic comes back with the broker's next registration that carries it, as in RocketMQ", () => {
     const node = makeNode();
     node.registerBroker(1, "native", registration(), null, 0);
     node.deleteTopic("TopicA", null, 10);
     expect(node.findRoute("TopicA")).toBeNull();
-    node.registerBroker(1, "native", registration(), null, 20);
+    node.registerBroker(1, "native", registration({ topics: [topic("TopicB", 4, 4)] }), null, 20);
     expect(node.findRoute("TopicA")).toBeNull();
-    node.registerBroker(1, "native", registration({ dataVersion: { timestamp: 9, counter: 2, stateVersion: 0 } }), null, 30);
+    node.registerBroker(1, "native", registration(), null, 30);
     expect(node.findRoute("TopicA")).not.toBeNull();
   });
 
@@ -228,13 +279,15 @@ describe("node", () => {
     expect(node.kvGet("ns", "k0")).toBe("overwrite");
   });
 
-  it("node: refuses a registration one topic over TOPICS_MAX and keeps its state", () => {
+  it("node: topics past TOPICS_MAX are skipped and counted; the rest of the registration applies", () => {
     const node = makeNode({ topicsMax: 3 });
     node.registerBroker(1, "native", registration({ topics: [topic("A"), topic("B")] }), null, 0);
-    const big = registration({ brokerName: "b2", brokerAddr: "10.0.0.2:1", topics: [topic("C"), topic("D")] });
-    expect(() => node.registerBroker(2, "native", big, null, 1)).toThrow(LimitExceededError);
-    expect(node.getTopics(null)).toEqual(["A", "B"]);
-    expect(node.brokerCounts().tracked).toBe(1);
+    const big = registration({ brokerName: "b2", brokerAddr: "10.0.0.2:1", topics: [topic("C"), topic("D"), topic("A")] });
+    node.registerBroker(2, "native", big, null, 1);
+    expect(node.getTopics(null)).toEqual(["A", "B", "C"]);
+    expect(node.getRoute("A").queueDatas.map((q) => q.brokerName)).toEqual(["b2", "broker-a"]);
+    expect(node.counters.topicsSkipped.capacity).toBe(1);
+    expect(node.takeEffects().filter((e) => e.kind === "log" && e.msg === "registration topics skipped")).toHaveLength(1);
   });
 
   it("node: refuses one broker over BROKERS_MAX", () => {
@@ -334,6 +387,11 @@ describe("node", () => {
     const next = registration({ dataVersion: { timestamp: 5, counter: 5, stateVersion: 0 }, topics: [topic("TopicB")] });
     node.registerBroker(1, "native", next, { epoch: 1, seq: 1_001 }, late + 10);
     node.tick(late + 70_000);
+    expect(node.snapshot().some((r) => r.type === "topicDelete")).toBe(true);
+    // Registered again, the topic's record is newer than the deletion, which then hides nothing.
+    node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1_002 }, late + 70_010);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    node.tick(late + 140_000);
     expect(node.snapshot().some((r) => r.type === "topicDelete")).toBe(false);
   });
 

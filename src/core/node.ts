@@ -18,18 +18,22 @@ import {
   compareEvidence,
   compareStamp,
   mergeRecords,
-  type ContentRecord,
+  sameStamp,
   type HolderRecord,
+  type InstanceRecord,
   type KvRecord,
   type LivenessRecord,
   recordId,
   type ReplicatedRecord,
   type Stamp,
+  type TopicRecord,
 } from "./records.js";
-import { RouteView } from "./route_view.js";
+import { headerOf, sameHeader, sameTopicConfig } from "./registration.js";
+import { RouteView, type InstanceView } from "./route_view.js";
 import { Subscriptions } from "./subscriptions.js";
 import {
   MASTER_ID,
+  type BrokerHeader,
   type BrokerRegistration,
   type ClusterInfo,
   type ConnectionId,
@@ -37,12 +41,19 @@ import {
   type Evidence,
   type OfflineReason,
   type Origin,
+  type QueueData,
+  type RegisterOptions,
   type RegisterResult,
+  type TopicConfig,
   type TopicRouteData,
+  type TopicSkipReason,
 } from "./types.js";
 
 /** How often KV tombstones and spent topic deletions are collected: cheap, and TOMBSTONE_MS is a day. */
 const TOMBSTONE_SWEEP_MS = 60_000;
+
+/** (broker, reason) pairs whose skipped topics were logged: one line each, then only the metric. */
+const SKIP_LOG_KEYS_MAX = 10_000;
 
 /** Propagation delay samples kept between two metric scrapes. */
 const PROPAGATION_SAMPLES_MAX = 10_000;
@@ -102,6 +113,10 @@ export function defaultNodeOptions(nodeId: string): NodeOptions {
 export interface NodeCounters {
   registrations: number;
   registrationsUnchanged: number;
+  /** Registrations refused by RocketMQ's one-topic guard. */
+  registrationsRefused: number;
+  /** Topics of registrations (and 217 queues) not taken, by reason. */
+  readonly topicsSkipped: Record<TopicSkipReason, number>;
   heartbeats: number;
   unregistrations: number;
   evictionsExpired: number;
@@ -117,7 +132,10 @@ export interface NodeCounters {
 /** One broker instance (cluster, addr) as this node knows it. */
 interface BrokerEntry {
   readonly key: string;
-  content: ContentRecord | null;
+  /** The header of the broker's latest registration. */
+  instance: InstanceRecord | null;
+  /** Topic records by topic name: the current session's, and at most one per name. */
+  readonly topics: Map<string, TopicRecord>;
   liveness: LivenessRecord | null;
   readonly holders: Map<string, HolderRecord>;
   /** Local only: the connection this broker last spoke on here, if still open. */
@@ -130,6 +148,8 @@ interface BrokerEntry {
   offlineSinceMs: number | null;
   /** Local only: when evidence heard here was last queued for peers. */
   evidenceSharedAtMs: number;
+  /** Local only: when this node last compared a full registration's topics with its records. */
+  topicsCheckedAt: Stamp | null;
 }
 
 /** The name server state machine. */
@@ -138,6 +158,8 @@ export class NameServerNode {
   readonly counters: NodeCounters = {
     registrations: 0,
     registrationsUnchanged: 0,
+    registrationsRefused: 0,
+    topicsSkipped: { malformed: 0, capacity: 0, unknownBroker: 0 },
     heartbeats: 0,
     unregistrations: 0,
     evictionsExpired: 0,
@@ -179,6 +201,8 @@ export class NameServerNode {
   /** Peers that answered our digest while not ready themselves (cold start detection). */
   private readonly startingPeers = new Set<string>();
   private isolatedEvictions = 0;
+  private topicRecordCount = 0;
+  private readonly skipLogged = new Set<string>();
 
   constructor(options: NodeOptions, rng: Rng, nowMs: number) {
     this.options = options;
@@ -196,47 +220,62 @@ export class NameServerNode {
 
   // ---- Broker requests ------------------------------------------------------------------
 
-  /** A broker registers (or re-registers) over a connection. */
+  /**
+   * A broker registers (or re-registers) over a connection, with the Java NameServer's
+   * semantics topic by topic (docs/architecture.md, "Registrations"): the topics it carries are
+   * added or updated, none is removed (unless `deleteMissingTopics`); a topic already known in
+   * this session is rewritten only when the dataVersion changed and its config differs or an
+   * admin override covers it, and re-added whenever it is missing. A registration of a broker
+   * this node holds offline or does not know starts a new session, which starts empty.
+   */
   registerBroker(
     connId: ConnectionId,
     origin: Origin,
     registration: BrokerRegistration,
     evidence: Evidence | null,
     nowMs: number,
+    options: RegisterOptions = {},
   ): RegisterResult {
     const key = brokerKeyOf(registration.clusterName, registration.brokerAddr);
-    let entry = this.brokers.get(key);
-    if (!entry && this.brokers.size >= this.options.brokersMax) {
+    const known = this.brokers.get(key);
+    if (!known && this.brokers.size >= this.options.brokersMax) {
       throw new LimitExceededError("BROKERS_MAX", `this node tracks at most ${this.options.brokersMax} brokers`);
     }
-    const contentChanged =
-      !entry?.content || compareDataVersion(entry.content.registration.dataVersion, registration.dataVersion) !== 0;
-    if (contentChanged) this.checkTopicCapacity(registration);
-    this.counters.registrations += 1;
-    if (!contentChanged) this.counters.registrationsUnchanged += 1;
-    if (contentChanged) {
-      const record: ContentRecord = {
-        type: "content",
-        brokerKey: key,
-        registration,
-        contentHash: contentHash(registration),
-        adoptedAt: this.hlc.now(nowMs),
-        origin,
-      };
-      this.apply(record, nowMs, null);
-      entry = this.brokers.get(key) as BrokerEntry;
-      if (entry.content !== record && entry.content?.contentHash !== record.contentHash) {
-        this.log("warn", "registration older than known content ignored", { brokerKey: key });
-      }
+    const live = known !== undefined && this.isLive(known);
+    if (!live && options.refuseSingleTopicFirst === true && registration.topics.length === 1 && !this.hasLiveId(registration)) {
+      // RocketMQ's guard against an incremental registration that overtook the first full one.
+      this.counters.registrationsRefused += 1;
+      this.log("warn", "one-topic registration of a broker not registered yet refused", { brokerKey: key });
+      return { ...this.registerResult(registration), refused: true };
     }
-    this.hearDirectly(key, connId, evidence, nowMs);
-    return this.registerResult(registration);
+    if (!live && known?.liveness && evidence !== null && compareEvidence(evidence, known.liveness.evidence) <= 0) {
+      // A registration from before the broker's unregistration or eviction, delivered late.
+      this.log("warn", "stale registration ignored", { brokerKey: key, evidence, known: known.liveness.evidence });
+      return this.registerResult(registration);
+    }
+    this.counters.registrations += 1;
+    const session = live ? (known.liveness as LivenessRecord).session : this.newSession(known, nowMs);
+    this.hearDirectly(key, connId, evidence, nowMs, session);
+    const entry = this.brokers.get(key) as BrokerEntry;
+    const stamp = this.hlc.now(nowMs);
+    const before = entry.instance !== null && sameStamp(entry.instance.session, session) ? entry.instance : null;
+    const dataVersionChanged = before === null || compareDataVersion(before.header.dataVersion, registration.dataVersion) !== 0;
+    const header = headerOf(registration);
+    let changed = false;
+    if (before === null || before.origin !== origin || !sameHeader(before.header, header)) {
+      changed = this.apply({ type: "instance", brokerKey: key, session, header, origin, stamp }, nowMs, null) || changed;
+    }
+    changed = this.writeTopics(entry, session, registration, dataVersionChanged, stamp, options, nowMs) || changed;
+    if (!changed) this.counters.registrationsUnchanged += 1;
+    entry.topicsCheckedAt = stamp;
+    return { ...this.registerResult(registration), contentChanged: changed };
   }
 
   /**
-   * A re-registration whose dataVersion this node already holds: refreshes liveness like
-   * registerBroker would and answers the same, or returns null when the version is new
-   * (then the caller decodes the whole registration and calls registerBroker).
+   * A re-registration whose dataVersion this node already holds for the broker's live session,
+   * with no topic deletion since this node last compared its topics: refreshes liveness like
+   * registerBroker would and answers the same, or returns null (then the caller decodes the
+   * whole registration and calls registerBroker, which re-adds deleted topics).
    */
   reregisterUnchanged(
     connId: ConnectionId,
@@ -247,12 +286,57 @@ export class NameServerNode {
     nowMs: number,
   ): RegisterResult | null {
     const key = brokerKeyOf(clusterName, brokerAddr);
-    const content = this.brokers.get(key)?.content;
-    if (!content || compareDataVersion(content.registration.dataVersion, dataVersion) !== 0) return null;
+    const entry = this.brokers.get(key);
+    if (!entry || !this.isLive(entry)) return null;
+    const instance = entry.instance as InstanceRecord;
+    if (compareDataVersion(instance.header.dataVersion, dataVersion) !== 0) return null;
+    const deleted = this.admin.newestTopicDelete;
+    if (deleted !== null && (entry.topicsCheckedAt === null || compareStamp(deleted, entry.topicsCheckedAt) > 0)) return null;
     this.counters.registrations += 1;
     this.counters.registrationsUnchanged += 1;
-    this.hearDirectly(key, connId, evidence, nowMs);
-    return { ...this.registerResult(content.registration), contentChanged: false };
+    this.hearDirectly(key, connId, evidence, nowMs, (entry.liveness as LivenessRecord).session);
+    return this.registerResult(instance.header);
+  }
+
+  /**
+   * RocketMQ REGISTER_TOPIC_IN_NAMESRV (217): stores the given queues of a topic on the broker
+   * names they name, as the instance each name shows its topics from. As in RocketMQ, a queue
+   * naming an unknown broker name stops the request: nothing is stored for a new topic, and
+   * the queues before it are kept for a known one. Returns the broker name that stopped it.
+   */
+  registerTopic(topicName: string, queues: readonly QueueData[], nowMs: number): { unknownBrokerName: string | null } {
+    const known = this.routes.hasTopic(topicName);
+    const unknown = queues.find((queue) => this.routes.sourceOf(queue.brokerName) === undefined);
+    if (unknown !== undefined && !known) return this.topicRefused(topicName, unknown.brokerName);
+    const stamp = this.hlc.now(nowMs);
+    for (const queue of queues) {
+      const sourceKey = this.routes.sourceOf(queue.brokerName);
+      if (sourceKey === undefined) return this.topicRefused(topicName, queue.brokerName);
+      const entry = this.brokers.get(sourceKey) as BrokerEntry;
+      const instance = entry.instance as InstanceRecord;
+      const config: TopicConfig = {
+        topicName,
+        readQueueNums: queue.readQueueNums,
+        writeQueueNums: queue.writeQueueNums,
+        perm: queue.perm,
+        topicSysFlag: queue.topicSysFlag,
+        order: false,
+      };
+      if (!entry.topics.has(topicName) && !this.topicFits(topicName)) continue;
+      const session = instance.session;
+      this.apply({ type: "topic", brokerKey: sourceKey, topicName, session, dataVersion: instance.header.dataVersion, config, stamp }, nowMs, null);
+    }
+    return { unknownBrokerName: null };
+  }
+
+  /** Counts topics a registration carried that were not taken, by reason; logs once per broker and reason. */
+  noteSkippedTopics(brokerKey: string, reason: TopicSkipReason, count: number, example: string): void {
+    if (count === 0) return;
+    this.counters.topicsSkipped[reason] += count;
+    const logKey = `${brokerKey}|${reason}`;
+    if (this.skipLogged.has(logKey) || this.skipLogged.size >= SKIP_LOG_KEYS_MAX) return;
+    this.skipLogged.add(logKey);
+    this.log("warn", "registration topics skipped", { brokerKey, reason, count, example: example.slice(0, 64) });
   }
 
   /** A broker heartbeat; `registered: false` asks the broker to register in full. */
@@ -265,13 +349,15 @@ export class NameServerNode {
   ): { registered: boolean } {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.brokers.get(key);
-    if (!entry?.content) return { registered: false };
+    // As RocketMQ's BROKER_HEARTBEAT, only a registered (live) broker is refreshed: one held
+    // offline comes back through a registration, which starts a new session.
+    if (!entry || !this.isLive(entry)) return { registered: false };
     this.counters.heartbeats += 1;
-    this.hearDirectly(key, connId, evidence, nowMs);
-    return { registered: entry.liveness?.alive === true };
+    this.hearDirectly(key, connId, evidence, nowMs, (entry.liveness as LivenessRecord).session);
+    return { registered: this.isLive(entry) };
   }
 
-  /** RocketMQ QUERY_DATA_VERSION: refreshes liveness, tells whether the version differs. */
+  /** RocketMQ QUERY_DATA_VERSION: refreshes a live broker's liveness, tells whether the version differs. */
   queryDataVersion(
     connId: ConnectionId,
     clusterName: string,
@@ -281,11 +367,10 @@ export class NameServerNode {
   ): { changed: boolean; stored: DataVersion | null } {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.brokers.get(key);
-    const stored = entry?.content?.registration.dataVersion ?? null;
-    const alive = entry?.liveness?.alive === true;
-    if (entry?.content) this.hearDirectly(key, connId, null, nowMs);
-    const changed = !alive || stored === null || compareDataVersion(stored, dataVersion) !== 0;
-    return { changed, stored };
+    if (!entry || !this.isLive(entry)) return { changed: true, stored: null };
+    this.hearDirectly(key, connId, null, nowMs, (entry.liveness as LivenessRecord).session);
+    const stored = (entry.instance as InstanceRecord).header.dataVersion;
+    return { changed: compareDataVersion(stored, dataVersion) !== 0, stored };
   }
 
   /** A broker leaves gracefully: offline everywhere at once. */
@@ -298,16 +383,17 @@ export class NameServerNode {
   ): void {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.brokers.get(key);
-    if (!entry) return;
-    const current = entry.liveness?.evidence;
-    if (evidence !== null && current !== undefined && compareEvidence(evidence, current) < 0) {
+    if (!entry?.liveness) return;
+    const current = entry.liveness.evidence;
+    if (evidence !== null && compareEvidence(evidence, current) < 0) {
       // A late unregister from an earlier run of the broker must not take down the new one.
       this.log("warn", "stale unregister ignored", { brokerKey: key, evidence, known: current });
       return;
     }
     this.counters.unregistrations += 1;
     const proof = evidence ?? this.stampEvidence(nowMs);
-    this.apply({ type: "liveness", brokerKey: key, alive: false, reason: "unregistered", evidence: proof }, nowMs, null);
+    const session = entry.liveness.session;
+    this.apply({ type: "liveness", brokerKey: key, session, alive: false, reason: "unregistered", evidence: proof }, nowMs, null);
     if (entry.connId !== null) this.unbindConnection(entry, nowMs);
   }
 
@@ -599,7 +685,7 @@ export class NameServerNode {
     // taking it back from a slower peer would only bring it back for another sweep.
     if (record.type === "kv" && record.value === null && record.stamp.wallMs < nowMs - limits.TOMBSTONE_MS) return false;
     if ("stamp" in record) this.hlc.observe(record.stamp);
-    if (record.type === "content") this.hlc.observe(record.adoptedAt);
+    if (record.type === "instance" || record.type === "topic" || record.type === "liveness") this.hlc.observe(record.session);
     const changed = this.apply(record, nowMs, fromPeer);
     if (changed && "stamp" in record && record.stamp.nodeId !== this.nodeId) {
       this.recordDelay(nowMs - record.stamp.wallMs);
@@ -617,7 +703,8 @@ export class NameServerNode {
     let stored: ReplicatedRecord | null;
     let urgent = true;
     switch (record.type) {
-      case "content":
+      case "instance":
+      case "topic":
       case "holder":
         stored = this.applyBrokerRecord(record, nowMs);
         break;
@@ -633,7 +720,7 @@ export class NameServerNode {
         break;
       case "topicDelete":
         stored = this.admin.mergeTopicDelete(record);
-        if (stored) for (const name of this.routes.brokerNamesOf(record.topic)) this.rebuildGroup(name);
+        if (stored) this.refreshTopic(record.topic);
         break;
       case "perm":
         stored = this.admin.mergePerm(record);
@@ -681,44 +768,84 @@ export class NameServerNode {
       }
       return;
     }
-    if (stored.alive || stored.reason !== "connectionClosed" || entry.connId === null || !entry.content) return;
+    if (stored.alive || stored.reason !== "connectionClosed" || entry.connId === null || !entry.instance) return;
     const next = { epoch: stored.evidence.epoch, seq: stored.evidence.seq + 1 };
     const fresh = this.stampEvidence(nowMs);
-    const evidence = entry.content.origin === "remoting" && compareEvidence(fresh, next) > 0 ? fresh : next;
+    const evidence = entry.instance.origin === "remoting" && compareEvidence(fresh, next) > 0 ? fresh : next;
     this.counters.refutations += 1;
     this.log("info", "crash verdict refuted", { brokerKey: entry.key });
-    this.apply({ type: "liveness", brokerKey: entry.key, alive: true, reason: null, evidence }, nowMs, null);
+    const session = stored.session;
+    this.apply({ type: "liveness", brokerKey: entry.key, session, alive: true, reason: null, evidence }, nowMs, null);
   }
 
-  private applyBrokerRecord(record: ContentRecord | LivenessRecord | HolderRecord, nowMs: number): ReplicatedRecord | null {
+  private applyBrokerRecord(
+    record: InstanceRecord | TopicRecord | LivenessRecord | HolderRecord,
+    nowMs: number,
+  ): ReplicatedRecord | null {
     const entry = this.entryFor(record.brokerKey, nowMs);
-    if (record.type === "holder") {
-      const current = entry.holders.get(record.nodeId);
-      const merged = current ? mergeRecords(current, record) : record;
-      if (merged === current) return null;
-      entry.holders.set(record.nodeId, merged);
-      this.updateSuspicion(entry, nowMs);
-      return merged;
+    switch (record.type) {
+      case "holder": {
+        const current = entry.holders.get(record.nodeId);
+        const merged = current ? mergeRecords(current, record) : record;
+        if (merged === current) return null;
+        entry.holders.set(record.nodeId, merged);
+        this.updateSuspicion(entry, nowMs);
+        return merged;
+      }
+      case "instance":
+        return this.applyInstance(entry, record, nowMs);
+      case "topic":
+        return this.applyTopic(entry, record);
+      case "liveness":
+        return this.applyLiveness(entry, record, nowMs);
     }
-    if (record.type === "content") {
-      const current = entry.content;
-      const merged = current ? mergeRecords(current, record) : record;
-      if (merged === current) return null;
-      const oldName = current?.registration.brokerName;
-      entry.content = merged;
-      this.indexName(entry.key, oldName, merged.registration.brokerName);
-      if (oldName !== undefined && oldName !== merged.registration.brokerName) this.rebuildGroup(oldName);
-      this.rebuildGroup(merged.registration.brokerName);
-      if (!current) this.refreshExpiry(entry, nowMs);
-      this.log("info", "broker content changed", { brokerKey: entry.key, dataVersion: merged.registration.dataVersion });
-      return merged;
+  }
+
+  private applyInstance(entry: BrokerEntry, record: InstanceRecord, nowMs: number): InstanceRecord | null {
+    const current = entry.instance;
+    const merged = current ? mergeRecords(current, record) : record;
+    if (merged === current) return null;
+    const oldName = current?.header.brokerName;
+    entry.instance = merged;
+    this.indexName(entry.key, oldName, merged.header.brokerName);
+    if (oldName !== undefined && oldName !== merged.header.brokerName) this.rebuildGroup(oldName);
+    this.rebuildGroup(merged.header.brokerName);
+    if (!current) this.refreshExpiry(entry, nowMs);
+    this.log("info", "broker instance changed", { brokerKey: entry.key, dataVersion: merged.header.dataVersion });
+    return merged;
+  }
+
+  /** Stores a topic record unless it belongs to a session the broker has left (such records are dead). */
+  private applyTopic(entry: BrokerEntry, record: TopicRecord): TopicRecord | null {
+    const session = entry.liveness?.session;
+    if (session !== undefined && compareStamp(record.session, session) < 0) return null;
+    const current = entry.topics.get(record.topicName);
+    const merged = current ? mergeRecords(current, record) : record;
+    if (merged === current) return null;
+    if (!current && this.topicRecordCount >= limits.TOPIC_RECORDS_MAX) {
+      this.counters.topicsSkipped.capacity += 1;
+      return null;
     }
+    if (!current) this.topicRecordCount += 1;
+    entry.topics.set(record.topicName, merged);
+    const name = entry.instance?.header.brokerName;
+    if (name !== undefined && this.routes.sourceOf(name) === entry.key) {
+      const changed = this.routes.updateTopics(name, [record.topicName], this.viewOf(entry), this.admin);
+      this.markDirty(changed);
+    }
+    return merged;
+  }
+
+  private applyLiveness(entry: BrokerEntry, record: LivenessRecord, nowMs: number): LivenessRecord | null {
     const current = entry.liveness;
     const merged = current ? mergeRecords(current, record) : record;
     if (merged === current) return null;
+    const wasLive = this.isLive(entry);
     entry.liveness = merged;
-    const wasLive = current?.alive === true;
-    if (!current || compareEvidence(merged.evidence, current.evidence) > 0) this.refreshExpiry(entry, nowMs);
+    if (current && compareStamp(merged.session, current.session) > 0) this.dropDeadTopics(entry, merged.session);
+    if (!current || compareStamp(merged.session, current.session) > 0 || compareEvidence(merged.evidence, current.evidence) > 0) {
+      this.refreshExpiry(entry, nowMs);
+    }
     if (merged.alive) {
       entry.offlineSinceMs = null;
       this.updateSuspicion(entry, nowMs);
@@ -726,20 +853,28 @@ export class NameServerNode {
       entry.offlineSinceMs = nowMs;
       entry.suspectSinceMs = null;
     }
-    if (wasLive !== merged.alive && entry.content) {
-      this.rebuildGroup(entry.content.registration.brokerName);
-      this.log(merged.alive ? "info" : "warn", merged.alive ? "broker alive" : "broker offline", {
-        brokerKey: entry.key,
-        reason: merged.reason,
-      });
+    const live = this.isLive(entry);
+    if (wasLive !== live && entry.instance) {
+      this.rebuildGroup(entry.instance.header.brokerName);
+      this.log(live ? "info" : "warn", live ? "broker alive" : "broker offline", { brokerKey: entry.key, reason: merged.reason });
     }
     return merged;
   }
 
+  /** A broker entered a later session: its topic records of earlier sessions can never show again. */
+  private dropDeadTopics(entry: BrokerEntry, session: Stamp): void {
+    for (const [name, record] of entry.topics) {
+      if (compareStamp(record.session, session) >= 0) continue;
+      entry.topics.delete(name);
+      this.topicRecordCount -= 1;
+      this.gossip.unindexRecord(recordId(record));
+    }
+  }
+
   // ---- Broker internals -------------------------------------------------------------------
 
-  private hearDirectly(key: string, connId: ConnectionId, evidence: Evidence | null, nowMs: number): void {
-    const entry = this.brokers.get(key) as BrokerEntry;
+  private hearDirectly(key: string, connId: ConnectionId, evidence: Evidence | null, nowMs: number, session: Stamp): void {
+    const entry = this.entryFor(key, nowMs);
     if (entry.connId !== connId) {
       if (entry.connId !== null) this.brokersByConnection.get(entry.connId)?.delete(key);
       entry.connId = connId;
@@ -751,7 +886,7 @@ export class NameServerNode {
       this.apply({ type: "holder", brokerKey: key, nodeId: this.nodeId, connected: true, stamp: this.hlc.now(nowMs) }, nowMs, null);
     }
     const proof = evidence ?? this.stampEvidence(nowMs);
-    const accepted = this.apply({ type: "liveness", brokerKey: key, alive: true, reason: null, evidence: proof }, nowMs, null);
+    const accepted = this.apply({ type: "liveness", brokerKey: key, session, alive: true, reason: null, evidence: proof }, nowMs, null);
     if (!accepted && entry.liveness && !entry.liveness.alive) {
       this.log("warn", "stale broker evidence ignored", { brokerKey: key, evidence: proof, known: entry.liveness.evidence });
     }
@@ -789,15 +924,17 @@ export class NameServerNode {
   }
 
   private evict(entry: BrokerEntry, reason: OfflineReason, nowMs: number): void {
-    const evidence = (entry.liveness as LivenessRecord).evidence;
+    const { evidence, session } = entry.liveness as LivenessRecord;
     if (reason === "expired") this.counters.evictionsExpired += 1;
     else this.counters.evictionsConnectionClosed += 1;
-    this.apply({ type: "liveness", brokerKey: entry.key, alive: false, reason, evidence }, nowMs, null);
+    this.apply({ type: "liveness", brokerKey: entry.key, session, alive: false, reason, evidence }, nowMs, null);
   }
 
   private forget(entry: BrokerEntry): void {
-    const name = entry.content?.registration.brokerName;
-    if (entry.content) this.gossip.unindexRecord(recordId(entry.content));
+    const name = entry.instance?.header.brokerName;
+    if (entry.instance) this.gossip.unindexRecord(recordId(entry.instance));
+    for (const record of entry.topics.values()) this.gossip.unindexRecord(recordId(record));
+    this.topicRecordCount -= entry.topics.size;
     if (entry.liveness) this.gossip.unindexRecord(recordId(entry.liveness));
     for (const holder of entry.holders.values()) this.gossip.unindexRecord(recordId(holder));
     this.brokers.delete(entry.key);
@@ -820,14 +957,106 @@ export class NameServerNode {
   }
 
   private expiryOf(entry: BrokerEntry): number {
-    const content = entry.content;
-    if (!content) return this.options.brokerExpiryMs;
-    if (content.registration.heartbeatTimeoutMs !== null) return content.registration.heartbeatTimeoutMs;
-    return content.origin === "remoting" ? this.options.remotingBrokerExpiryMs : this.options.brokerExpiryMs;
+    const instance = entry.instance;
+    if (!instance) return this.options.brokerExpiryMs;
+    if (instance.header.heartbeatTimeoutMs !== null) return instance.header.heartbeatTimeoutMs;
+    return instance.origin === "remoting" ? this.options.remotingBrokerExpiryMs : this.options.brokerExpiryMs;
   }
 
+  /** Routed: alive, with a header of the session it is alive in. */
   private isLive(entry: BrokerEntry): boolean {
-    return entry.content !== null && entry.liveness?.alive === true;
+    const { instance, liveness } = entry;
+    return instance !== null && liveness !== null && liveness.alive && sameStamp(instance.session, liveness.session);
+  }
+
+  /** What a route rebuild reads of a live entry. */
+  private viewOf(entry: BrokerEntry): InstanceView {
+    return { instance: entry.instance as InstanceRecord, session: (entry.liveness as LivenessRecord).session, topics: entry.topics };
+  }
+
+  /**
+   * The session a registration of a broker not live here starts: a fresh stamp, newer than
+   * any this node has seen. A node that is not ready yet and has never heard of the broker
+   * may not know its current session; its provisional session loses to any real one.
+   */
+  private newSession(known: BrokerEntry | undefined, nowMs: number): Stamp {
+    if (!this.ready && known === undefined) return { wallMs: 0, logical: 0, nodeId: this.nodeId };
+    return this.hlc.now(nowMs);
+  }
+
+  /** Whether a broker name has a live instance with this broker id (RocketMQ's step-7 test). */
+  private hasLiveId(registration: BrokerRegistration): boolean {
+    for (const key of this.brokersByName.get(registration.brokerName) ?? []) {
+      const entry = this.brokers.get(key);
+      if (entry && this.isLive(entry) && entry.instance?.header.brokerId === registration.brokerId) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Writes the topic records a registration changes (see registerBroker). Topics beyond the
+   * node's capacity are skipped and counted; with `deleteMissingTopics`, the broker's topics
+   * this registration does not carry are removed, as RocketMQ's deleteTopicWithBrokerRegistration.
+   */
+  private writeTopics(
+    entry: BrokerEntry,
+    session: Stamp,
+    registration: BrokerRegistration,
+    dataVersionChanged: boolean,
+    stamp: Stamp,
+    options: RegisterOptions,
+    nowMs: number,
+  ): boolean {
+    const { brokerName, clusterName, dataVersion } = registration;
+    const perm = this.admin.perm(brokerName);
+    const carried = options.deleteMissingTopics === true ? new Set<string>() : null;
+    let changed = false;
+    let skipped = 0;
+    let example = "";
+    for (const config of registration.topics) {
+      const topicName = config.topicName;
+      carried?.add(topicName);
+      const current = entry.topics.get(topicName);
+      if (current !== undefined && this.visibleIn(current, session, clusterName)) {
+        if (!dataVersionChanged) continue;
+        const overridden = perm !== undefined && compareStamp(perm.stamp, current.stamp) > 0;
+        if (!overridden && sameTopicConfig(current.config as TopicConfig, config)) continue;
+      } else if (current === undefined && !this.topicFits(topicName)) {
+        skipped += 1;
+        example ||= topicName;
+        continue;
+      }
+      this.apply({ type: "topic", brokerKey: entry.key, topicName, session, dataVersion, config, stamp }, nowMs, null);
+      changed = true;
+    }
+    if (carried !== null) {
+      for (const record of [...entry.topics.values()]) {
+        if (carried.has(record.topicName) || record.config === null || !sameStamp(record.session, session)) continue;
+        this.apply({ ...record, dataVersion, config: null, stamp }, nowMs, null);
+        changed = true;
+      }
+    }
+    this.noteSkippedTopics(entry.key, "capacity", skipped, example);
+    return changed;
+  }
+
+  /** Whether a topic record shows for its broker: this session, not removed, not deleted by an admin since. */
+  private visibleIn(record: TopicRecord, session: Stamp, clusterName: string): boolean {
+    if (record.config === null || !sameStamp(record.session, session)) return false;
+    const deletedAt = this.admin.topicDeletedAt(record.topicName, clusterName);
+    return deletedAt === undefined || compareStamp(deletedAt, record.stamp) < 0;
+  }
+
+  /** Whether one more topic record fits: the node's topic and record bounds. */
+  private topicFits(topicName: string): boolean {
+    if (this.topicRecordCount >= limits.TOPIC_RECORDS_MAX) return false;
+    return this.routes.hasTopic(topicName) || this.routes.topicCount < this.options.topicsMax;
+  }
+
+  private topicRefused(topicName: string, brokerName: string): { unknownBrokerName: string } {
+    this.counters.topicsSkipped.unknownBroker += 1;
+    this.log("warn", "topic registration names an unknown broker", { topic: topicName.slice(0, 64), brokerName });
+    return { unknownBrokerName: brokerName };
   }
 
   private entryFor(key: string, nowMs: number): BrokerEntry {
@@ -835,7 +1064,8 @@ export class NameServerNode {
     if (!entry) {
       entry = {
         key,
-        content: null,
+        instance: null,
+        topics: new Map(),
         liveness: null,
         holders: new Map(),
         connId: null,
@@ -843,6 +1073,7 @@ export class NameServerNode {
         suspectSinceMs: null,
         offlineSinceMs: null,
         evidenceSharedAtMs: Number.NEGATIVE_INFINITY,
+        topicsCheckedAt: null,
       };
       this.brokers.set(key, entry);
     }
@@ -864,46 +1095,45 @@ export class NameServerNode {
   }
 
   private rebuildGroup(brokerName: string): void {
-    const live: ContentRecord[] = [];
+    const live: InstanceView[] = [];
     for (const key of this.brokersByName.get(brokerName) ?? []) {
       const entry = this.brokers.get(key);
-      if (entry && this.isLive(entry)) live.push(entry.content as ContentRecord);
+      if (entry && this.isLive(entry)) live.push(this.viewOf(entry));
     }
-    const changed = this.routes.rebuild(brokerName, live, this.admin);
-    for (const topic of changed) if (this.subscriptions.hasSubscribers(topic)) this.dirtyTopics.add(topic);
+    this.markDirty(this.routes.rebuild(brokerName, live, this.admin));
   }
 
-  private checkTopicCapacity(registration: BrokerRegistration): void {
-    let fresh = 0;
-    for (const topic of registration.topics) if (!this.routes.hasTopic(topic.topicName)) fresh += 1;
-    if (this.routes.topicCount + fresh > this.options.topicsMax) {
-      throw new LimitExceededError(
-        "TOPICS_MAX",
-        `this node holds at most ${this.options.topicsMax} topics; registering '${registration.brokerName}' would add ${fresh} to ${this.routes.topicCount}`,
-      );
+  /** Re-derives one topic on every broker name showing it (an admin deletion touched it). */
+  private refreshTopic(topic: string): void {
+    for (const name of this.routes.brokerNamesOf(topic)) {
+      const entry = this.brokers.get(this.routes.sourceOf(name) ?? "");
+      if (entry && this.isLive(entry)) this.markDirty(this.routes.updateTopics(name, [topic], this.viewOf(entry), this.admin));
     }
   }
 
-  private registerResult(registration: BrokerRegistration): RegisterResult {
+  private markDirty(topics: Iterable<string>): void {
+    for (const topic of topics) if (this.subscriptions.hasSubscribers(topic)) this.dirtyTopics.add(topic);
+  }
+
+  private registerResult(registration: BrokerHeader): RegisterResult {
     let haServerAddr: string | null = null;
     let masterAddr: string | null = null;
     if (registration.brokerId !== MASTER_ID) {
       for (const key of this.brokersByName.get(registration.brokerName) ?? []) {
         const entry = this.brokers.get(key);
-        const content = entry?.content;
-        if (entry && content && this.isLive(entry) && content.registration.brokerId === MASTER_ID) {
-          haServerAddr = content.registration.haServerAddr;
-          masterAddr = content.registration.brokerAddr;
+        const header = entry?.instance?.header;
+        if (entry && header && this.isLive(entry) && header.brokerId === MASTER_ID) {
+          haServerAddr = header.haServerAddr;
+          masterAddr = header.brokerAddr;
         }
       }
     }
-    const entry = this.brokers.get(brokerKeyOf(registration.clusterName, registration.brokerAddr));
-    const contentChanged = entry?.content?.registration === registration;
     return {
       haServerAddr,
       masterAddr,
       orderTopicConfig: this.admin.kvList(ORDER_TOPIC_CONFIG_NAMESPACE),
-      contentChanged,
+      contentChanged: false,
+      refused: false,
     };
   }
 
@@ -1006,10 +1236,10 @@ export class NameServerNode {
 
   private deletionStillHides(record: { topic: string; clusterName: string | null; stamp: Stamp }): boolean {
     for (const entry of this.brokers.values()) {
-      const content = entry.content;
-      if (!content || compareStamp(content.adoptedAt, record.stamp) >= 0) continue;
-      if (record.clusterName !== null && content.registration.clusterName !== record.clusterName) continue;
-      if (content.registration.topics.some((topic) => topic.topicName === record.topic)) return true;
+      const topic = entry.topics.get(record.topic);
+      if (!topic || topic.config === null || compareStamp(topic.stamp, record.stamp) >= 0) continue;
+      if (record.clusterName !== null && entry.instance?.header.clusterName !== record.clusterName) continue;
+      return true;
     }
     return false;
   }

@@ -2,7 +2,16 @@
 // may duplicate, reorder and delay freely. Method: fast-check over generated versions.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { mergeRecords, type ContentRecord, type KvRecord, type LivenessRecord, type Stamp } from "./records.js";
+import {
+  compareDataVersion,
+  compareStamp,
+  mergeRecords,
+  type InstanceRecord,
+  type KvRecord,
+  type LivenessRecord,
+  type Stamp,
+  type TopicRecord,
+} from "./records.js";
 
 const stamp = fc.record({
   wallMs: fc.integer({ min: 0, max: 5 }),
@@ -10,39 +19,60 @@ const stamp = fc.record({
   nodeId: fc.constantFrom("n1", "n2", "n3"),
 }) satisfies fc.Arbitrary<Stamp>;
 
+const session = fc.record({
+  wallMs: fc.integer({ min: 0, max: 2 }),
+  logical: fc.constant(0),
+  nodeId: fc.constantFrom("n1", "n2"),
+}) satisfies fc.Arbitrary<Stamp>;
+
 const liveness = fc.record({
   type: fc.constant("liveness" as const),
   brokerKey: fc.constant("c@a:1"),
+  session,
   alive: fc.boolean(),
   reason: fc.constantFrom("expired" as const, "connectionClosed" as const, "unregistered" as const),
   evidence: fc.record({ epoch: fc.integer({ min: 0, max: 3 }), seq: fc.integer({ min: 0, max: 3 }) }),
 }).map((r): LivenessRecord => ({ ...r, reason: r.alive ? null : r.reason }));
 
-const content = fc
-  .record({
-    counter: fc.integer({ min: 0, max: 3 }),
-    hash: fc.constantFrom("aa", "bb", "cc"),
-    adoptedAt: stamp,
-  })
+const dataVersion = fc.record({ timestamp: fc.constant(1), counter: fc.integer({ min: 0, max: 3 }), stateVersion: fc.constant(0) });
+
+const instance = fc
+  .record({ session, dataVersion, name: fc.constantFrom("b1", "b2"), stamp })
   .map(
-    (r): ContentRecord => ({
-      type: "content",
+    (r): InstanceRecord => ({
+      type: "instance",
       brokerKey: "c@a:1",
+      session: r.session,
       origin: "native",
-      contentHash: r.hash,
-      adoptedAt: r.adoptedAt,
-      registration: {
+      stamp: r.stamp,
+      header: {
         clusterName: "c",
         brokerAddr: "a:1",
-        brokerName: `b-${r.hash}`,
+        brokerName: r.name,
         brokerId: 0,
         haServerAddr: "",
         zoneName: null,
         enableActingMaster: false,
         heartbeatTimeoutMs: null,
-        dataVersion: { timestamp: 1, counter: r.counter, stateVersion: 0 },
-        topics: [],
+        dataVersion: r.dataVersion,
       },
+    }),
+  );
+
+const topic = fc
+  .record({ session, dataVersion, stamp, queues: fc.option(fc.constantFrom(4, 8)) })
+  .map(
+    (r): TopicRecord => ({
+      type: "topic",
+      brokerKey: "c@a:1",
+      topicName: "T",
+      session: r.session,
+      dataVersion: r.dataVersion,
+      stamp: r.stamp,
+      config:
+        r.queues === null
+          ? null
+          : { topicName: "T", readQueueNums: r.queues, writeQueueNums: r.queues, perm: 6, topicSysFlag: 0, order: false },
     }),
   );
 
@@ -63,22 +93,34 @@ function checkLaws<T extends Parameters<typeof mergeRecords>[0]>(arb: fc.Arbitra
 
 describe("records", () => {
   it("records: liveness merge obeys the merge laws", () => checkLaws(liveness));
-  it("records: content merge obeys the merge laws", () => checkLaws(content));
+  it("records: instance merge obeys the merge laws", () => checkLaws(instance));
+  it("records: topic merge obeys the merge laws", () => checkLaws(topic));
   it("records: kv merge obeys the merge laws", () => checkLaws(kv));
 
   it("records: at equal evidence offline wins over alive", () => {
-    const alive: LivenessRecord = { type: "liveness", brokerKey: "k", alive: true, reason: null, evidence: { epoch: 1, seq: 1 } };
+    const session = { wallMs: 1, logical: 0, nodeId: "n1" };
+    const alive: LivenessRecord = { type: "liveness", brokerKey: "k", session, alive: true, reason: null, evidence: { epoch: 1, seq: 1 } };
     const offline: LivenessRecord = { ...alive, alive: false, reason: "expired" };
     expect(mergeRecords(alive, offline)).toBe(offline);
     expect(mergeRecords({ ...alive, evidence: { epoch: 1, seq: 2 } }, offline).alive).toBe(true);
   });
 
-  it("records: a newer dataVersion wins whatever its adoption stamp", () => {
+  it("records: a later session wins over any evidence of an earlier one", () => {
     fc.assert(
-      fc.property(content, content, (a, b) => {
+      fc.property(liveness, liveness, (a, b) => {
+        const order = compareStamp(a.session, b.session);
+        if (order !== 0) expect(mergeRecords(a, b)).toBe(order > 0 ? a : b);
+      }),
+    );
+  });
+
+  it("records: within a session a newer dataVersion wins whatever its stamp", () => {
+    fc.assert(
+      fc.property(topic, topic, (a, b) => {
         const winner = mergeRecords(a, b);
-        const top = Math.max(a.registration.dataVersion.counter, b.registration.dataVersion.counter);
-        expect(winner.registration.dataVersion.counter).toBe(top);
+        if (compareStamp(a.session, b.session) !== 0) return;
+        const newer = compareDataVersion(a.dataVersion, b.dataVersion);
+        if (newer !== 0) expect(winner).toBe(newer > 0 ? a : b);
       }),
     );
   });

@@ -1,7 +1,8 @@
 // Replicated records and their merge rules. Every replicated fact is one record; merge is
 // idempotent, commutative and associative, so duplicated, re-ordered or late gossip is
-// harmless. Pure: imports types only.
-import type { BrokerRegistration, DataVersion, Evidence, OfflineReason, Origin } from "./types.js";
+// harmless. Pure.
+import { canonicalJson } from "./hash.js";
+import type { BrokerHeader, DataVersion, Evidence, OfflineReason, Origin, TopicConfig } from "./types.js";
 
 /** A hybrid-logical-clock stamp with its writer: a total order over admin writes. */
 export interface Stamp {
@@ -10,23 +11,46 @@ export interface Stamp {
   readonly nodeId: string;
 }
 
-/** Broker registration content. The broker is its only writer: higher dataVersion wins. */
-export interface ContentRecord {
-  readonly type: "content";
+/**
+ * One broker instance's header within a session: names, ids, addresses and the dataVersion of
+ * its last registration, without topics. Ordered by (session, dataVersion, stamp).
+ */
+export interface InstanceRecord {
+  readonly type: "instance";
   readonly brokerKey: string;
-  readonly registration: BrokerRegistration;
-  /** Hash of the registration, to compare equal-version contents cheaply. */
-  readonly contentHash: string;
+  /** The broker session this header belongs to (see LivenessRecord.session). */
+  readonly session: Stamp;
+  readonly header: BrokerHeader;
   /** Which port the broker registered through; picks the default expiry everywhere. */
   readonly origin: Origin;
-  /** Earliest stamp at which any node adopted this content; admin writes newer than it override it. */
-  readonly adoptedAt: Stamp;
+  /** When the node that took the registration wrote this version. */
+  readonly stamp: Stamp;
 }
 
-/** Broker liveness: newer evidence wins; at equal evidence offline wins. */
+/**
+ * One topic of one broker instance within a session, as its registrations left it. `config`
+ * null: removed by a registration (deleteTopicWithBrokerRegistration). Ordered by
+ * (session, dataVersion, stamp); admin overrides newer than `stamp` apply to it.
+ */
+export interface TopicRecord {
+  readonly type: "topic";
+  readonly brokerKey: string;
+  readonly topicName: string;
+  readonly session: Stamp;
+  readonly dataVersion: DataVersion;
+  readonly config: TopicConfig | null;
+  readonly stamp: Stamp;
+}
+
+/**
+ * Broker liveness within a session: a later session wins; in one session newer evidence wins,
+ * and at equal evidence offline wins. A session starts when a node takes a registration from a
+ * broker it holds offline or does not know; its topics are those registered in it.
+ */
 export interface LivenessRecord {
   readonly type: "liveness";
   readonly brokerKey: string;
+  readonly session: Stamp;
   readonly alive: boolean;
   readonly reason: OfflineReason | null;
   readonly evidence: Evidence;
@@ -67,7 +91,14 @@ export interface PermRecord {
 }
 
 /** Every replicated record. */
-export type ReplicatedRecord = ContentRecord | LivenessRecord | HolderRecord | KvRecord | TopicDeleteRecord | PermRecord;
+export type ReplicatedRecord =
+  | InstanceRecord
+  | TopicRecord
+  | LivenessRecord
+  | HolderRecord
+  | KvRecord
+  | TopicDeleteRecord
+  | PermRecord;
 
 /** Orders stamps: wall time, then logical counter, then node id. */
 export function compareStamp(a: Stamp, b: Stamp): number {
@@ -95,8 +126,10 @@ export function compareDataVersion(a: DataVersion, b: DataVersion): number {
 /** The identity of a record: two records with the same id are versions of one fact. */
 export function recordId(record: ReplicatedRecord): string {
   switch (record.type) {
-    case "content":
-      return `c|${record.brokerKey}`;
+    case "instance":
+      return `i|${record.brokerKey}`;
+    case "topic":
+      return `c|${record.brokerKey}|${record.topicName}`;
     case "liveness":
       return `l|${record.brokerKey}`;
     case "holder":
@@ -118,8 +151,17 @@ const REASON_RANK: Readonly<Record<OfflineReason, number>> = { expired: 1, conne
  */
 export function mergeRecords<T extends ReplicatedRecord>(a: T, b: T): T {
   switch (a.type) {
-    case "content":
-      return mergeContent(a, b as ContentRecord) as T;
+    case "instance":
+    case "topic": {
+      const other = b as InstanceRecord | TopicRecord;
+      const aVersion = a.type === "instance" ? a.header.dataVersion : a.dataVersion;
+      const bVersion = other.type === "instance" ? other.header.dataVersion : other.dataVersion;
+      const order =
+        compareStamp(a.session, other.session) || compareDataVersion(aVersion, bVersion) || compareStamp(a.stamp, other.stamp);
+      if (order !== 0) return order > 0 ? a : b;
+      // One node never issues a stamp twice, so this only guards against a misbehaving peer.
+      return canonicalJson(a) >= canonicalJson(other) ? a : b;
+    }
     case "liveness":
       return mergeLiveness(a, b as LivenessRecord) as T;
     case "holder":
@@ -151,24 +193,17 @@ function tieRank(record: HolderRecord | KvRecord | TopicDeleteRecord | PermRecor
   }
 }
 
-function mergeContent(a: ContentRecord, b: ContentRecord): ContentRecord {
-  const order = compareDataVersion(a.registration.dataVersion, b.registration.dataVersion);
-  if (order !== 0) return order > 0 ? a : b;
-  // Equal versions: the same content unless a broker misbehaved; pick by hash for
-  // determinism, and keep the earliest adoption so admin overrides compare alike everywhere.
-  const winner = a.contentHash >= b.contentHash ? a : b;
-  const adoptedAt = compareStamp(a.adoptedAt, b.adoptedAt) <= 0 ? a.adoptedAt : b.adoptedAt;
-  if (winner === a && adoptedAt === a.adoptedAt) return a;
-  if (winner === b && adoptedAt === b.adoptedAt) return b;
-  return { ...winner, adoptedAt };
-}
-
 function mergeLiveness(a: LivenessRecord, b: LivenessRecord): LivenessRecord {
-  const order = compareEvidence(a.evidence, b.evidence);
+  const order = compareStamp(a.session, b.session) || compareEvidence(a.evidence, b.evidence);
   if (order !== 0) return order > 0 ? a : b;
   if (a.alive !== b.alive) return a.alive ? b : a;
   if (a.alive) return a;
   return REASON_RANK[a.reason ?? "expired"] >= REASON_RANK[b.reason ?? "expired"] ? a : b;
+}
+
+/** Whether two stamps are the same stamp (sessions are compared this way). */
+export function sameStamp(a: Stamp, b: Stamp): boolean {
+  return a.wallMs === b.wallMs && a.logical === b.logical && a.nodeId === b.nodeId;
 }
 
 /** The key of a broker instance: RocketMQ keys liveness by (cluster, address). */

@@ -1,7 +1,7 @@
-// The query side of the registry: broker-name groups derived from live registrations and
-// admin overrides, a topic index, and the RocketMQ-shaped answers built from them.
-// Pure; rebuilt one broker name at a time, only when its inputs change.
-import { compareStamp, type ContentRecord, type PermRecord, type Stamp } from "./records.js";
+// The query side of the registry: broker-name groups derived from live instances, their
+// topic records and admin overrides, a topic index, and the RocketMQ-shaped answers built
+// from them. Pure; rebuilt one broker name (or one topic of it) at a time, when inputs change.
+import { compareStamp, sameStamp, type InstanceRecord, type PermRecord, type Stamp, type TopicRecord } from "./records.js";
 import {
   MASTER_ID,
   Perm,
@@ -19,10 +19,21 @@ export interface Overrides {
   topicDeletedAt(topic: string, clusterName: string): Stamp | undefined;
 }
 
+/** A live broker instance with its topic records, as a group rebuild reads it. */
+export interface InstanceView {
+  readonly instance: InstanceRecord;
+  /** The instance's current session: only records of this session count. */
+  readonly session: Stamp;
+  /** Topic records by topic name (other sessions' records are skipped). */
+  readonly topics: ReadonlyMap<string, TopicRecord>;
+}
+
 /** One broker name as routes show it. */
 interface GroupView {
   readonly brokerData: BrokerData;
-  readonly queues: ReadonlyMap<string, QueueData>;
+  /** The instance whose topics the group shows: the live one with the smallest broker id. */
+  readonly sourceKey: string;
+  readonly queues: Map<string, QueueData>;
 }
 
 /** Broker-name groups and the topic index. */
@@ -59,7 +70,7 @@ export class RouteView {
    * Rebuilds one broker name from its live instances. Returns the topics whose route
    * changed (queues, addresses or flags), so subscribers can be told.
    */
-  rebuild(brokerName: string, live: readonly ContentRecord[], overrides: Overrides): Set<string> {
+  rebuild(brokerName: string, live: readonly InstanceView[], overrides: Overrides): Set<string> {
     const before = this.groups.get(brokerName);
     const after = live.length === 0 ? undefined : buildGroup(brokerName, live, overrides);
     const changed = new Set<string>();
@@ -78,6 +89,39 @@ export class RouteView {
     if (after) this.groups.set(brokerName, after);
     else this.groups.delete(brokerName);
     for (const topic of changed) this.routeCache.delete(topic);
+    return changed;
+  }
+
+  /** The key of the instance whose topics a broker name shows, if it has live instances. */
+  sourceOf(brokerName: string): string | undefined {
+    return this.groups.get(brokerName)?.sourceKey;
+  }
+
+  /**
+   * Rebuilds only some topics of a broker name whose instances and addresses did not change
+   * (a registration that added or changed a few topics of a big broker). `source` must be the
+   * group's current source instance. Returns the topics whose route changed.
+   */
+  updateTopics(brokerName: string, topics: Iterable<string>, source: InstanceView, overrides: Overrides): Set<string> {
+    const group = this.groups.get(brokerName);
+    const changed = new Set<string>();
+    if (!group || group.sourceKey !== source.instance.brokerKey) return changed;
+    for (const topic of topics) {
+      const before = group.queues.get(topic);
+      const record = source.topics.get(topic);
+      const after = record === undefined ? null : queueOf(brokerName, source, record, overrides);
+      if (after === null) {
+        if (!before) continue;
+        group.queues.delete(topic);
+        this.unindex(topic, brokerName);
+      } else {
+        if (before && sameQueue(before, after)) continue;
+        group.queues.set(topic, after);
+        if (!before) this.index(topic, brokerName);
+      }
+      changed.add(topic);
+      this.routeCache.delete(topic);
+    }
     return changed;
   }
 
@@ -153,41 +197,51 @@ export class RouteView {
 
 /**
  * Builds a group. Topics come from the live instance with the smallest broker id (the
- * master, else RocketMQ's "prime slave"); admin overrides newer than that content apply.
+ * master, else RocketMQ's "prime slave"); admin overrides newer than a topic record apply.
  */
-function buildGroup(brokerName: string, live: readonly ContentRecord[], overrides: Overrides): GroupView {
-  const sorted = [...live].sort((a, b) => a.registration.brokerId - b.registration.brokerId);
-  const source = sorted[0] as ContentRecord;
-  const cluster = source.registration.clusterName;
+function buildGroup(brokerName: string, live: readonly InstanceView[], overrides: Overrides): GroupView {
+  const sorted = [...live].sort((a, b) => a.instance.header.brokerId - b.instance.header.brokerId);
+  const source = sorted[0] as InstanceView;
+  const header = source.instance.header;
   const brokerAddrs: Record<string, string> = {};
-  for (const instance of sorted) brokerAddrs[String(instance.registration.brokerId)] = instance.registration.brokerAddr;
-  const zoneName = source.registration.zoneName;
+  for (const view of sorted) brokerAddrs[String(view.instance.header.brokerId)] = view.instance.header.brokerAddr;
   const brokerData: BrokerData = {
-    cluster,
+    cluster: header.clusterName,
     brokerName,
     brokerAddrs,
-    enableActingMaster: source.registration.enableActingMaster,
-    ...(zoneName === null ? {} : { zoneName }),
+    enableActingMaster: header.enableActingMaster,
+    ...(header.zoneName === null ? {} : { zoneName: header.zoneName }),
   };
-  const perm = overrides.perm(brokerName);
-  const permApplies = perm !== undefined && compareStamp(perm.stamp, source.adoptedAt) > 0;
-  const actingSlave = source.registration.brokerId !== MASTER_ID && source.registration.enableActingMaster;
   const queues = new Map<string, QueueData>();
-  for (const topic of source.registration.topics) {
-    const deletedAt = overrides.topicDeletedAt(topic.topicName, cluster);
-    if (deletedAt && compareStamp(deletedAt, source.adoptedAt) > 0) continue;
-    let bits = topic.perm;
-    if (permApplies) bits = perm.writable ? Perm.READ_WRITE : bits & ~Perm.WRITE;
-    if (actingSlave) bits &= ~Perm.WRITE;
-    queues.set(topic.topicName, {
-      brokerName,
-      readQueueNums: topic.readQueueNums,
-      writeQueueNums: topic.writeQueueNums,
-      perm: bits,
-      topicSysFlag: topic.topicSysFlag,
-    });
+  for (const record of source.topics.values()) {
+    const queue = queueOf(brokerName, source, record, overrides);
+    if (queue !== null) queues.set(record.topicName, queue);
   }
-  return { brokerData, queues };
+  return { brokerData, sourceKey: source.instance.brokerKey, queues };
+}
+
+/**
+ * The QueueData one topic record of the source instance shows, or null: a record of another
+ * session, a removed topic, or one deleted by an admin after it was registered. A write-perm
+ * override newer than the record applies; an acting-master slave never shows the write bit.
+ */
+function queueOf(brokerName: string, source: InstanceView, record: TopicRecord, overrides: Overrides): QueueData | null {
+  const config = record.config;
+  if (config === null || !sameStamp(record.session, source.session)) return null;
+  const header = source.instance.header;
+  const deletedAt = overrides.topicDeletedAt(record.topicName, header.clusterName);
+  if (deletedAt && compareStamp(deletedAt, record.stamp) > 0) return null;
+  let bits = config.perm;
+  const perm = overrides.perm(brokerName);
+  if (perm !== undefined && compareStamp(perm.stamp, record.stamp) > 0) bits = perm.writable ? Perm.READ_WRITE : bits & ~Perm.WRITE;
+  if (header.brokerId !== MASTER_ID && header.enableActingMaster) bits &= ~Perm.WRITE;
+  return {
+    brokerName,
+    readQueueNums: config.readQueueNums,
+    writeQueueNums: config.writeQueueNums,
+    perm: bits,
+    topicSysFlag: config.topicSysFlag,
+  };
 }
 
 function sameQueue(a: QueueData, b: QueueData): boolean {

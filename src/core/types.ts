@@ -3,8 +3,10 @@
 
 /** Topic permission bits, as RocketMQ's PermName. */
 export const Perm = { PRIORITY: 8, READ: 4, WRITE: 2, INHERIT: 1, READ_WRITE: 6 } as const;
-/** Every valid perm value is below this (RocketMQ: 0 <= perm < 8). */
+/** Every valid perm value we create is below this (RocketMQ: 0 <= perm < 8). */
 export const PERM_VALUE_LIMIT = 8;
+/** Every PermName bit set: the largest perm a broker may register (priority included). */
+export const PERM_BITS_ALL = 15;
 /** Broker id of a master; slaves have ids above it. */
 export const MASTER_ID = 0;
 
@@ -39,6 +41,9 @@ export interface BrokerRegistration {
   readonly dataVersion: DataVersion;
   readonly topics: readonly TopicConfig[];
 }
+
+/** A registration without its topics: what a broker instance says about itself. */
+export type BrokerHeader = Omit<BrokerRegistration, "topics">;
 
 /**
  * Evidence that a broker was alive: the broker's own heartbeat sequence (bootEpoch, seq)
@@ -93,9 +98,26 @@ export interface RegisterResult {
   readonly masterAddr: string | null;
   /** KV namespace ORDER_TOPIC_CONFIG, returned to brokers as RocketMQ does. */
   readonly orderTopicConfig: Readonly<Record<string, string>>;
-  /** False when the dataVersion was already known, so the topic tables were not touched. */
+  /** False when the registration changed nothing (every topic and header field already held). */
   readonly contentChanged: boolean;
+  /** True when RocketMQ's one-topic guard refused it (remoting answers "register broker failed"). */
+  readonly refused: boolean;
 }
+
+/** How a registration is taken; the remoting port asks for RocketMQ's rules. */
+export interface RegisterOptions {
+  /**
+   * Refuse a one-topic registration of a broker id not registered yet (RocketMQ's guard
+   * against an incremental registration that overtook the first full one). @default false
+   */
+  readonly refuseSingleTopicFirst?: boolean;
+  /** Remove the broker's topics this registration does not carry (RocketMQ's
+   * deleteTopicWithBrokerRegistration). @default false */
+  readonly deleteMissingTopics?: boolean;
+}
+
+/** Why a topic a broker registered was not taken. */
+export type TopicSkipReason = "malformed" | "capacity" | "unknownBroker";
 
 /** Identifies one client connection inside a node; allocated by the shell. */
 export type ConnectionId = number;

@@ -27,7 +27,8 @@ function request(header: Partial<RegisterBrokerRequest["header"]> = {}, topics: 
 
 describe("remoting_convert", () => {
   it("remoting_convert: builds the core registration from header and body", () => {
-    const registration = registrationOf(request({ zoneName: "z1", enableActingMaster: true, heartbeatTimeoutMillis: 10_000 }));
+    const { registration, skipped } = registrationOf(request({ zoneName: "z1", enableActingMaster: true, heartbeatTimeoutMillis: 10_000 }));
+    expect(skipped).toEqual([]);
     expect(registration).toEqual({
       clusterName: "C",
       brokerAddr: "10.0.0.1:10911",
@@ -40,8 +41,8 @@ describe("remoting_convert", () => {
       dataVersion: { counter: 3, stateVersion: 1, timestamp: 99 },
       topics: [{ topicName: "T", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: true }],
     });
-    expect(registrationOf(request()).heartbeatTimeoutMs).toBeNull();
-    expect(registrationOf(request()).enableActingMaster).toBe(false);
+    expect(registrationOf(request()).registration.heartbeatTimeoutMs).toBeNull();
+    expect(registrationOf(request()).registration.enableActingMaster).toBe(false);
   });
 
   it.each([
@@ -50,13 +51,36 @@ describe("remoting_convert", () => {
     ["brokerId", request({ brokerId: -1 })],
     ["heartbeatTimeoutMillis", request({ heartbeatTimeoutMillis: 499 })],
     ["heartbeatTimeoutMillis", request({ heartbeatTimeoutMillis: 3_600_001 })],
-    ["readQueueNums", request({}, [topic({ readQueueNums: 1025 })])],
-    ["perm", request({}, [topic({ perm: 8 })])],
-    ["topicSysFlag", request({}, [topic({ topicSysFlag: -1 })])],
-    ["topicName", request({}, [topic({ topicName: "x".repeat(128) })])],
   ])("remoting_convert: rejects a bad %s naming the field", (field, bad) => {
     expect(() => registrationOf(bad)).toThrow(InvalidArgumentError);
     expect(() => registrationOf(bad)).toThrow(field);
+  });
+
+  it.each([
+    ["readQueueNums", topic({ topicName: "bad", readQueueNums: -1 })],
+    ["topicSysFlag", topic({ topicName: "bad", topicSysFlag: -1 })],
+    ["perm", topic({ topicName: "bad", perm: 16 })],
+    ["topicName", topic({ topicName: "x".repeat(513) })],
+    ["topicName", topic({ topicName: "tab\there" })],
+  ])("remoting_convert: skips a topic with a bad %s and keeps the rest", (field, bad) => {
+    const { registration, skipped } = registrationOf(request({}, [topic({ topicName: "good" }), bad]));
+    expect(registration.topics.map((t) => t.topicName)).toEqual(["good"]);
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]?.reason).toBe("malformed");
+    expect(skipped[0]?.count).toBe(1);
+    expect(skipped[0]?.example).toContain(field);
+  });
+
+  it("remoting_convert: takes what the Java NameServer takes: many queues, priority perm, retry names", () => {
+    const odd = [
+      topic({ topicName: "wide", readQueueNums: 4096, writeQueueNums: 4096 }),
+      topic({ topicName: "prio", perm: 14 }),
+      topic({ topicName: "%RETRY%group+topic" }),
+      topic({ topicName: "x".repeat(300) }),
+    ];
+    const { registration, skipped } = registrationOf(request({}, odd));
+    expect(skipped).toEqual([]);
+    expect(registration.topics.map((t) => t.topicName)).toEqual(["wide", "prio", "%RETRY%group+topic", "x".repeat(300)]);
   });
 
   it("remoting_convert: broker ids become integer keys", () => {

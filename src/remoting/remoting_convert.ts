@@ -7,18 +7,15 @@ import {
   BROKER_EXPIRY_MS_MIN,
   ADDR_CHARS_MAX,
   NAME_CHARS_MAX,
-  QUEUE_NUMS_MAX,
   TOPICS_PER_BROKER_MAX,
 } from "../limits.js";
 import type * as core from "../core/types.js";
-import { PERM_VALUE_LIMIT } from "../core/types.js";
 import type * as wire from "../protocol/remoting/index.js";
-import { checkAddr, checkName, checkTopic } from "../protocol/validate.js";
+import { decodeRegisteredTopic } from "../protocol/messages/broker.js";
+import { checkAddr, checkName } from "../protocol/validate.js";
 
 /** Largest broker id we accept: RocketMQ ids are small; int32 keeps them exact everywhere. */
 const BROKER_ID_MAX = 0x7fff_ffff;
-/** Largest topicSysFlag: an int32 bit set. */
-const TOPIC_SYS_FLAG_MAX = 0x7fff_ffff;
 
 function intIn(field: string, value: number, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -32,34 +29,65 @@ function textUpTo(field: string, value: string, charsMax: number): string {
   return value;
 }
 
-/** Validates one TopicConfig of a registration body and keeps the fields the core uses. */
+/**
+ * Validates one TopicConfig a broker registers (or a 217 queue) with the rule every registered
+ * topic meets (decodeRegisteredTopic), and keeps the fields the core uses.
+ * @throws InvalidArgumentError naming the field.
+ */
 export function topicOf(topic: wire.TopicConfig, path: string): core.TopicConfig {
-  return {
-    topicName: checkTopic(`${path}.topicName`, topic.topicName),
-    readQueueNums: intIn(`${path}.readQueueNums`, topic.readQueueNums, 0, QUEUE_NUMS_MAX),
-    writeQueueNums: intIn(`${path}.writeQueueNums`, topic.writeQueueNums, 0, QUEUE_NUMS_MAX),
-    perm: intIn(`${path}.perm`, topic.perm, 0, PERM_VALUE_LIMIT - 1),
-    topicSysFlag: intIn(`${path}.topicSysFlag`, topic.topicSysFlag, 0, TOPIC_SYS_FLAG_MAX),
-    order: topic.order,
-  };
+  return decodeRegisteredTopic(topic, path);
+}
+
+/** Topics of a registration that were not taken: a reason, how many, and the first one's error. */
+export interface SkippedTopics {
+  readonly reason: core.TopicSkipReason;
+  readonly count: number;
+  readonly example: string;
+}
+
+/** A registration with the topics that were skipped on the way in. */
+export interface ConvertedRegistration {
+  readonly registration: core.BrokerRegistration;
+  readonly skipped: readonly SkippedTopics[];
 }
 
 /**
  * Builds the core registration from a decoded REGISTER_BROKER: header fields, the zone from
- * `__ZONE_NAME`, the declared heartbeat timeout (within BROKER_EXPIRY_MS_MIN..MAX) and every
- * topic of topicConfigTable. Static-topic mappings and filter servers are not kept.
- * @throws InvalidArgumentError naming the first field that breaks a rule.
+ * `__ZONE_NAME`, the declared heartbeat timeout (within BROKER_EXPIRY_MS_MIN..MAX) and the
+ * topics of topicConfigTable. A bad topic is skipped (and reported in `skipped`), as are the
+ * topics past TOPICS_PER_BROKER_MAX: the rest of the registration applies, as with Java.
+ * Static-topic mappings and filter servers are not kept.
+ * @throws InvalidArgumentError naming the first header field that breaks a rule.
  */
-export function registrationOf(request: wire.RegisterBrokerRequest): core.BrokerRegistration {
-  const h = request.header;
+export function registrationOf(request: wire.RegisterBrokerRequest): ConvertedRegistration {
   const wrapper = request.body.topicConfigSerializeWrapper;
-  if (wrapper.topicConfigTable.size > TOPICS_PER_BROKER_MAX) {
-    throw InvalidArgumentError.format("topicConfigTable", `must have at most ${TOPICS_PER_BROKER_MAX} topics`, wrapper.topicConfigTable.size);
-  }
   const topics: core.TopicConfig[] = [];
-  for (const [key, topic] of wrapper.topicConfigTable) topics.push(topicOf(topic, `topicConfigTable.${key}`));
+  let malformed = 0;
+  let malformedExample = "";
+  let excess = 0;
+  for (const [key, topic] of wrapper.topicConfigTable) {
+    if (topics.length >= TOPICS_PER_BROKER_MAX) {
+      excess += 1;
+      continue;
+    }
+    try {
+      topics.push(topicOf(topic, `topicConfigTable.${key}`));
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      malformed += 1;
+      malformedExample ||= error.message;
+    }
+  }
+  const skipped: SkippedTopics[] = [];
+  if (malformed > 0) skipped.push({ reason: "malformed", count: malformed, example: malformedExample });
+  if (excess > 0) skipped.push({ reason: "capacity", count: excess, example: `more than ${TOPICS_PER_BROKER_MAX} topics` });
+  return { registration: registrationHeaderOf(request, topics), skipped };
+}
+
+function registrationHeaderOf(request: wire.RegisterBrokerRequest, topics: core.TopicConfig[]): core.BrokerRegistration {
+  const h = request.header;
   const timeout = h.heartbeatTimeoutMillis;
-  const dv = wrapper.dataVersion;
+  const dv = request.body.topicConfigSerializeWrapper.dataVersion;
   return {
     clusterName: checkName("clusterName", h.clusterName),
     brokerAddr: checkAddr("brokerAddr", h.brokerAddr),

@@ -80,13 +80,17 @@ function route(h: Harness, name: string, version: number = rm.MQVersion.CURRENT,
   return h.send({ code: 105, version, extFields: { topic: name, ...ext } });
 }
 
+/** The auto-create template topic: real brokers always register it, and RocketMQ refuses a
+ * first registration of exactly one topic (ROCKETMQ.md §4.3 step 7), so tests register two. */
+const TEMPLATE = topic("TBW102");
+
 const NOT_EXIST_REMARK =
   "No topic route info in name server for the topic: Nope\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
 
 describe("remoting_handlers", () => {
   it("remoting_handlers: a JSON registration makes routes; standard JSON for 5.x, bare keys below 401", () => {
     const h = harness();
-    expect(register(h, [topic("TopicTest")]).code).toBe(0);
+    expect(register(h, [topic("TopicTest"), TEMPLATE]).code).toBe(0);
     const modern = route(h, "TopicTest");
     expect(modern.code).toBe(0);
     const text = modern.body?.toString("utf8") ?? "";
@@ -100,7 +104,7 @@ describe("remoting_handlers", () => {
 
   it("remoting_handlers: a compressed 4.x body (version < 413) registers its topics", () => {
     const h = harness();
-    const bytes = rm.encodeCompressedRegisterBrokerBody(body([topic("Compressed", { readQueueNums: 4, writeQueueNums: 4 })]), 399);
+    const bytes = rm.encodeCompressedRegisterBrokerBody(body([TEMPLATE, topic("Compressed", { readQueueNums: 4, writeQueueNums: 4 })]), 399);
     const reply = h.send({ code: 103, version: 399, extFields: { ...brokerExt(), compressed: "true", bodyCrc32: String(rm.bodyCrc32(bytes)) }, body: bytes });
     expect(reply.code).toBe(0);
     expect(h.node.findRoute("Compressed")?.queueDatas[0]?.readQueueNums).toBe(4);
@@ -114,8 +118,6 @@ describe("remoting_handlers", () => {
     const timeout = h.send({ code: 103, extFields: { ...brokerExt(), heartbeatTimeoutMillis: "10" }, body: bytes });
     expect(timeout.code).toBe(1);
     expect(timeout.remark).toContain("'heartbeatTimeoutMillis' must be an integer in 500..3600000, got 10");
-    expect(register(h, [topic("bad topic")]).remark).toContain("topicName");
-    expect(register(h, [topic("T2", { perm: 9 })]).remark).toContain("perm");
     const missing = h.send({ code: 103, extFields: { brokerName: "b" }, body: bytes });
     expect(missing.code).toBe(1);
     expect(missing.remark).toContain("the custom field <brokerAddr> is null");
@@ -123,9 +125,35 @@ describe("remoting_handlers", () => {
     expect(h.node.getClusterInfo().clusterAddrTable).toEqual({});
   });
 
+  it("remoting_handlers: a bad topic is skipped, counted and logged once; the rest of the registration applies", () => {
+    const h = harness();
+    const reply = register(h, [topic("bad topic"), topic("T2", { perm: 99 }), topic("Good"), TEMPLATE]);
+    expect(reply.code).toBe(0);
+    expect(h.node.getTopics(null)).toEqual(["Good", "TBW102"]);
+    expect(h.node.counters.topicsSkipped.malformed).toBe(2);
+    register(h, [topic("bad topic"), topic("Good"), TEMPLATE], brokerExt(), 2);
+    expect(h.node.counters.topicsSkipped.malformed).toBe(3);
+    const effects = h.node.takeEffects().filter((e) => e.kind === "log" && e.msg === "registration topics skipped");
+    expect(effects).toHaveLength(1);
+  });
+
+  it("remoting_handlers: an incremental registration adds its topic; the next full one removes nothing", () => {
+    const h = harness();
+    expect(register(h, [topic("A"), topic("B"), TEMPLATE], brokerExt(), 1).code).toBe(0);
+    expect(register(h, [topic("D")], brokerExt(), 2).code).toBe(0);
+    expect(register(h, [topic("A"), topic("B"), topic("D"), TEMPLATE], brokerExt(), 2).code).toBe(0);
+    expect(h.node.getTopics(null)).toEqual(["A", "B", "D", "TBW102"]);
+    for (const name of ["A", "B", "D", "TBW102"]) expect(route(h, name).code).toBe(0);
+  });
+
+  it("remoting_handlers: a first registration of exactly one topic gets Java's 'register broker failed'", () => {
+    const h = harness();
+    expect(register(h, [topic("Only")])).toEqual({ code: 1, remark: "register broker failed" });
+    expect(h.node.getTopics(null)).toEqual([]);
+  });
   it("remoting_handlers: a declared heartbeatTimeoutMillis within bounds is accepted", () => {
     const h = harness();
-    expect(register(h, [topic("T")], { ...brokerExt(), heartbeatTimeoutMillis: "10000", enableActingMaster: "true" }).code).toBe(0);
+    expect(register(h, [topic("T"), TEMPLATE], { ...brokerExt(), heartbeatTimeoutMillis: "10000", enableActingMaster: "true" }).code).toBe(0);
     expect(h.node.getClusterInfo().brokerAddrTable["broker-a"]?.enableActingMaster).toBe(true);
   });
 
@@ -145,7 +173,7 @@ describe("remoting_handlers", () => {
     const unknown = h.send({ code: 322, extFields: ext, body: rm.encodeDataVersion({ counter: 1, stateVersion: 0, timestamp: 1000 }) });
     expect(unknown.extFields).toEqual({ changed: "true" });
     expect(unknown.body).toBeUndefined();
-    register(h, [topic("T")]);
+    register(h, [topic("T"), TEMPLATE]);
     const same = h.send({ code: 322, extFields: ext, body: rm.encodeDataVersion({ counter: 1, stateVersion: 0, timestamp: 1000 }) });
     expect(same.extFields).toEqual({ changed: "false" });
     expect(rm.decodeDataVersion(same.body)).toEqual({ counter: 1, stateVersion: 0, timestamp: 1000 });
@@ -158,7 +186,7 @@ describe("remoting_handlers", () => {
     const hb = { clusterName: "DefaultCluster", brokerAddr: "10.0.0.1:10911", brokerName: "broker-a" };
     expect(h.send({ code: 904, extFields: hb }).code).toBe(0);
     expect(h.node.brokerCounts().tracked).toBe(0);
-    register(h, [topic("T")]);
+    register(h, [topic("T"), TEMPLATE]);
     expect(h.send({ code: 904, extFields: hb }).code).toBe(0);
     expect(h.send({ code: 104, extFields: { ...hb, brokerId: "0" } }).code).toBe(0);
     expect(route(h, "T").code).toBe(17);
@@ -167,9 +195,9 @@ describe("remoting_handlers", () => {
 
   it("remoting_handlers: a slave learns its master's addresses; ORDER_TOPIC_CONFIG comes back as a KVTable", () => {
     const h = harness();
-    register(h, [topic("T")]);
+    register(h, [topic("T"), TEMPLATE]);
     expect(h.send({ code: 100, extFields: { namespace: "ORDER_TOPIC_CONFIG", key: "T", value: "broker-a:8" } }).code).toBe(0);
-    const slave = register(h, [topic("T")], brokerExt(1, "10.0.0.2:10911"));
+    const slave = register(h, [topic("T"), TEMPLATE], brokerExt(1, "10.0.0.2:10911"));
     expect(slave.extFields).toEqual({ haServerAddr: "10.0.0.1:10912", masterAddr: "10.0.0.1:10911" });
     expect(rm.decodeKVTable(slave.body)).toEqual(new Map([["T", "broker-a:8"]]));
     const cluster = rm.decodeClusterInfo(h.send({ code: 106 }).body);
@@ -222,15 +250,21 @@ describe("remoting_handlers", () => {
     expect(route(h, "B").code).toBe(0);
   });
 
-  it("remoting_handlers: REGISTER_TOPIC_IN_NAMESRV answers SUCCESS and leaves routes alone, with a log line", () => {
+  it("remoting_handlers: REGISTER_TOPIC_IN_NAMESRV stores a topic on a known broker; an unknown one changes nothing", () => {
     const h = harness();
-    const routeBody = rm.encodeTopicRouteData(
-      { queueDatas: [{ brokerName: "broker-a", readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 }], brokerDatas: [], filterServerTable: new Map() },
-      "legacy",
-    );
-    expect(h.send({ code: 217, extFields: { topic: "New" }, body: routeBody }).code).toBe(0);
+    const queue = { brokerName: "broker-a", readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 };
+    const routeBody = (queues: rm.QueueData[]): Buffer =>
+      rm.encodeTopicRouteData({ queueDatas: queues, brokerDatas: [], filterServerTable: new Map() }, "legacy");
+    expect(h.send({ code: 217, extFields: { topic: "New" }, body: routeBody([queue]) }).code).toBe(0);
     expect(h.node.getTopics(null)).toEqual([]);
-    expect(h.lines.some((l) => l.includes("single-topic registration ignored"))).toBe(true);
+    expect(h.node.counters.topicsSkipped.unknownBroker).toBe(1);
+    register(h, [topic("A"), TEMPLATE]);
+    expect(h.send({ code: 217, extFields: { topic: "New" }, body: routeBody([queue]) }).code).toBe(0);
+    expect(rm.decodeTopicRouteData(route(h, "New").body).queueDatas).toEqual([queue]);
+    const bad = h.send({ code: 217, extFields: { topic: "Bad" }, body: routeBody([{ ...queue, readQueueNums: -1 }]) });
+    expect(bad.code).toBe(0);
+    expect(route(h, "Bad").code).toBe(17);
+    expect(h.node.counters.topicsSkipped.malformed).toBe(1);
   });
 
   it("remoting_handlers: namesrv config is sorted, guarded by the black list, and switches topic lists", () => {
@@ -250,8 +284,8 @@ describe("remoting_handlers", () => {
 
   it("remoting_handlers: zone mode keeps only brokers of the caller's zone, re-encoded legacy", () => {
     const h = harness();
-    register(h, [topic("Z")], { ...brokerExt(0, "10.0.0.1:10911", "broker-a"), __ZONE_NAME: "zone-a" });
-    register(h, [topic("Z")], { ...brokerExt(0, "10.0.0.3:10911", "broker-b"), __ZONE_NAME: "zone-b" });
+    register(h, [topic("Z"), TEMPLATE], { ...brokerExt(0, "10.0.0.1:10911", "broker-a"), __ZONE_NAME: "zone-a" });
+    register(h, [topic("Z"), TEMPLATE], { ...brokerExt(0, "10.0.0.3:10911", "broker-b"), __ZONE_NAME: "zone-b" });
     const all = rm.decodeTopicRouteData(route(h, "Z").body);
     expect(all.brokerDatas.map((b) => b.brokerName).sort()).toEqual(["broker-a", "broker-b"]);
     const zoned = route(h, "Z", rm.MQVersion.CURRENT, { __ZONE_MODE: "true", __ZONE_NAME: "ZONE-A" });

@@ -3,12 +3,13 @@
 // never throws for bad input. Imports the core API, the codec and limits; no sockets or timers.
 import { AssertionError } from "../assert.js";
 import type { NameServerNode } from "../core/node.js";
-import type { ConnectionId } from "../core/types.js";
-import { NotFoundError, NsError } from "../errors.js";
+import { brokerKeyOf } from "../core/records.js";
+import type { ConnectionId, QueueData, TopicConfig } from "../core/types.js";
+import { InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
 import * as rm from "../protocol/remoting/index.js";
-import { checkKvKey, checkKvValue } from "../protocol/validate.js";
+import { checkKvKey, checkKvValue, checkName } from "../protocol/validate.js";
 import type { NamesrvProperties } from "./namesrv_properties.js";
-import { brokerAddrsToWire, clusterInfoToWire, registrationOf, routeToWire } from "./remoting_convert.js";
+import { brokerAddrsToWire, clusterInfoToWire, registrationOf, routeToWire, topicOf } from "./remoting_convert.js";
 
 /** What handlers need of the node host: the core, and run() to call it with the time. */
 export interface CoreAccess {
@@ -106,9 +107,18 @@ function dispatch(context: RemotingRequestContext, cmd: rm.RemotingCommand, requ
 // ---- Brokers ------------------------------------------------------------------------------
 
 function onRegisterBroker(context: RemotingRequestContext, request: rm.RegisterBrokerRequest): rm.ResponseSpec {
-  const registration = registrationOf(request);
+  const { registration, skipped } = registrationOf(request);
   const { core, connId } = context;
-  const result = core.run((nowMs) => core.node.registerBroker(connId, "remoting", registration, null, nowMs));
+  const options = {
+    refuseSingleTopicFirst: true,
+    deleteMissingTopics: context.properties.flag("deleteTopicWithBrokerRegistration", false),
+  };
+  const result = core.run((nowMs) => {
+    const brokerKey = brokerKeyOf(registration.clusterName, registration.brokerAddr);
+    for (const { reason, count, example } of skipped) core.node.noteSkippedTopics(brokerKey, reason, count, example);
+    return core.node.registerBroker(connId, "remoting", registration, null, nowMs, options);
+  });
+  if (result.refused) return rm.registerBrokerFailed();
   context.log.debug(
     { connId, brokerName: registration.brokerName, brokerAddr: registration.brokerAddr, topics: registration.topics.length, contentChanged: result.contentChanged },
     "remoting broker registered",
@@ -301,15 +311,37 @@ function onTopicAdmin(context: RemotingRequestContext, request: TopicAdminReques
       return rm.deleteTopicInNamesrvSuccess();
     }
     case "registerTopicInNamesrv":
-      // Routes here derive from each broker's full registration (replicated as one record), so a
-      // single-topic update is not applied; the broker's next full registration (every 30 s, with
-      // a changed DataVersion after a topic change) carries the topic. See docs/rocketmq-compatibility.md.
-      log.info(
-        { connId, topic: request.header.topic, queueDatas: request.queueDatas.length },
-        "remoting single-topic registration ignored; the next full registration carries it",
-      );
-      return rm.registerTopicInNamesrvSuccess();
+      return onRegisterTopic(context, request);
   }
+}
+
+/**
+ * REGISTER_TOPIC_IN_NAMESRV (217): the topic's queues are stored as 5.3.3 does; a malformed queue
+ * or one naming an unknown broker name stops the request. SUCCESS in every case, as Java answers.
+ */
+function onRegisterTopic(context: RemotingRequestContext, request: rm.RegisterTopicInNamesrvRequest): rm.ResponseSpec {
+  const { core, log, connId } = context;
+  const topic = request.header.topic;
+  if (request.queueDatas.length === 0) return rm.registerTopicInNamesrvSuccess();
+  const queues: QueueData[] = [];
+  for (const [index, queue] of request.queueDatas.entries()) {
+    try {
+      const config = topicOf({ ...rm.TOPIC_CONFIG_DEFAULTS, ...queue, topicName: topic, order: false, attributes: new Map() }, `queueDatas[${index}]`);
+      queues.push({ brokerName: checkName(`queueDatas[${index}].brokerName`, queue.brokerName), ...queueFieldsOf(config) });
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      core.run(() => core.node.noteSkippedTopics(`217@${connId}`, "malformed", 1, error.message));
+      break;
+    }
+  }
+  const result = core.run((nowMs) => core.node.registerTopic(topic, queues, nowMs));
+  log.info({ connId, topic, queueDatas: request.queueDatas.length, unknownBrokerName: result.unknownBrokerName }, "remoting topic registered");
+  return rm.registerTopicInNamesrvSuccess();
+}
+
+function queueFieldsOf(config: TopicConfig): Omit<QueueData, "brokerName"> {
+  const { readQueueNums, writeQueueNums, perm, topicSysFlag } = config;
+  return { readQueueNums, writeQueueNums, perm, topicSysFlag };
 }
 
 function onUpdateNamesrvConfig(context: RemotingRequestContext, request: rm.UpdateNamesrvConfigRequest): rm.ResponseSpec {

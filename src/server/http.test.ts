@@ -90,7 +90,7 @@ describe("http", () => {
     });
     const bad = await get(deps, "/v1/routes/a%20b");
     expect(bad).toMatchObject({ status: 400, json: { error: { code: 2, name: "INVALID_ARGUMENT" } } });
-    expect((bad.json as { error: { message: string } }).error.message).toContain("'topic' must be 1..127 chars");
+    expect((bad.json as { error: { message: string } }).error.message).toContain("'topic' must be 1..512 chars");
     expect((bad.json as { error: { message: string } }).error.message).toContain("got 'a b'");
     expect(logs.filter((l) => l["msg"] === "http request refused").length).toBe(2);
   });

@@ -5,7 +5,7 @@
 import * as limits from "../limits.js";
 import { canonicalJson, fnv1a64 } from "../core/hash.js";
 import type { NameServerNode } from "../core/node.js";
-import { compareEvidence } from "../core/records.js";
+import { compareEvidence, compareStamp, type Stamp } from "../core/records.js";
 import type { ClusterInfo, Evidence } from "../core/types.js";
 import { SIM_INBOX_MAX, type ClusterSim, type SimBroker, type SimNodeHost } from "./cluster_sim.js";
 
@@ -17,6 +17,12 @@ export interface Violation {
   readonly atMs: number;
   readonly invariant: Invariant;
   readonly message: string;
+}
+
+/** An offline verdict a node held: its session and evidence. */
+interface Verdict {
+  readonly session: Stamp;
+  readonly evidence: Evidence;
 }
 
 /** Violations kept per run; more are counted, not stored. */
@@ -83,7 +89,7 @@ export class InvariantChecker {
   readonly options: CheckerOptions;
   private readonly tracks = new Map<string, BrokerTrack>();
   private infos = new Map<string, ClusterInfo>();
-  private readonly offlineSeen = new Map<string, { incarnation: number; evidence: Map<string, Evidence> }>();
+  private readonly offlineSeen = new Map<string, { incarnation: number; verdicts: Map<string, Verdict> }>();
 
   constructor(
     private readonly sim: ClusterSim,
@@ -157,29 +163,31 @@ export class InvariantChecker {
   }
 
   /**
-   * Per node: a node that held an offline verdict with evidence T never again holds the
-   * broker alive with evidence <= T (newer evidence wins; at equal evidence offline wins).
+   * Per node: a node that held an offline verdict at (session S, evidence T) never again holds
+   * the broker alive at (S, T) or below (a later session wins; in one session newer evidence
+   * wins; at equal evidence offline wins).
    */
   private checkMergeMonotonic(host: SimNodeHost): void {
     const node = host.node;
     if (!node) return;
     let seen = this.offlineSeen.get(host.id);
     if (!seen || seen.incarnation !== host.incarnation) {
-      seen = { incarnation: host.incarnation, evidence: new Map() };
+      seen = { incarnation: host.incarnation, verdicts: new Map() };
       this.offlineSeen.set(host.id, seen);
     }
     for (const record of node.snapshot()) {
       if (record.type !== "liveness") continue;
-      const verdict = seen.evidence.get(record.brokerKey);
+      const verdict = seen.verdicts.get(record.brokerKey);
+      const order = verdict ? compareStamp(record.session, verdict.session) || compareEvidence(record.evidence, verdict.evidence) : 1;
       if (!record.alive) {
-        if (!verdict || compareEvidence(record.evidence, verdict) > 0) seen.evidence.set(record.brokerKey, record.evidence);
-      } else if (verdict && compareEvidence(record.evidence, verdict) <= 0) {
+        if (order > 0) seen.verdicts.set(record.brokerKey, { session: record.session, evidence: record.evidence });
+      } else if (verdict && order <= 0) {
         this.report(
           "noResurrection",
           `${host.id} holds ${record.brokerKey} alive with evidence ${JSON.stringify(record.evidence)} after an offline ` +
-            `verdict with evidence ${JSON.stringify(verdict)}`,
+            `verdict with evidence ${JSON.stringify(verdict.evidence)} in the same session`,
         );
-        seen.evidence.delete(record.brokerKey);
+        seen.verdicts.delete(record.brokerKey);
       }
     }
   }

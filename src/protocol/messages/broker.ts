@@ -11,9 +11,19 @@
 //     (registered=false tells the agent to send a full registration now)
 //   UNREGISTER_BROKER {clusterName, brokerAddr, brokerName, brokerId, bootEpoch?, seq?} -> {}
 import { InvalidArgumentError } from "../../errors.js";
-import { BROKER_EXPIRY_MS_MAX, BROKER_EXPIRY_MS_MIN, QUEUE_NUMS_MAX, TOPICS_PER_BROKER_MAX } from "../../limits.js";
 import {
+  ADDR_CHARS_MAX,
+  BROKER_EXPIRY_MS_MAX,
+  BROKER_EXPIRY_MS_MIN,
+  NAME_CHARS_MAX,
+  QUEUE_NUMS_MAX,
+  REGISTERED_QUEUE_NUMS_MAX,
+  TOPICS_PER_BROKER_MAX,
+} from "../../limits.js";
+import {
+  PERM_BITS_ALL,
   PERM_VALUE_LIMIT,
+  type BrokerHeader,
   type BrokerRegistration,
   type DataVersion,
   type Evidence,
@@ -59,19 +69,46 @@ export function decodeRegisterBroker(body: unknown): RegisterBrokerRequest {
     seen.add(topic.topicName);
     topics.push(topic);
   });
-  const registration: BrokerRegistration = {
+  const registration: BrokerRegistration = { ...decodeBrokerHeader(fields), topics };
+  return { registration, evidence: optEvidence(fields) };
+}
+
+/** Validates the header fields of a registration (everything but topics): REGISTER_BROKER and gossip. */
+export function decodeBrokerHeader(fields: Fields): BrokerHeader {
+  return {
     clusterName: checkName("clusterName", fields["clusterName"]),
     brokerAddr: checkAddr("brokerAddr", fields["brokerAddr"]),
     brokerName: checkName("brokerName", fields["brokerName"]),
     brokerId: int(fields, "brokerId", 0, BROKER_ID_MAX),
-    haServerAddr: optStr(fields, "haServerAddr", 261) ?? "",
-    zoneName: optStr(fields, "zoneName", 127),
+    haServerAddr: optStr(fields, "haServerAddr", ADDR_CHARS_MAX) ?? "",
+    zoneName: optStr(fields, "zoneName", NAME_CHARS_MAX),
     enableActingMaster: bool(fields, "enableActingMaster", false),
     heartbeatTimeoutMs: optInt(fields, "heartbeatTimeoutMs", BROKER_EXPIRY_MS_MIN, BROKER_EXPIRY_MS_MAX),
     dataVersion: decodeDataVersion(fields["dataVersion"], "dataVersion"),
-    topics,
   };
-  return { registration, evidence: optEvidence(fields) };
+}
+
+/**
+ * Validates one topic as a broker registered it: from a RocketMQ broker (remoting), or in a
+ * topic record from a peer. Looser than what our agent may send (decodeTopicConfig): any name
+ * checkTopic takes, non-negative int32 queue numbers, perm bits in 0..15, since the Java
+ * NameServer takes anything a broker sends; only what would harm us is refused.
+ */
+export function decodeRegisteredTopic(raw: unknown, path: string): TopicConfig {
+  return decodeTopic(raw, path, REGISTERED_QUEUE_NUMS_MAX, PERM_BITS_ALL);
+}
+
+function decodeTopic(raw: unknown, path: string, queueNumsMax: number, permMax: number): TopicConfig {
+  const fields = fieldsOf(raw, path);
+  const at = (name: string): string => `${path}.${name}`;
+  return {
+    topicName: checkTopic(at("topicName"), fields["topicName"]),
+    readQueueNums: intAt(fields, "readQueueNums", at, 0, queueNumsMax),
+    writeQueueNums: intAt(fields, "writeQueueNums", at, 0, queueNumsMax),
+    perm: intAt(fields, "perm", at, 0, permMax),
+    topicSysFlag: fields["topicSysFlag"] === undefined ? 0 : intAt(fields, "topicSysFlag", at, 0, 0x7fff_ffff),
+    order: fields["order"] === undefined ? false : boolAt(fields, "order", at),
+  };
 }
 
 /** The fields of a REGISTER_BROKER body that say whether its content is already known. */
@@ -121,18 +158,9 @@ export function decodeUnregisterBroker(body: unknown): UnregisterBrokerRequest {
   };
 }
 
-/** Validates one topic config. */
+/** Validates one topic config our agent sends: queue numbers and perm as we create them. */
 export function decodeTopicConfig(raw: unknown, path: string): TopicConfig {
-  const fields = fieldsOf(raw, path);
-  const at = (name: string): string => `${path}.${name}`;
-  return {
-    topicName: checkTopic(at("topicName"), fields["topicName"]),
-    readQueueNums: intAt(fields, "readQueueNums", at, 0, QUEUE_NUMS_MAX),
-    writeQueueNums: intAt(fields, "writeQueueNums", at, 0, QUEUE_NUMS_MAX),
-    perm: intAt(fields, "perm", at, 0, PERM_VALUE_LIMIT - 1),
-    topicSysFlag: fields["topicSysFlag"] === undefined ? 0 : intAt(fields, "topicSysFlag", at, 0, 0x7fff_ffff),
-    order: fields["order"] === undefined ? false : boolAt(fields, "order", at),
-  };
+  return decodeTopic(raw, path, QUEUE_NUMS_MAX, PERM_VALUE_LIMIT - 1);
 }
 
 /** Validates a DataVersion map. */

@@ -9,10 +9,12 @@
 //     differ; here were mine, send me yours". ready tells whether the sender is itself ready,
 //     so a starting node may count what it received as a snapshot.
 //   Record (by type):
-//     {type: "content", brokerKey, origin: "native"|"remoting", registration: <REGISTER_BROKER body
-//       without bootEpoch/seq>, contentHash, adoptedAt: Stamp}
-//     {type: "liveness", brokerKey, alive, reason: null|"unregistered"|"expired"|"connectionClosed",
-//       evidence: {epoch, seq}}
+//     {type: "instance", brokerKey, session: Stamp, origin: "native"|"remoting",
+//       header: <REGISTER_BROKER body without topics, bootEpoch, seq>, stamp: Stamp}
+//     {type: "topic", brokerKey, topicName, session: Stamp, dataVersion, stamp: Stamp,
+//       config: {topicName, readQueueNums, writeQueueNums, perm, topicSysFlag, order} | null}
+//     {type: "liveness", brokerKey, session: Stamp, alive,
+//       reason: null|"unregistered"|"expired"|"connectionClosed", evidence: {epoch, seq}}
 //     {type: "holder", brokerKey, nodeId, connected, stamp}
 //     {type: "kv", namespace, key, value: string|null, stamp}
 //     {type: "topicDelete", topic, clusterName: string|null, stamp}
@@ -22,7 +24,7 @@ import { InvalidArgumentError } from "../../errors.js";
 import { DELTAS_PER_FRAME_MAX, DIGEST_BUCKETS, PEERS_MAX } from "../../limits.js";
 import { brokerKeyOf, type ReplicatedRecord, type Stamp } from "../../core/records.js";
 import type { Evidence, OfflineReason } from "../../core/types.js";
-import { decodeRegisterBroker } from "./broker.js";
+import { decodeBrokerHeader, decodeDataVersion, decodeRegisteredTopic } from "./broker.js";
 import {
   arr,
   bool,
@@ -99,19 +101,43 @@ export function decodeRecord(raw: unknown, path: string): ReplicatedRecord {
   const fields = fieldsOf(raw, path);
   const type = fields["type"];
   switch (type) {
-    case "content": {
+    case "instance": {
       const origin = fields["origin"];
       if (origin !== "native" && origin !== "remoting") throw InvalidArgumentError.format(`${path}.origin`, "must be native or remoting", origin);
-      const { registration } = decodeRegisterBroker(fields["registration"]);
-      const brokerKey = brokerKeyOf(registration.clusterName, registration.brokerAddr);
+      const header = decodeBrokerHeader(fieldsOf(fields["header"], `${path}.header`));
+      const brokerKey = brokerKeyOf(header.clusterName, header.brokerAddr);
       if (fields["brokerKey"] !== brokerKey) throw InvalidArgumentError.format(`${path}.brokerKey`, `must be '${brokerKey}'`, fields["brokerKey"]);
-      return { type, brokerKey, origin, registration, contentHash: str(fields, "contentHash", 32), adoptedAt: decodeStamp(fields["adoptedAt"], `${path}.adoptedAt`) };
+      const session = decodeStamp(fields["session"], `${path}.session`);
+      return { type, brokerKey, session, origin, header, stamp: decodeStamp(fields["stamp"], `${path}.stamp`) };
+    }
+    case "topic": {
+      const topicName = checkTopic(`${path}.topicName`, fields["topicName"]);
+      const config = fields["config"] === null ? null : decodeRegisteredTopic(fields["config"], `${path}.config`);
+      if (config !== null && config.topicName !== topicName) {
+        throw InvalidArgumentError.format(`${path}.config.topicName`, `must be '${topicName}'`, config.topicName);
+      }
+      return {
+        type,
+        brokerKey: decodeBrokerKey(fields, path),
+        topicName,
+        session: decodeStamp(fields["session"], `${path}.session`),
+        dataVersion: decodeDataVersion(fields["dataVersion"], `${path}.dataVersion`),
+        config,
+        stamp: decodeStamp(fields["stamp"], `${path}.stamp`),
+      };
     }
     case "liveness": {
       const alive = bool(fields, "alive", false);
       const reason = fields["reason"] ?? null;
       if (alive ? reason !== null : !isReason(reason)) throw InvalidArgumentError.format(`${path}.reason`, "must match alive", reason);
-      return { type, brokerKey: decodeBrokerKey(fields, path), alive, reason: reason as OfflineReason | null, evidence: decodeEvidence(fields["evidence"], `${path}.evidence`) };
+      return {
+        type,
+        brokerKey: decodeBrokerKey(fields, path),
+        session: decodeStamp(fields["session"], `${path}.session`),
+        alive,
+        reason: reason as OfflineReason | null,
+        evidence: decodeEvidence(fields["evidence"], `${path}.evidence`),
+      };
     }
     case "holder":
       return {
