@@ -253,20 +253,20 @@ function versionOf(record: ReplicatedRecord): string {
   switch (record.type) {
     case "instance": {
       const { dataVersion } = record.header;
-      return `${stampText(record.session)}.${dataVersionText(dataVersion)}.${stampText(record.stamp)}`;
+      return `${record.session}.${dataVersionText(dataVersion)}.${stampText(record.stamp)}`;
     }
     case "topic": {
       const config = record.config;
       const shape = config === null ? "-" : `${config.readQueueNums}.${config.writeQueueNums}.${config.perm}.${config.topicSysFlag}.${config.order}`;
-      return `${stampText(record.session)}.${dataVersionText(record.dataVersion)}.${stampText(record.stamp)}.${shape}`;
+      return `${record.session}.${dataVersionText(record.dataVersion)}.${stampText(record.stamp)}.${shape}`;
     }
     case "liveness":
       // An alive broker's heartbeat sequence moves every second: in the digest it would make
       // every exchange ship every broker again. Deltas carry it; the digest repairs state
       // changes (alive/offline, a new boot epoch), and an offline verdict keeps its evidence.
       return record.alive
-        ? `${stampText(record.session)}.alive.${record.evidence.epoch}`
-        : `${stampText(record.session)}.${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
+        ? `${record.session}.alive.${record.evidence.epoch}`
+        : `${record.session}.${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
     case "holder":
       return `${record.connected}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
     case "kv":

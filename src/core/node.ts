@@ -18,7 +18,6 @@ import {
   compareEvidence,
   compareStamp,
   mergeRecords,
-  sameStamp,
   type HolderRecord,
   type InstanceRecord,
   type KvRecord,
@@ -241,24 +240,24 @@ export class NameServerNode {
     if (!known && this.brokers.size >= this.options.brokersMax) {
       throw new LimitExceededError("BROKERS_MAX", `this node tracks at most ${this.options.brokersMax} brokers`);
     }
-    const live = known !== undefined && this.isLive(known);
-    if (!live && options.refuseSingleTopicFirst === true && registration.topics.length === 1 && !this.hasLiveId(registration)) {
+    const continuing = known?.liveness?.alive === true;
+    if (!continuing && options.refuseSingleTopicFirst === true && registration.topics.length === 1 && !this.hasLiveId(registration)) {
       // RocketMQ's guard against an incremental registration that overtook the first full one.
       this.counters.registrationsRefused += 1;
       this.log("warn", "one-topic registration of a broker not registered yet refused", { brokerKey: key });
       return { ...this.registerResult(registration), refused: true };
     }
-    if (!live && known?.liveness && evidence !== null && compareEvidence(evidence, known.liveness.evidence) <= 0) {
+    if (!continuing && known?.liveness && evidence !== null && compareEvidence(evidence, known.liveness.evidence) <= 0) {
       // A registration from before the broker's unregistration or eviction, delivered late.
       this.log("warn", "stale registration ignored", { brokerKey: key, evidence, known: known.liveness.evidence });
       return this.registerResult(registration);
     }
     this.counters.registrations += 1;
-    const session = live ? (known.liveness as LivenessRecord).session : this.newSession(known, nowMs);
+    const session = continuing ? (known.liveness as LivenessRecord).session : nextSession(known);
     this.hearDirectly(key, connId, evidence, nowMs, session);
     const entry = this.brokers.get(key) as BrokerEntry;
     const stamp = this.hlc.now(nowMs);
-    const before = entry.instance !== null && sameStamp(entry.instance.session, session) ? entry.instance : null;
+    const before = entry.instance !== null && entry.instance.session === session ? entry.instance : null;
     const dataVersionChanged = before === null || compareDataVersion(before.header.dataVersion, registration.dataVersion) !== 0;
     const header = headerOf(registration);
     let changed = false;
@@ -685,7 +684,6 @@ export class NameServerNode {
     // taking it back from a slower peer would only bring it back for another sweep.
     if (record.type === "kv" && record.value === null && record.stamp.wallMs < nowMs - limits.TOMBSTONE_MS) return false;
     if ("stamp" in record) this.hlc.observe(record.stamp);
-    if (record.type === "instance" || record.type === "topic" || record.type === "liveness") this.hlc.observe(record.session);
     const changed = this.apply(record, nowMs, fromPeer);
     if (changed && "stamp" in record && record.stamp.nodeId !== this.nodeId) {
       this.recordDelay(nowMs - record.stamp.wallMs);
@@ -818,7 +816,7 @@ export class NameServerNode {
   /** Stores a topic record unless it belongs to a session the broker has left (such records are dead). */
   private applyTopic(entry: BrokerEntry, record: TopicRecord): TopicRecord | null {
     const session = entry.liveness?.session;
-    if (session !== undefined && compareStamp(record.session, session) < 0) return null;
+    if (session !== undefined && record.session < session) return null;
     const current = entry.topics.get(record.topicName);
     const merged = current ? mergeRecords(current, record) : record;
     if (merged === current) return null;
@@ -842,8 +840,8 @@ export class NameServerNode {
     if (merged === current) return null;
     const wasLive = this.isLive(entry);
     entry.liveness = merged;
-    if (current && compareStamp(merged.session, current.session) > 0) this.dropDeadTopics(entry, merged.session);
-    if (!current || compareStamp(merged.session, current.session) > 0 || compareEvidence(merged.evidence, current.evidence) > 0) {
+    if (current && merged.session > current.session) this.dropDeadTopics(entry, merged.session);
+    if (!current || merged.session > current.session || compareEvidence(merged.evidence, current.evidence) > 0) {
       this.refreshExpiry(entry, nowMs);
     }
     if (merged.alive) {
@@ -862,9 +860,9 @@ export class NameServerNode {
   }
 
   /** A broker entered a later session: its topic records of earlier sessions can never show again. */
-  private dropDeadTopics(entry: BrokerEntry, session: Stamp): void {
+  private dropDeadTopics(entry: BrokerEntry, session: number): void {
     for (const [name, record] of entry.topics) {
-      if (compareStamp(record.session, session) >= 0) continue;
+      if (record.session >= session) continue;
       entry.topics.delete(name);
       this.topicRecordCount -= 1;
       this.gossip.unindexRecord(recordId(record));
@@ -873,7 +871,7 @@ export class NameServerNode {
 
   // ---- Broker internals -------------------------------------------------------------------
 
-  private hearDirectly(key: string, connId: ConnectionId, evidence: Evidence | null, nowMs: number, session: Stamp): void {
+  private hearDirectly(key: string, connId: ConnectionId, evidence: Evidence | null, nowMs: number, session: number): void {
     const entry = this.entryFor(key, nowMs);
     if (entry.connId !== connId) {
       if (entry.connId !== null) this.brokersByConnection.get(entry.connId)?.delete(key);
@@ -966,22 +964,12 @@ export class NameServerNode {
   /** Routed: alive, with a header of the session it is alive in. */
   private isLive(entry: BrokerEntry): boolean {
     const { instance, liveness } = entry;
-    return instance !== null && liveness !== null && liveness.alive && sameStamp(instance.session, liveness.session);
+    return instance !== null && liveness !== null && liveness.alive && instance.session === liveness.session;
   }
 
   /** What a route rebuild reads of a live entry. */
   private viewOf(entry: BrokerEntry): InstanceView {
     return { instance: entry.instance as InstanceRecord, session: (entry.liveness as LivenessRecord).session, topics: entry.topics };
-  }
-
-  /**
-   * The session a registration of a broker not live here starts: a fresh stamp, newer than
-   * any this node has seen. A node that is not ready yet and has never heard of the broker
-   * may not know its current session; its provisional session loses to any real one.
-   */
-  private newSession(known: BrokerEntry | undefined, nowMs: number): Stamp {
-    if (!this.ready && known === undefined) return { wallMs: 0, logical: 0, nodeId: this.nodeId };
-    return this.hlc.now(nowMs);
   }
 
   /** Whether a broker name has a live instance with this broker id (RocketMQ's step-7 test). */
@@ -1000,7 +988,7 @@ export class NameServerNode {
    */
   private writeTopics(
     entry: BrokerEntry,
-    session: Stamp,
+    session: number,
     registration: BrokerRegistration,
     dataVersionChanged: boolean,
     stamp: Stamp,
@@ -1031,7 +1019,7 @@ export class NameServerNode {
     }
     if (carried !== null) {
       for (const record of [...entry.topics.values()]) {
-        if (carried.has(record.topicName) || record.config === null || !sameStamp(record.session, session)) continue;
+        if (carried.has(record.topicName) || record.config === null || record.session !== session) continue;
         this.apply({ ...record, dataVersion, config: null, stamp }, nowMs, null);
         changed = true;
       }
@@ -1041,8 +1029,8 @@ export class NameServerNode {
   }
 
   /** Whether a topic record shows for its broker: this session, not removed, not deleted by an admin since. */
-  private visibleIn(record: TopicRecord, session: Stamp, clusterName: string): boolean {
-    if (record.config === null || !sameStamp(record.session, session)) return false;
+  private visibleIn(record: TopicRecord, session: number, clusterName: string): boolean {
+    if (record.config === null || record.session !== session) return false;
     const deletedAt = this.admin.topicDeletedAt(record.topicName, clusterName);
     return deletedAt === undefined || compareStamp(deletedAt, record.stamp) < 0;
   }
@@ -1278,4 +1266,14 @@ export class NameServerNode {
   private log(level: LogLevel, msg: string, fields: Record<string, unknown>): void {
     this.effects.push({ kind: "log", level, msg, fields });
   }
+}
+
+/**
+ * The session a registration of a broker not alive here starts: 0 for a broker this node has
+ * never heard of, else one more than the session it went offline in. Nodes that take the same
+ * start concurrently (a broker registers with every node at once) pick the same number.
+ */
+function nextSession(known: BrokerEntry | undefined): number {
+  if (!known?.liveness) return 0;
+  return known.liveness.session + 1;
 }

@@ -19,7 +19,7 @@ export interface InstanceRecord {
   readonly type: "instance";
   readonly brokerKey: string;
   /** The broker session this header belongs to (see LivenessRecord.session). */
-  readonly session: Stamp;
+  readonly session: number;
   readonly header: BrokerHeader;
   /** Which port the broker registered through; picks the default expiry everywhere. */
   readonly origin: Origin;
@@ -36,7 +36,7 @@ export interface TopicRecord {
   readonly type: "topic";
   readonly brokerKey: string;
   readonly topicName: string;
-  readonly session: Stamp;
+  readonly session: number;
   readonly dataVersion: DataVersion;
   readonly config: TopicConfig | null;
   readonly stamp: Stamp;
@@ -44,13 +44,16 @@ export interface TopicRecord {
 
 /**
  * Broker liveness within a session: a later session wins; in one session newer evidence wins,
- * and at equal evidence offline wins. A session starts when a node takes a registration from a
- * broker it holds offline or does not know; its topics are those registered in it.
+ * and at equal evidence offline wins. Sessions are numbered: a broker no node has heard of
+ * starts in session 0, and a registration of a broker held offline in session k starts k + 1,
+ * so nodes that take the same (re)start concurrently agree on it. A session's topics are those
+ * registered in it.
  */
 export interface LivenessRecord {
   readonly type: "liveness";
   readonly brokerKey: string;
-  readonly session: Stamp;
+  /** The broker session: 0 for its first, one more after each time it went offline. */
+  readonly session: number;
   readonly alive: boolean;
   readonly reason: OfflineReason | null;
   readonly evidence: Evidence;
@@ -157,7 +160,7 @@ export function mergeRecords<T extends ReplicatedRecord>(a: T, b: T): T {
       const aVersion = a.type === "instance" ? a.header.dataVersion : a.dataVersion;
       const bVersion = other.type === "instance" ? other.header.dataVersion : other.dataVersion;
       const order =
-        compareStamp(a.session, other.session) || compareDataVersion(aVersion, bVersion) || compareStamp(a.stamp, other.stamp);
+        a.session - other.session || compareDataVersion(aVersion, bVersion) || compareStamp(a.stamp, other.stamp);
       if (order !== 0) return order > 0 ? a : b;
       // One node never issues a stamp twice, so this only guards against a misbehaving peer.
       return canonicalJson(a) >= canonicalJson(other) ? a : b;
@@ -194,16 +197,11 @@ function tieRank(record: HolderRecord | KvRecord | TopicDeleteRecord | PermRecor
 }
 
 function mergeLiveness(a: LivenessRecord, b: LivenessRecord): LivenessRecord {
-  const order = compareStamp(a.session, b.session) || compareEvidence(a.evidence, b.evidence);
+  const order = a.session - b.session || compareEvidence(a.evidence, b.evidence);
   if (order !== 0) return order > 0 ? a : b;
   if (a.alive !== b.alive) return a.alive ? b : a;
   if (a.alive) return a;
   return REASON_RANK[a.reason ?? "expired"] >= REASON_RANK[b.reason ?? "expired"] ? a : b;
-}
-
-/** Whether two stamps are the same stamp (sessions are compared this way). */
-export function sameStamp(a: Stamp, b: Stamp): boolean {
-  return a.wallMs === b.wallMs && a.logical === b.logical && a.nodeId === b.nodeId;
 }
 
 /** The key of a broker instance: RocketMQ keys liveness by (cluster, address). */

@@ -1,7 +1,7 @@
 // The query side of the registry: broker-name groups derived from live instances, their
 // topic records and admin overrides, a topic index, and the RocketMQ-shaped answers built
 // from them. Pure; rebuilt one broker name (or one topic of it) at a time, when inputs change.
-import { compareStamp, sameStamp, type InstanceRecord, type PermRecord, type Stamp, type TopicRecord } from "./records.js";
+import { compareStamp, type InstanceRecord, type PermRecord, type Stamp, type TopicRecord } from "./records.js";
 import {
   MASTER_ID,
   Perm,
@@ -23,7 +23,7 @@ export interface Overrides {
 export interface InstanceView {
   readonly instance: InstanceRecord;
   /** The instance's current session: only records of this session count. */
-  readonly session: Stamp;
+  readonly session: number;
   /** Topic records by topic name (other sessions' records are skipped). */
   readonly topics: ReadonlyMap<string, TopicRecord>;
 }
@@ -227,7 +227,7 @@ function buildGroup(brokerName: string, live: readonly InstanceView[], overrides
  */
 function queueOf(brokerName: string, source: InstanceView, record: TopicRecord, overrides: Overrides): QueueData | null {
   const config = record.config;
-  if (config === null || !sameStamp(record.session, source.session)) return null;
+  if (config === null || record.session !== source.session) return null;
   const header = source.instance.header;
   const deletedAt = overrides.topicDeletedAt(record.topicName, header.clusterName);
   if (deletedAt && compareStamp(deletedAt, record.stamp) > 0) return null;

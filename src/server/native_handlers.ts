@@ -53,7 +53,9 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
         );
         if (unchanged) return unchanged;
         const request = decodeRegisterBroker(body);
-        return host.run((nowMs) => host.node.registerBroker(connId, "native", request.registration, request.evidence, nowMs));
+        // The agent always sends its whole table: a topic it no longer lists is removed.
+        const options = { deleteMissingTopics: true };
+        return host.run((nowMs) => host.node.registerBroker(connId, "native", request.registration, request.evidence, nowMs, options));
       },
     },
   ],

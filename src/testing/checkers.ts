@@ -5,7 +5,7 @@
 import * as limits from "../limits.js";
 import { canonicalJson, fnv1a64 } from "../core/hash.js";
 import type { NameServerNode } from "../core/node.js";
-import { compareEvidence, compareStamp, type Stamp } from "../core/records.js";
+import { compareEvidence } from "../core/records.js";
 import type { ClusterInfo, Evidence } from "../core/types.js";
 import { SIM_INBOX_MAX, type ClusterSim, type SimBroker, type SimNodeHost } from "./cluster_sim.js";
 
@@ -21,7 +21,7 @@ export interface Violation {
 
 /** An offline verdict a node held: its session and evidence. */
 interface Verdict {
-  readonly session: Stamp;
+  readonly session: number;
   readonly evidence: Evidence;
 }
 
@@ -178,7 +178,7 @@ export class InvariantChecker {
     for (const record of node.snapshot()) {
       if (record.type !== "liveness") continue;
       const verdict = seen.verdicts.get(record.brokerKey);
-      const order = verdict ? compareStamp(record.session, verdict.session) || compareEvidence(record.evidence, verdict.evidence) : 1;
+      const order = verdict ? record.session - verdict.session || compareEvidence(record.evidence, verdict.evidence) : 1;
       if (!record.alive) {
         if (order > 0) seen.verdicts.set(record.brokerKey, { session: record.session, evidence: record.evidence });
       } else if (verdict && order <= 0) {

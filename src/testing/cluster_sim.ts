@@ -676,7 +676,10 @@ export class ClusterSim {
     try {
       switch (request.kind) {
         case "register":
-          node.registerBroker(connId, broker?.origin ?? "native", request.registration, request.evidence, now);
+          // As the native port does: an agent's registration is its whole table.
+          node.registerBroker(connId, broker?.origin ?? "native", request.registration, request.evidence, now, {
+            deleteMissingTopics: (broker?.origin ?? "native") === "native",
+          });
           if (broker) broker.lastHeardMs = now;
           return;
         case "heartbeat": {

@@ -93,10 +93,12 @@ function topicConfig(name: string, queues = 8): rm.TopicConfig {
   };
 }
 
+/** Real brokers always register the auto-create template TBW102 too, and RocketMQ refuses a
+ * first registration of exactly one topic (ROCKETMQ.md §4.3 step 7): every body carries it. */
 function registerBody(topics: string[], counter: number): rm.RegisterBrokerBody {
   return {
     topicConfigSerializeWrapper: {
-      topicConfigTable: new Map(topics.map((t) => [t, topicConfig(t)])),
+      topicConfigTable: new Map([...topics, "TBW102"].map((t) => [t, topicConfig(t)])),
       dataVersion: { counter, stateVersion: 0, timestamp: 1_700_000_000_000 },
       topicQueueMappingInfoMap: new Map(),
     },

@@ -65,7 +65,13 @@ describe("remoting across nodes", () => {
     await withDeadline("broker connect", new Promise<void>((resolve) => broker.once("connect", () => resolve())));
     const body = rm.encodeRegisterBrokerBody({
       topicConfigSerializeWrapper: {
-        topicConfigTable: new Map([["Replicated", { topicName: "Replicated", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false, attributes: new Map() }]]),
+        // With TBW102, as real brokers register: RocketMQ refuses a first registration of one topic.
+        topicConfigTable: new Map(
+          ["Replicated", "TBW102"].map((topicName) => [
+            topicName,
+            { topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false, attributes: new Map() },
+          ]),
+        ),
         dataVersion: { counter: 1, stateVersion: 0, timestamp: 1 },
         topicQueueMappingInfoMap: new Map(),
       },
@@ -109,7 +115,13 @@ describe("remoting across nodes", () => {
     await withDeadline("broker connect", new Promise<void>((resolve) => broker.once("connect", () => resolve())));
     const body = rm.encodeRegisterBrokerBody({
       topicConfigSerializeWrapper: {
-        topicConfigTable: new Map([["ViaRemoting", { topicName: "ViaRemoting", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false, attributes: new Map() }]]),
+        // With TBW102, as real brokers register: RocketMQ refuses a first registration of one topic.
+        topicConfigTable: new Map(
+          ["ViaRemoting", "TBW102"].map((topicName) => [
+            topicName,
+            { topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false, attributes: new Map() },
+          ]),
+        ),
         dataVersion: { counter: 1, stateVersion: 0, timestamp: 1 },
         topicQueueMappingInfoMap: new Map(),
       },

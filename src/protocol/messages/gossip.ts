@@ -9,11 +9,11 @@
 //     differ; here were mine, send me yours". ready tells whether the sender is itself ready,
 //     so a starting node may count what it received as a snapshot.
 //   Record (by type):
-//     {type: "instance", brokerKey, session: Stamp, origin: "native"|"remoting",
+//     {type: "instance", brokerKey, session: int, origin: "native"|"remoting",
 //       header: <REGISTER_BROKER body without topics, bootEpoch, seq>, stamp: Stamp}
-//     {type: "topic", brokerKey, topicName, session: Stamp, dataVersion, stamp: Stamp,
+//     {type: "topic", brokerKey, topicName, session: int, dataVersion, stamp: Stamp,
 //       config: {topicName, readQueueNums, writeQueueNums, perm, topicSysFlag, order} | null}
-//     {type: "liveness", brokerKey, session: Stamp, alive,
+//     {type: "liveness", brokerKey, session: int, alive,
 //       reason: null|"unregistered"|"expired"|"connectionClosed", evidence: {epoch, seq}}
 //     {type: "holder", brokerKey, nodeId, connected, stamp}
 //     {type: "kv", namespace, key, value: string|null, stamp}
@@ -107,7 +107,7 @@ export function decodeRecord(raw: unknown, path: string): ReplicatedRecord {
       const header = decodeBrokerHeader(fieldsOf(fields["header"], `${path}.header`));
       const brokerKey = brokerKeyOf(header.clusterName, header.brokerAddr);
       if (fields["brokerKey"] !== brokerKey) throw InvalidArgumentError.format(`${path}.brokerKey`, `must be '${brokerKey}'`, fields["brokerKey"]);
-      const session = decodeStamp(fields["session"], `${path}.session`);
+      const session = int(fields, "session", 0, INT_MAX);
       return { type, brokerKey, session, origin, header, stamp: decodeStamp(fields["stamp"], `${path}.stamp`) };
     }
     case "topic": {
@@ -120,7 +120,7 @@ export function decodeRecord(raw: unknown, path: string): ReplicatedRecord {
         type,
         brokerKey: decodeBrokerKey(fields, path),
         topicName,
-        session: decodeStamp(fields["session"], `${path}.session`),
+        session: int(fields, "session", 0, INT_MAX),
         dataVersion: decodeDataVersion(fields["dataVersion"], `${path}.dataVersion`),
         config,
         stamp: decodeStamp(fields["stamp"], `${path}.stamp`),
@@ -133,7 +133,7 @@ export function decodeRecord(raw: unknown, path: string): ReplicatedRecord {
       return {
         type,
         brokerKey: decodeBrokerKey(fields, path),
-        session: decodeStamp(fields["session"], `${path}.session`),
+        session: int(fields, "session", 0, INT_MAX),
         alive,
         reason: reason as OfflineReason | null,
         evidence: decodeEvidence(fields["evidence"], `${path}.evidence`),

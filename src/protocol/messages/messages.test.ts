@@ -89,7 +89,7 @@ describe("messages", () => {
   it("messages: peer records of every type round-trip, unknown types are refused", () => {
     const stamp = { wallMs: 1, logical: 0, nodeId: "n1" };
     const records = [
-      { type: "liveness", brokerKey: "C@h:1", session: stamp, alive: false, reason: "expired", evidence: { epoch: 1, seq: 2 } },
+      { type: "liveness", brokerKey: "C@h:1", session: 3, alive: false, reason: "expired", evidence: { epoch: 1, seq: 2 } },
       { type: "holder", brokerKey: "C@h:1", nodeId: "n1", connected: true, stamp },
       { type: "kv", namespace: "ns", key: "k", value: null, stamp },
       { type: "topicDelete", topic: "T", clusterName: null, stamp },
@@ -97,12 +97,12 @@ describe("messages", () => {
     ];
     for (const record of records) expect(decodeRecord(record, "r")).toEqual(record);
     const { topics: _topics, ...header } = decodeRegisterBroker(register()).registration;
-    const instance = { type: "instance", brokerKey: "C@10.0.0.1:10911", session: stamp, origin: "native", header, stamp };
+    const instance = { type: "instance", brokerKey: "C@10.0.0.1:10911", session: 0, origin: "native", header, stamp };
     expect(decodeRecord(instance, "r")).toEqual(instance);
     expect(refusal(() => decodeRecord({ ...instance, brokerKey: "Other@10.0.0.1:10911" }, "r"))).toContain("'r.brokerKey'");
     const config = { topicName: "%RETRY%g+T", readQueueNums: 2048, writeQueueNums: 2048, perm: 6, topicSysFlag: 0, order: false };
     const dataVersion = { timestamp: 1, counter: 2, stateVersion: 0 };
-    const topicRecord = { type: "topic", brokerKey: "C@h:1", topicName: config.topicName, session: stamp, dataVersion, config, stamp };
+    const topicRecord = { type: "topic", brokerKey: "C@h:1", topicName: config.topicName, session: 2, dataVersion, config, stamp };
     expect(decodeRecord(topicRecord, "r")).toEqual(topicRecord);
     expect(decodeRecord({ ...topicRecord, config: null }, "r")).toEqual({ ...topicRecord, config: null });
     expect(refusal(() => decodeRecord({ ...topicRecord, topicName: "Other" }, "r"))).toContain("'r.config.topicName'");
