@@ -83,7 +83,7 @@ async function startOurNode(): Promise<OurNode> {
 
 function summarise(reports: readonly SequenceReport[]): string {
   const lines = reports.map(
-    (r) => `seed ${r.seed}: ${r.requests} requests, ${r.differences.length} differences, ${Math.round(r.elapsedMs)} ms`,
+    (r) => `seed ${r.seed}: ${r.requests} requests, ${r.differences.length} differences, ${Math.round(r.elapsedMs)} ms (${Math.round(r.settleMs)} ms waiting for unregisters)`,
   );
   const allowed = new Map<string, number>();
   for (const r of reports) for (const [id, n] of r.allowed) allowed.set(id, (allowed.get(id) ?? 0) + n);

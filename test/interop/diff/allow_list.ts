@@ -56,12 +56,17 @@ export const ALLOW_LIST: readonly AllowEntry[] = [
       step.request.code === rm.RequestCode.GET_NAMESRV_CONFIG && dropConfigKeys(reference, candidate, (key) => key === "needWaitForService"),
   },
   {
-    id: "malformed-topic-refused",
-    reason: "REGISTER_BROKER with a topic name outside [A-Za-z0-9%|_.-]{1,127}: we refuse the whole registration (SYSTEM_ERROR naming it), Java stores any name",
-    accepts: (step, reference, candidate) =>
-      step.tags.includes("malformed-topic") &&
-      reference.code === rm.ResponseCode.SUCCESS &&
-      candidate.code === rm.ResponseCode.SYSTEM_ERROR &&
-      (candidate.remark ?? "").includes("topicName"),
+    id: "malformed-topic-skipped",
+    reason: "a registered topic name with whitespace or over 512 chars: we skip that topic (and keep the rest), Java stores any name, so its route exists only there",
+    accepts: (step, reference, candidate) => {
+      const topic = step.request.extFields["topic"] ?? "";
+      return (
+        step.tags.includes("malformed-topic") &&
+        step.request.code === rm.RequestCode.GET_ROUTEINFO_BY_TOPIC &&
+        (/\s/.test(topic) || topic.length > 512) &&
+        reference.code === rm.ResponseCode.SUCCESS &&
+        candidate.code === rm.ResponseCode.TOPIC_NOT_EXIST
+      );
+    },
   },
 ];

@@ -32,6 +32,8 @@ export type StepTag =
   | "malformed-topic"
   | "malformed-repair"
   | "unregister-duplicate"
+  | "register-before-first"
+  | "crash"
   | "cleanup";
 
 /** One request of a sequence, sent on the connection of `actor`. */
@@ -44,7 +46,20 @@ export interface DiffStep {
   readonly request: DiffRequest;
   readonly tags: readonly StepTag[];
   /** On UNREGISTER_BROKER: the instance that leaves; the runner waits until both servers agree. */
-  readonly unregister?: { readonly clusterName: string; readonly brokerName: string; readonly brokerAddr: string };
+  readonly unregister?: BrokerInstanceRef;
+  /**
+   * A broker process crash before this step: the runner closes `actor`'s connection on both
+   * servers and waits until both have dropped `target` (Java on the channel close, we on the
+   * connection's loss), then sends the step's request.
+   */
+  readonly disconnectFirst?: { readonly actor: string; readonly target: BrokerInstanceRef };
+}
+
+/** One broker instance as the name servers key it. */
+export interface BrokerInstanceRef {
+  readonly clusterName: string;
+  readonly brokerName: string;
+  readonly brokerAddr: string;
 }
 
 /** A generated sequence and the names it uses (all unique to the seed). */
@@ -214,6 +229,8 @@ class SequenceGenerator {
   private clockMs: number;
   private topicCounter = 0;
   private malformedLeft: number;
+  /** Broker crashes left in this sequence (each costs our suspicion time, ~300 ms). */
+  private crashesLeft = 2;
 
   constructor(
     private readonly seed: number,
@@ -362,13 +379,26 @@ class SequenceGenerator {
 
   // ---- Steps -----------------------------------------------------------------------------------
 
-  private push(actor: ClientSpec | Instance, label: string, request: Omit<DiffRequest, "version" | "language" | "serializeType" | "oneway"> & Partial<DiffRequest>, extra: Partial<Pick<DiffStep, "tags" | "unregister">> = {}): void {
+  private push(
+    actor: ClientSpec | Instance,
+    label: string,
+    request: Omit<DiffRequest, "version" | "language" | "serializeType" | "oneway"> & Partial<DiffRequest>,
+    extra: Partial<Pick<DiffStep, "tags" | "unregister" | "disconnectFirst">> = {},
+  ): void {
     const sender = "group" in actor
       ? { version: actor.group.version, language: rm.LanguageCode.JAVA, serializeType: rm.SerializeType.JSON }
       : { version: actor.version, language: actor.language, serializeType: actor.serializeType };
     const full: DiffRequest = { oneway: false, ...sender, ...request };
     const step: DiffStep = { index: this.steps.length, actor: actor.actor, label, request: full, tags: extra.tags ?? [] };
-    this.steps.push(extra.unregister === undefined ? step : { ...step, unregister: extra.unregister });
+    this.steps.push({
+      ...step,
+      ...(extra.unregister === undefined ? {} : { unregister: extra.unregister }),
+      ...(extra.disconnectFirst === undefined ? {} : { disconnectFirst: extra.disconnectFirst }),
+    });
+  }
+
+  private instanceRef(instance: Instance): BrokerInstanceRef {
+    return { clusterName: instance.group.cluster, brokerName: instance.group.name, brokerAddr: instance.addr };
   }
 
   private brokerHeader(instance: Instance): Record<string, string> {
@@ -440,7 +470,12 @@ class SequenceGenerator {
       const tags: StepTag[] = unchanged ? ["register-full", "register-unchanged"] : ["register-full"];
       this.register(instance, [...instance.table.values()], instance.dv, unchanged ? "re-register unchanged" : "register full", tags);
       if (instance.needsBump) {
-        instance.dv = this.nextVersion(instance.dv);
+        // A slave's DataVersion follows its master's: the master moves on and the slave syncs.
+        const master = this.master(group);
+        if (instance.id !== 0 && master?.up) {
+          master.dv = this.nextVersion(master.dv);
+          this.slaveSync(group);
+        } else instance.dv = this.nextVersion(instance.dv);
         this.register(instance, [...instance.table.values()], instance.dv, "register bumped after a name-server delete", ["register-full", "register-bumped-after-delete"]);
       }
     }
@@ -449,19 +484,24 @@ class SequenceGenerator {
     instance.up = true;
   }
 
+  /**
+   * A slave copies its running master's topic table and DataVersion (SlaveSynchronize). A
+   * DataVersion never goes back on one instance: a slave that moved on while its master was
+   * down takes the table with a newer version of its own.
+   */
   private slaveSync(group: Group): void {
     const master = this.master(group);
-    if (!master) return;
+    if (!master?.up) return;
     for (const instance of group.instances) {
       if (instance === master) continue;
       instance.table = new Map(master.table);
-      instance.dv = master.dv;
+      instance.dv = compareVersion(master.dv, instance.dv) >= 0 ? master.dv : this.nextVersion(instance.dv);
     }
   }
 
   private unregister(instance: Instance, tags: StepTag[] = []): void {
     const group = instance.group;
-    const target = { clusterName: group.cluster, brokerName: group.name, brokerAddr: instance.addr };
+    const target = this.instanceRef(instance);
     const label = instance.up ? "unregister" : "unregister again (not registered)";
     this.push(instance, `${label} ${group.name}/${instance.id} ${instance.addr}`, { code: rm.RequestCode.UNREGISTER_BROKER, extFields: this.brokerHeader(instance) }, {
       tags: instance.up ? tags : [...tags, "unregister-duplicate"],
@@ -502,6 +542,8 @@ class SequenceGenerator {
       [3, () => this.deleteTopic()],
       [1, () => this.malformedRegistration()],
       [1, () => this.promoteSlave()],
+      [1, () => this.crashAndRestart()],
+      [1, () => this.registerBeforeFirst()],
       [1, () => this.oddRequest()],
     ];
     const total = events.reduce((sum, [weight]) => sum + weight, 0);
@@ -642,10 +684,10 @@ class SequenceGenerator {
   }
 
   /** A stopped broker starts again: it loads its table and DataVersion from disk. */
-  private restartBroker(): void {
+  private restartBroker(which?: Instance): void {
     const down = this.allInstances().filter((instance) => !instance.up);
     if (down.length === 0) return this.reRegister();
-    const instance = this.pick(down);
+    const instance = which ?? this.pick(down);
     if (instance.id !== 0 && this.master(instance.group)?.up && this.chance(0.7)) this.slaveSync(instance.group);
     this.fullRegistration(instance);
   }
@@ -769,10 +811,11 @@ class SequenceGenerator {
   }
 
   /**
-   * A good incremental registration with one malformed topic name among its topics. Java stores
-   * any name; we refuse the whole registration (intended, allow-listed). So that the rest of the
-   * sequence compares equal states, the malformed topic is then deleted on the name servers and
-   * the registration is sent again without it, before anything else.
+   * A good incremental registration with one topic name RocketMQ's TopicValidator rejects
+   * (whitespace, '#', '/', longer than 512 characters). Java's name server stores any name; we
+   * skip a name with whitespace or over 512 characters (intended, allow-listed) and keep the
+   * rest. The route of the bad name is asked once; then the name is deleted on the name servers
+   * and the registration is sent again without it, so both servers hold the same state again.
    */
   private malformedRegistration(): void {
     if (this.malformedLeft === 0) return this.createTopics();
@@ -781,13 +824,15 @@ class SequenceGenerator {
     if (!master?.up) return this.restartBroker();
     this.malformedLeft -= 1;
     const good = this.newTopic(group);
-    const badNames = [`bad topic_${this.tag}`, `bad#hash_${this.tag}`, `bad/slash_${this.tag}`, `M_${this.tag}_`.padEnd(128, "y")];
+    const badNames = [`bad topic_${this.tag}`, `bad\ttab_${this.tag}`, `bad#hash_${this.tag}`, `bad/slash_${this.tag}`, `M_${this.tag}_`.padEnd(513, "y")];
     const bad: TopicSpec = { name: this.pick(badNames), read: 4, write: 4, perm: 6, sysFlag: 0, order: false };
+    const shown = JSON.stringify(bad.name.slice(0, 40));
     master.table.set(good.name, good);
     this.seen(good.name);
     master.dv = this.nextVersion(master.dv);
-    this.register(master, [good, bad], master.dv, `register incremental with malformed topic '${bad.name.slice(0, 40)}'`, ["register-incremental", "malformed-topic"]);
-    this.push(this.admin, `delete malformed topic '${bad.name.slice(0, 40)}'`, { code: rm.RequestCode.DELETE_TOPIC_IN_NAMESRV, extFields: { topic: bad.name } }, { tags: ["malformed-repair"] });
+    this.register(master, [good, bad], master.dv, `register incremental with malformed topic ${shown}`, ["register-incremental", "malformed-topic"]);
+    this.push(this.client(), `route of malformed topic ${shown}`, { code: rm.RequestCode.GET_ROUTEINFO_BY_TOPIC, extFields: { topic: bad.name } }, { tags: ["malformed-topic"] });
+    this.push(this.admin, `delete malformed topic ${shown}`, { code: rm.RequestCode.DELETE_TOPIC_IN_NAMESRV, extFields: { topic: bad.name } }, { tags: ["malformed-repair"] });
     this.register(master, [good], master.dv, "register incremental again without the malformed topic", ["register-incremental", "malformed-repair"]);
   }
 
@@ -810,6 +855,59 @@ class SequenceGenerator {
     this.fullRegistration(slave);
   }
 
+  /**
+   * A broker process dies (its connection closes; both name servers drop it, Java through the
+   * channel-close housekeeping, we when the connection is lost), a client looks at the cluster,
+   * and the broker starts again.
+   */
+  private crashAndRestart(): void {
+    // Not an instance of a shared broker name: Java's close handling looks the address up under
+    // the BrokerData's cluster, which is the other cluster's, and never drops it.
+    const names = this.groups.map((group) => group.name);
+    const shared = (group: Group): boolean => names.indexOf(group.name) !== names.lastIndexOf(group.name);
+    const up = this.allInstances().filter((instance) => instance.up && !shared(instance.group));
+    if (up.length <= 2 || this.crashesLeft === 0) return this.reRegister();
+    this.crashesLeft -= 1;
+    const instance = this.pick(up);
+    this.push(this.client(), `cluster info after ${instance.group.name}/${instance.id} ${instance.addr} crashed`, { code: rm.RequestCode.GET_BROKER_CLUSTER_INFO, extFields: {} }, {
+      tags: ["crash"],
+      disconnectFirst: { actor: instance.actor, target: this.instanceRef(instance) },
+    });
+    instance.up = false;
+    if (this.chance(0.5)) this.queryRouteOfGroup(instance.group);
+    this.restartBroker(instance);
+  }
+
+  /**
+   * A running 5.x master the name servers no longer hold (as after a name-server restart or an
+   * expiry) creates one topic and registers it incrementally before its next full registration:
+   * RouteInfoManager's guard answers "register broker failed" for a broker id it does not know
+   * when the table has exactly one topic. A client looks at the cluster; the periodic full
+   * registration follows.
+   */
+  private registerBeforeFirst(): void {
+    const down = this.allInstances().filter((i) => !i.up && i.id === 0 && i.group.version >= rm.MQVersion.V5_0_0 && !i.group.split);
+    if (down.length === 0) return this.shutdownBroker();
+    const master = this.pick(down);
+    const topic = this.newTopic(master.group);
+    master.table.set(topic.name, topic);
+    this.seen(topic.name);
+    master.dv = this.nextVersion(master.dv);
+    this.register(master, [topic], master.dv, "register incremental before the first full registration", ["register-incremental", "register-before-first"]);
+    this.queryClusterInfo();
+    this.fullRegistration(master);
+  }
+
+  private queryRouteOfGroup(group: Group): void {
+    const topics = [...(this.master(group) ?? group.instances[0] as Instance).table.keys()];
+    if (topics.length === 0) return this.queryClusterInfo();
+    const client = this.client();
+    const topic = this.pick(topics);
+    const ext: Record<string, string> = { topic };
+    if (client.standardOnly) ext["acceptStandardJsonOnly"] = "true";
+    this.push(client, `route of ${topic} (client version ${client.version})`, { code: rm.RequestCode.GET_ROUTEINFO_BY_TOPIC, extFields: ext });
+  }
+
   /** Requests a client may send that no handler path above covers. */
   private oddRequest(): void {
     if (this.chance(0.5)) {
@@ -825,6 +923,18 @@ class SequenceGenerator {
 
   /** The tail: every broker leaves, every KV entry of this seed is deleted, a last look. */
   private cleanup(): void {
+    // Java keeps one BrokerData per broker name: a name shared by two clusters holds only the
+    // latest registrant's address, so unregistering the other instance removes nothing and its
+    // cluster would keep listing the name for good (into the next seeds). Each instance of a
+    // shared name therefore registers again and leaves right after, one cluster at a time.
+    const names = this.groups.map((group) => group.name);
+    for (const group of this.groups) {
+      if (names.indexOf(group.name) === names.lastIndexOf(group.name)) continue;
+      for (const instance of group.instances) {
+        this.fullRegistration(instance);
+        this.unregister(instance, ["cleanup"]);
+      }
+    }
     for (const instance of this.allInstances()) if (instance.up) this.unregister(instance, ["cleanup"]);
     for (const [namespace, table] of this.kv) {
       for (const key of [...table.keys()].sort()) {
@@ -839,6 +949,11 @@ class SequenceGenerator {
     const actors = new Set(this.steps.map((step) => step.actor));
     return { seed: this.seed, steps: this.steps, features: this.features, actors: [...actors] };
   }
+}
+
+/** DataVersion order: stateVersion, then counter, then timestamp. */
+function compareVersion(a: DataVersion, b: DataVersion): number {
+  return a.stateVersion - b.stateVersion || a.counter - b.counter || a.timestamp - b.timestamp;
 }
 
 function sameVersion(a: DataVersion, b: DataVersion): boolean {

@@ -3,7 +3,7 @@
 // waits until both have applied it. Collects the differences the allow-list does not explain.
 import { type AllowEntry, type Answer, type FieldDifference, compareAnswers, describeAnswer, describeRequest } from "./compare.js";
 import type { DiffSequence, DiffStep } from "./generator.js";
-import type { AnswerSource } from "./sources.js";
+import type { AnswerSource, UnregisterTarget } from "./sources.js";
 
 /** A difference at one step of one seed. */
 export interface StepDifference {
@@ -22,6 +22,8 @@ export interface SequenceReport {
   /** How often each allow-list entry applied. */
   readonly allowed: ReadonlyMap<string, number>;
   readonly elapsedMs: number;
+  /** Of which waiting for unregisters and closed connections to take effect. */
+  readonly settleMs: number;
 }
 
 /** Runs `sequence` on both sources; closes the sequence's connections at the end. */
@@ -29,8 +31,24 @@ export async function runSequence(sequence: DiffSequence, reference: AnswerSourc
   const began = performance.now();
   const differences: StepDifference[] = [];
   const allowed = new Map<string, number>();
+  let settleMs = 0;
+  const settle = async (target: UnregisterTarget): Promise<[boolean, boolean]> => {
+    const began = performance.now();
+    const settled = await Promise.all([reference.settleUnregister(target), candidate.settleUnregister(target)]);
+    settleMs += performance.now() - began;
+    return settled;
+  };
   try {
     for (const step of sequence.steps) {
+      if (step.disconnectFirst !== undefined) {
+        const { actor, target } = step.disconnectFirst;
+        await Promise.all([reference.closeActors([actor]), candidate.closeActors([actor])]);
+        const settled = await settle(target);
+        if (!settled[0] || !settled[1]) {
+          const fields = [{ path: `settled after ${actor}'s connection closed (broker gone from cluster info)`, reference: String(settled[0]), candidate: String(settled[1]) }];
+          differences.push({ seed: sequence.seed, step, reference: null, candidate: null, fields });
+        }
+      }
       const [ref, cand] = await Promise.all([reference.send(step), candidate.send(step)]);
       if (ref === null || cand === null) {
         if (ref !== cand) differences.push({ seed: sequence.seed, step, reference: ref, candidate: cand, fields: [{ path: "answer", reference: describeAnswer(ref), candidate: describeAnswer(cand) }] });
@@ -40,7 +58,7 @@ export async function runSequence(sequence: DiffSequence, reference: AnswerSourc
         if (comparison.fields.length > 0) differences.push({ seed: sequence.seed, step, reference: ref, candidate: cand, fields: comparison.fields });
       }
       if (step.unregister !== undefined) {
-        const [refSettled, candSettled] = await Promise.all([reference.settleUnregister(step.unregister), candidate.settleUnregister(step.unregister)]);
+        const [refSettled, candSettled] = await settle(step.unregister);
         if (!refSettled || !candSettled) {
           differences.push({
             seed: sequence.seed,
@@ -55,7 +73,7 @@ export async function runSequence(sequence: DiffSequence, reference: AnswerSourc
   } finally {
     await Promise.all([reference.closeActors(sequence.actors), candidate.closeActors(sequence.actors)]);
   }
-  return { seed: sequence.seed, requests: sequence.steps.length, differences, allowed, elapsedMs: performance.now() - began };
+  return { seed: sequence.seed, requests: sequence.steps.length, differences, allowed, elapsedMs: performance.now() - began, settleMs };
 }
 
 /** A difference as the failure report prints it: seed, index, request, both answers, fields. */

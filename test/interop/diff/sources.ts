@@ -5,18 +5,14 @@
 import * as rm from "../../../src/protocol/remoting/index.js";
 import { waitFor } from "../../integration/helpers/wait.js";
 import type { Answer } from "./compare.js";
-import type { DiffStep } from "./generator.js";
+import type { BrokerInstanceRef, DiffStep } from "./generator.js";
 import { ClientPool } from "./remoting_client.js";
 
 /** Deadline for an unregistered broker to leave a server's cluster info. */
 export const SETTLE_DEADLINE_MS = 10_000;
 
 /** A broker instance an UNREGISTER_BROKER names. */
-export interface UnregisterTarget {
-  readonly clusterName: string;
-  readonly brokerName: string;
-  readonly brokerAddr: string;
-}
+export type UnregisterTarget = BrokerInstanceRef;
 
 /** Something that answers the steps of a sequence. */
 export interface AnswerSource {
@@ -24,9 +20,9 @@ export interface AnswerSource {
   /** Sends the step's request on its actor's connection; null for a oneway request. */
   send(step: DiffStep): Promise<Answer | null>;
   /**
-   * After an UNREGISTER_BROKER: resolves true once `target` is gone from this server's
-   * GET_BROKER_CLUSTER_INFO (and every unregister queued before it has been applied), false
-   * when the deadline passed first.
+   * After an UNREGISTER_BROKER or a broker's connection closed: resolves true once `target` is
+   * gone from this server's GET_BROKER_CLUSTER_INFO (and every unregister queued before it has
+   * been applied), false when the deadline passed first.
    */
   settleUnregister(target: UnregisterTarget): Promise<boolean>;
   /** Closes the connections of these actors (after a seed). */
