@@ -391,7 +391,10 @@ export class NameServerNode {
     }
     this.counters.unregistrations += 1;
     const proof = evidence ?? this.stampEvidence(nowMs);
-    const session = entry.liveness.session;
+    // The broker itself ended its session: the verdict belongs to the next one, so that no
+    // evidence of the ended session (a registration it sent before, taken late elsewhere) can
+    // outweigh it; a registration after it starts the session after that.
+    const session = entry.liveness.session + 1;
     this.apply({ type: "liveness", brokerKey: key, session, alive: false, reason: "unregistered", evidence: proof }, nowMs, null);
     if (entry.connId !== null) this.unbindConnection(entry, nowMs);
   }

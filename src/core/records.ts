@@ -46,8 +46,9 @@ export interface TopicRecord {
  * Broker liveness within a session: a later session wins; in one session newer evidence wins,
  * and at equal evidence offline wins. Sessions are numbered: a broker no node has heard of
  * starts in session 0, and a registration of a broker held offline in session k starts k + 1,
- * so nodes that take the same (re)start concurrently agree on it. A session's topics are those
- * registered in it.
+ * so nodes that take the same (re)start concurrently agree on it. An unregistration of a broker
+ * in session k is written as offline in k + 1: evidence of session k cannot outweigh it. A
+ * session's topics are those registered in it.
  */
 export interface LivenessRecord {
   readonly type: "liveness";
