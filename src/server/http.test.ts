@@ -63,6 +63,7 @@ describe("http", () => {
   it("http: /metrics exposes the counters and gauges", async () => {
     const { deps, host } = setup();
     host.run((nowMs) => host.node.registerBroker(1, "native", REGISTRATION, null, nowMs));
+    host.run(() => host.node.noteSkippedTopics("C@h:1", "malformed", 2, "'topicName' bad"));
     deps.metrics.request("GET_ROUTE", "ok");
     const { status, text } = await get(deps, "/metrics");
     expect(status).toBe(200);
@@ -74,6 +75,9 @@ describe("http", () => {
     expect(text).toContain('namesrv_evictions_total{reason="expired"} 0');
     expect(text).toContain('namesrv_suspicions_total{event="raised"} 0');
     expect(text).toContain("namesrv_pushes_total 0");
+    expect(text).toContain('namesrv_registration_topics_skipped_total{reason="malformed"} 2');
+    expect(text).toContain('namesrv_registration_topics_skipped_total{reason="capacity"} 0');
+    expect(text).toContain("namesrv_registrations_refused_total 0");
     expect(text).toContain("namesrv_subscriptions 0");
     expect(text).toContain("process_cpu_user_seconds_total");
   });

@@ -95,6 +95,17 @@ export class ServerMetrics implements SessionObserver {
         this.inc({ event: "cleared" }, node.counters.suspicionsCleared);
       },
     });
+    new Counter({
+      name: "namesrv_registration_topics_skipped_total",
+      help: "Topics of registrations (and REGISTER_TOPIC queues) not taken, by reason",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(node.counters.topicsSkipped)) this.inc({ reason }, count);
+      },
+    });
+    coreCounter(registers, "namesrv_registrations_refused_total", "One-topic first registrations refused as RocketMQ does", () => node.counters.registrationsRefused);
     coreCounter(registers, "namesrv_pushes_total", "Route-change pushes sent to subscribers", () => node.counters.pushes);
     coreCounter(registers, "namesrv_registrations_total", "Broker registrations accepted", () => node.counters.registrations);
     coreCounter(registers, "namesrv_heartbeats_total", "Broker heartbeats accepted", () => node.counters.heartbeats);
