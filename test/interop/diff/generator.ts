@@ -28,7 +28,6 @@ export type StepTag =
   | "register-unchanged"
   | "register-incremental"
   | "register-split"
-  | "register-bumped-after-delete"
   | "malformed-topic"
   | "malformed-repair"
   | "unregister-duplicate"
@@ -160,8 +159,6 @@ interface Instance {
   dv: DataVersion;
   /** DataVersion of its last full registration. */
   lastSentDv: DataVersion | null;
-  /** A topic it holds was deleted on the name servers only: see `fullRegistration`. */
-  needsBump: boolean;
 }
 
 interface ClientSpec {
@@ -304,7 +301,6 @@ class SequenceGenerator {
           table: new Map(table),
           dv,
           lastSentDv: null,
-          needsBump: false,
         });
       }
       this.groups.push(group);
@@ -448,11 +444,6 @@ class SequenceGenerator {
    * shares the broker's DataVersion, which TopicConfigManager.buildSerializeWrapper bumps right
    * after building it, before the body is encoded, so every chunk carries a new counter and
    * the remainder (possibly empty) goes last.
-   *
-   * After a topic was deleted on the name servers only (`needsBump`), Java brings it back with
-   * an unchanged re-registration while we keep it deleted until the DataVersion changes (an
-   * intended difference, docs/rocketmq-compatibility.md); the sequence then sends the bumped
-   * registration straight after, so both servers hold the same state again before any query.
    */
   private fullRegistration(instance: Instance): void {
     const group = instance.group;
@@ -469,17 +460,7 @@ class SequenceGenerator {
       const unchanged = instance.lastSentDv !== null && sameVersion(instance.lastSentDv, instance.dv);
       const tags: StepTag[] = unchanged ? ["register-full", "register-unchanged"] : ["register-full"];
       this.register(instance, [...instance.table.values()], instance.dv, unchanged ? "re-register unchanged" : "register full", tags);
-      if (instance.needsBump) {
-        // A slave's DataVersion follows its master's: the master moves on and the slave syncs.
-        const master = this.master(group);
-        if (instance.id !== 0 && master?.up) {
-          master.dv = this.nextVersion(master.dv);
-          this.slaveSync(group);
-        } else instance.dv = this.nextVersion(instance.dv);
-        this.register(instance, [...instance.table.values()], instance.dv, "register bumped after a name-server delete", ["register-full", "register-bumped-after-delete"]);
-      }
     }
-    instance.needsBump = false;
     instance.lastSentDv = instance.dv;
     instance.up = true;
   }
@@ -784,7 +765,9 @@ class SequenceGenerator {
   /**
    * mqadmin deleteTopic: the topic is first deleted on the masters of the cluster (their
    * DataVersion moves on, so their next registration no longer has it), then on the name
-   * servers. Sometimes only the name servers are told (a bare DELETE_TOPIC_IN_NAMESRV).
+   * servers. Sometimes only the name servers are told (a bare DELETE_TOPIC_IN_NAMESRV): the
+   * broker's next registration, changed or not, brings the topic back on Java's name server
+   * (RouteInfoManager re-adds a topic the broker name lacks).
    */
   private deleteTopic(): void {
     if (this.topicsSeen.length === 0) return;
@@ -796,14 +779,10 @@ class SequenceGenerator {
     // shared by two clusters loses the topic for both.
     const namesInCluster = new Set(this.groups.filter((g) => cluster === null || g.cluster === cluster).map((g) => g.name));
     for (const group of this.groups) {
-      if (!namesInCluster.has(group.name)) continue;
-      for (const instance of group.instances) {
-        if (!instance.table.has(topic)) continue;
-        if (brokerSide && instance.id === 0) {
-          instance.table.delete(topic);
-          instance.dv = this.nextVersion(instance.dv);
-        } else instance.needsBump = true;
-      }
+      const master = this.master(group);
+      if (!brokerSide || !namesInCluster.has(group.name) || !master?.table.has(topic)) continue;
+      master.table.delete(topic);
+      master.dv = this.nextVersion(master.dv);
     }
     const ext: Record<string, string> = { topic };
     if (cluster !== null) ext["clusterName"] = cluster;
