@@ -9,7 +9,7 @@ import * as limits from "../limits.js";
 import { nextIndex, SeededRng } from "../core/clock.js";
 import type { Effect, PeerMessage } from "../core/effects.js";
 import { defaultNodeOptions, NameServerNode, type NodeOptions } from "../core/node.js";
-import type { BrokerRegistration, ConnectionId, Evidence, Origin, TopicRouteData } from "../core/types.js";
+import type { BrokerRegistration, ConnectionId, Evidence, Origin, RegisterOptions, TopicRouteData } from "../core/types.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, type PeerDeltas } from "../protocol/messages/gossip.js";
 import { SimClock } from "./sim_clock.js";
 import { SimNetwork, type SimNetworkOptions } from "./sim_network.js";
@@ -46,7 +46,16 @@ export interface BrokerSpec {
   readonly clusterName?: string;
   readonly brokerName?: string;
   readonly brokerId?: number;
+  /**
+   * Remoting brokers only: send the table in chunks of this many topics, each with the same
+   * DataVersion, as a 5.x broker with enableSplitRegistration. @default null (one registration)
+   */
+  readonly splitRegistrationSize?: number | null;
 }
+
+/** The auto-create template topic every RocketMQ broker registers (and what keeps a first
+ * registration from being exactly one topic, which RocketMQ refuses). */
+const TEMPLATE_TOPIC = "TBW102";
 
 /** One connection of a broker or client to a node incarnation. */
 export interface SimConnection {
@@ -112,6 +121,8 @@ export class SimBroker {
   generation = 0;
   /** Content changed: the next round registers in full instead of heartbeating. */
   contentDirty = false;
+  /** Topics per registration for a splitting remoting broker; null sends the table whole. */
+  splitSize: number | null = null;
   constructor(
     readonly name: string,
     readonly origin: Origin,
@@ -360,7 +371,8 @@ export class ClusterSim {
     assert(!this.brokers.has(spec.name), `broker ${spec.name} exists`);
     const origin = spec.origin ?? "native";
     const index = this.nextBrokerIndex++;
-    const topics = spec.topics ?? [`Topic-${spec.name}`];
+    const named = spec.topics ?? [`Topic-${spec.name}`];
+    const topics = origin === "remoting" && !named.includes(TEMPLATE_TOPIC) ? [...named, TEMPLATE_TOPIC] : named;
     const registration: BrokerRegistration = {
       clusterName: spec.clusterName ?? "DefaultCluster",
       brokerAddr: `10.0.${Math.floor(index / 250)}.${index % 250}:10911`,
@@ -376,6 +388,7 @@ export class ClusterSim {
     const heartbeatMs = spec.heartbeatMs ?? (origin === "native" ? limits.BROKER_HEARTBEAT_MS : limits.BROKER_REGISTER_INTERVAL_MS);
     const broker = new SimBroker(spec.name, origin, spec.nodes ?? this.nodeIds, heartbeatMs, registration, this.nowMs + 1);
     broker.lastTransitionMs = this.nowMs;
+    broker.splitSize = origin === "remoting" ? (spec.splitRegistrationSize ?? null) : null;
     this.brokers.set(spec.name, broker);
     this.startBrokerLoop(broker);
     return broker;
@@ -442,6 +455,26 @@ export class ClusterSim {
       topics: topics.map((topicName) => ({ topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false })),
     };
     broker.contentDirty = true;
+  }
+
+  /**
+   * A 5.x broker creates a topic: the topic joins its table with the next DataVersion, and an
+   * incremental registration carrying only it goes to `nodes` (default: every node it holds an
+   * open connection to). Its later periodic registrations carry the whole table, same version.
+   */
+  createTopic(name: string, topicName: string, nodes?: readonly string[]): void {
+    const broker = this.broker(name);
+    const { dataVersion } = broker.registration;
+    const topic = { topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false };
+    const next = { ...dataVersion, counter: dataVersion.counter + 1 };
+    broker.registration = { ...broker.registration, dataVersion: next, topics: [...broker.registration.topics, topic] };
+    if (!broker.active) return;
+    const incremental = { ...broker.registration, topics: [topic] };
+    for (const nodeId of nodes ?? broker.nodes) {
+      const connection = broker.connections.get(nodeId);
+      if (connection?.open !== true) continue;
+      this.sendRequest(broker, connection, { kind: "register", registration: incremental, evidence: broker.evidence() });
+    }
   }
 
   // ---- Clients ------------------------------------------------------------------------------
@@ -633,7 +666,7 @@ export class ClusterSim {
         if (!broker || payload.registered || !broker.active) return;
         const connection = broker.connections.get(payload.nodeId);
         if (connection?.open && connection.connId === payload.connId) {
-          this.sendRequest(broker, connection, { kind: "register", registration: broker.registration, evidence: broker.evidence() });
+          this.sendRegistration(broker, connection);
         }
         return;
       }
@@ -676,10 +709,9 @@ export class ClusterSim {
     try {
       switch (request.kind) {
         case "register":
-          // As the native port does: an agent's registration is its whole table.
-          node.registerBroker(connId, broker?.origin ?? "native", request.registration, request.evidence, now, {
-            deleteMissingTopics: (broker?.origin ?? "native") === "native",
-          });
+          // As the ports do: an agent's registration is its whole table; a remoting broker's
+          // merges, and a first one of exactly one topic is refused.
+          node.registerBroker(connId, broker?.origin ?? "native", request.registration, request.evidence, now, registerOptionsOf(broker?.origin ?? "native"));
           if (broker) broker.lastHeardMs = now;
           return;
         case "heartbeat": {
@@ -735,11 +767,11 @@ export class ClusterSim {
         if (!this.canConnect(broker.name, host)) continue;
         connection = { connId: this.nextConnectionId++, nodeId, incarnation: host.incarnation, openedAtMs: this.nowMs, open: true };
         broker.connections.set(nodeId, connection);
-        this.sendRequest(broker, connection, { kind: "register", registration: broker.registration, evidence: broker.evidence() });
+        this.sendRegistration(broker, connection);
       } else if (connection && broker.origin === "native" && !fullRegistration) {
         this.sendRequest(broker, connection, { kind: "heartbeat", evidence: broker.evidence() as Evidence });
       } else if (connection) {
-        this.sendRequest(broker, connection, { kind: "register", registration: broker.registration, evidence: broker.evidence() });
+        this.sendRegistration(broker, connection);
       }
     }
   }
@@ -747,6 +779,16 @@ export class ClusterSim {
   /** A connect needs a round trip and an accepting process. */
   private canConnect(endpoint: string, host: SimNodeHost): boolean {
     return host.running && !host.paused && !this.network.isBlocked(endpoint, host.id) && !this.network.isBlocked(host.id, endpoint);
+  }
+
+  /** A full registration: one request, or one per chunk for a splitting broker (same DataVersion). */
+  private sendRegistration(broker: SimBroker, connection: SimConnection): void {
+    const { registration } = broker;
+    const size = broker.splitSize ?? Math.max(1, registration.topics.length);
+    for (let start = 0; start === 0 || start < registration.topics.length; start += size) {
+      const chunk = { ...registration, topics: registration.topics.slice(start, start + size) };
+      this.sendRequest(broker, connection, { kind: "register", registration: chunk, evidence: broker.evidence() });
+    }
   }
 
   private sendRequest(broker: SimBroker, connection: SimConnection, request: BrokerRequest): void {
@@ -769,4 +811,9 @@ export class ClusterSim {
     };
     this.clock.schedule(limits.TICK_MS, sample);
   }
+}
+
+/** The register options each port passes (native_handlers.ts, remoting_handlers.ts). */
+function registerOptionsOf(origin: Origin): RegisterOptions {
+  return origin === "native" ? { deleteMissingTopics: true } : { refuseSingleTopicFirst: true };
 }
