@@ -74,9 +74,9 @@ export interface DiffSequence {
 export interface SeedFeatures {
   /** Two clusters each with a master named the same. */
   readonly sharedBrokerName: boolean;
-  /** A 4.x broker (version 399, no enableActingMaster header) registering compressed bodies. */
+  /** The 4.x broker (version 399, no enableActingMaster header) sends zlib-compressed bodies. */
   readonly compressedOldBroker: boolean;
-  /** Malformed topic names inside good registrations (a few times per sequence). */
+  /** A malformed topic name inside a good registration, up to twice per sequence. */
   readonly malformedTopics: boolean;
 }
 
@@ -494,8 +494,7 @@ class SequenceGenerator {
   // ---- Events ----------------------------------------------------------------------------------
 
   run(requests: number): void {
-    // Start-up: most masters first, then the rest in a shuffled order.
-    const instances = this.allInstances();
+    // Start-up: each group's instances in id order, sometimes the other way round.
     for (const group of this.groups) {
       const order = [...group.instances].sort((a, b) => a.id - b.id);
       // Sometimes a slave is up before its master (Java then treats it as the prime slave).
@@ -515,7 +514,7 @@ class SequenceGenerator {
       [4, () => this.queryDataVersion()],
       [4, () => this.heartbeat()],
       [3, () => this.shutdownBroker()],
-      [1, () => this.unregister(this.pick(instances.filter((i) => !i.up).concat(this.pick(instances))))],
+      [1, () => this.unregisterAny()],
       [5, () => this.restartBroker()],
       [4, () => this.registerTopic()],
       [6, () => this.kvEvent()],
@@ -656,6 +655,12 @@ class SequenceGenerator {
       extFields: { ...this.brokerHeader(instance), epoch: "0", maxOffset: "0", confirmOffset: "0", heartbeatTimeoutMills: "60000", electionPriority: "0" },
       oneway,
     });
+  }
+
+  /** UNREGISTER_BROKER for any instance, often one that is not registered (sent twice). */
+  private unregisterAny(): void {
+    const instances = this.allInstances();
+    this.unregister(this.pick([...instances.filter((instance) => !instance.up), this.pick(instances)]));
   }
 
   private shutdownBroker(): void {
