@@ -221,6 +221,11 @@ describe("interop: real RocketMQ against three of our nodes", () => {
       return all.every((brokers) => brokers.join(",") === "broker-a,broker-b") ? true : undefined;
     }, 10_000);
     report("b", `${ADMIN_TOPIC} routed by all three nodes ${since(began)} ms after updateTopic returned`);
+    // The brokers announced the new topic with an incremental registration (that topic only):
+    // every topic they had before must still be routed, TBW102 (which auto-creation needs) included.
+    const afterUpdate = await routeMismatches(ours.remotingAddrs, ["TBW102", ADMIN_TOPIC]);
+    report("b", `after updateTopic: ${afterUpdate.length} route mismatches against the Java NameServer${afterUpdate.length > 0 ? `: ${afterUpdate.slice(0, 6).join("; ")}` : ""}`);
+    expect.soft(afterUpdate, "routes after the incremental registration of updateTopic").toEqual([]);
 
     began = performance.now();
     const sent = await runProducer({ namesrv: ours.remotingAddrs, topics: [AUTO_TOPIC, ADMIN_TOPIC], count: MESSAGES });
