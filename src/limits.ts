@@ -141,6 +141,14 @@ export const OUTBOX_RECORDS_PER_PEER_MAX = 2 * TOPICS_PER_BROKER_MAX;
 export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 /** Digest buckets: 256 x 8 B hashes = 2 KiB per digest frame. */
 export const DIGEST_BUCKETS = 256;
+/**
+ * Entries of one PEER_SUMMARY frame (a record's id and version hashes, ~21 B in msgpack): ~2 MiB.
+ * Ready nodes name versions before shipping records, so a digest that differs while a big broker
+ * streams in costs a summary, not every record of the differing buckets.
+ */
+export const SUMMARY_ENTRIES_PER_FRAME_MAX = 100_000;
+/** Ids of one PEER_WANT frame (~11 B each in msgpack). */
+export const WANT_IDS_PER_FRAME_MAX = 100_000;
 /** Evidence (heartbeats heard directly) is shared at most this often per broker. */
 export const EVIDENCE_SHARE_MS = 200;
 /**
@@ -187,6 +195,7 @@ export function checkLimitRelationships(): void {
   assert(PEER_PING_MS < PEER_SUSPECT_MS && PEER_SUSPECT_MS < PEER_DOWN_MS, "peer states ordered");
   assert(REDIAL_BACKOFF_MS_MIN < REDIAL_BACKOFF_MS_MAX, "backoff range");
   assert(TOPICS_PER_BROKER_MAX <= TOPICS_MAX, "one broker fits");
+  assert(SUMMARY_ENTRIES_PER_FRAME_MAX * 24 < FRAME_BYTES_MAX && WANT_IDS_PER_FRAME_MAX * 12 < FRAME_BYTES_MAX, "a full summary or want fits a frame");
   assert(2 * TOPICS_PER_BROKER_MAX <= TOPIC_RECORDS_MAX, "a master and a slave of the biggest size fit");
   assert(PROTOCOL_VERSION_MIN <= PROTOCOL_VERSION_MAX, "version range");
   assert(TOMBSTONE_MS > 100 * ANTI_ENTROPY_INTERVAL_MS, "tombstones outlive many rounds");

@@ -1,6 +1,6 @@
 // What the core asks its shell to do: push to subscribers, close connections, send records
 // to peers, log. The shell carries effects out in order; the core never does I/O.
-import type { PeerDeltas, PeerDigest, PeerPull } from "../protocol/messages/gossip.js";
+import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "./types.js";
 
@@ -25,4 +25,6 @@ export type Effect =
 export type PeerMessage =
   | { readonly type: "deltas"; readonly body: PeerDeltas }
   | { readonly type: "digest"; readonly body: PeerDigest }
-  | { readonly type: "pull"; readonly body: PeerPull };
+  | { readonly type: "pull"; readonly body: PeerPull }
+  | { readonly type: "summary"; readonly body: PeerSummary }
+  | { readonly type: "want"; readonly body: PeerWant };

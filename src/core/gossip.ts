@@ -42,9 +42,19 @@ export interface OutboundBatch {
 /** The stored version of one record in the digest index. */
 interface IndexEntry {
   readonly bucket: number;
+  /** 64-bit hash of the record's identity, as uint32 halves: names it in summaries and wants. */
+  readonly idHigh: number;
+  readonly idLow: number;
+  /** 64-bit hash of identity + version: what the bucket hashes XOR. */
   readonly low: number;
   readonly high: number;
   readonly record: ReplicatedRecord;
+}
+
+/** One PEER_SUMMARY frame's content. */
+export interface SummaryFrame {
+  readonly buckets: number[];
+  readonly entries: [number, number, number, number][];
 }
 
 /** Digest index, peers and outboxes. */
@@ -81,9 +91,16 @@ export class GossipState {
     const hash = fnv1a64(`${id}#${versionOf(record)}`);
     const high = parseInt(hash.slice(0, 8), 16);
     const low = parseInt(hash.slice(8), 16);
+    let idHigh = previous?.idHigh;
+    let idLow = previous?.idLow;
+    if (idHigh === undefined || idLow === undefined) {
+      const idHash = fnv1a64(id);
+      idHigh = parseInt(idHash.slice(0, 8), 16);
+      idLow = parseInt(idHash.slice(8), 16);
+    }
     if (previous) this.xor(bucket, previous.low, previous.high);
     this.xor(bucket, low, high);
-    this.index.set(id, { bucket, low, high, record });
+    this.index.set(id, { bucket, idHigh, idLow, low, high, record });
   }
 
   /** Removes a collected record from the digest. */
@@ -119,6 +136,79 @@ export class GossipState {
     const wanted = new Set(buckets);
     const result: ReplicatedRecord[] = [];
     for (const entry of this.index.values()) if (wanted.has(entry.bucket)) result.push(entry.record);
+    return result;
+  }
+
+  /**
+   * Summary frames of the records in `buckets`: id and version hashes, whole buckets per frame,
+   * at most SUMMARY_ENTRIES_PER_FRAME_MAX entries each (a bigger bucket gets a frame of its own
+   * and is cut there; the rest of it is repaired in a later round).
+   */
+  summarize(buckets: readonly number[]): SummaryFrame[] {
+    const byBucket = this.entriesByBucket(buckets);
+    const frames: SummaryFrame[] = [];
+    let current: SummaryFrame = { buckets: [], entries: [] };
+    for (const bucket of buckets) {
+      const entries = byBucket.get(bucket) ?? [];
+      if (current.buckets.length > 0 && current.entries.length + entries.length > limits.SUMMARY_ENTRIES_PER_FRAME_MAX) {
+        frames.push(current);
+        current = { buckets: [], entries: [] };
+      }
+      current.buckets.push(bucket);
+      for (const entry of entries.slice(0, limits.SUMMARY_ENTRIES_PER_FRAME_MAX - current.entries.length)) {
+        current.entries.push([entry.idHigh, entry.idLow, entry.high, entry.low]);
+      }
+    }
+    if (current.buckets.length > 0) frames.push(current);
+    return frames;
+  }
+
+  /**
+   * Compares a peer's summary with the records here: which of ours to send (the peer lacks
+   * them or holds another version) and which ids to want (we lack them or hold another version).
+   */
+  compareSummary(buckets: readonly number[], entries: readonly (readonly [number, number, number, number])[]): {
+    send: ReplicatedRecord[];
+    want: [number, number][];
+  } {
+    const theirs = new Map<number, number>();
+    for (const [idHigh, idLow, high, low] of entries) theirs.set(key53(idHigh, idLow), key53(high, low));
+    const ours = new Map<number, number>();
+    const send: ReplicatedRecord[] = [];
+    for (const list of this.entriesByBucket(buckets).values()) {
+      for (const entry of list) {
+        const key = key53(entry.idHigh, entry.idLow);
+        const version = key53(entry.high, entry.low);
+        ours.set(key, version);
+        if (theirs.get(key) !== version) send.push(entry.record);
+      }
+    }
+    const want: [number, number][] = [];
+    for (const [idHigh, idLow, high, low] of entries) {
+      if (ours.get(key53(idHigh, idLow)) !== key53(high, low)) want.push([idHigh, idLow]);
+    }
+    return { send, want };
+  }
+
+  /** Our records of `buckets` whose id hash is in `ids`. */
+  recordsWanted(buckets: readonly number[], ids: readonly (readonly [number, number])[]): ReplicatedRecord[] {
+    const wanted = new Set(ids.map(([high, low]) => key53(high, low)));
+    const result: ReplicatedRecord[] = [];
+    for (const entries of this.entriesByBucket(buckets).values()) {
+      for (const entry of entries) if (wanted.has(key53(entry.idHigh, entry.idLow))) result.push(entry.record);
+    }
+    return result;
+  }
+
+  private entriesByBucket(buckets: readonly number[]): Map<number, IndexEntry[]> {
+    const wanted = new Set(buckets);
+    const result = new Map<number, IndexEntry[]>();
+    for (const entry of this.index.values()) {
+      if (!wanted.has(entry.bucket)) continue;
+      let list = result.get(entry.bucket);
+      if (!list) result.set(entry.bucket, (list = []));
+      list.push(entry);
+    }
     return result;
   }
 
@@ -236,6 +326,15 @@ export class GossipState {
     this.bucketLow[bucket] = ((this.bucketLow[bucket] as number) ^ low) >>> 0;
     this.bucketHigh[bucket] = ((this.bucketHigh[bucket] as number) ^ high) >>> 0;
   }
+}
+
+/**
+ * A 64-bit hash (two uint32 halves) folded to a 53-bit number, so that it keys a Map without a
+ * string. Two of a million records share an id key with probability ~5e-5; the pair's versions
+ * then differ, so the repair sends and wants both: one extra record, never a missed one.
+ */
+function key53(high: number, low: number): number {
+  return (high >>> 11) * 0x1_0000_0000 + low;
 }
 
 /** `count` distinct items of `items`, chosen with the Rng (a partial Fisher-Yates shuffle). */

@@ -3,7 +3,7 @@
 // records for peers, logs) queue up for the shell to take. No I/O, timers or clocks.
 import { LimitExceededError, NotFoundError } from "../errors.js";
 import * as limits from "../limits.js";
-import type { PeerDeltas, PeerDigest, PeerPull } from "../protocol/messages/gossip.js";
+import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
 import { AdminState } from "./admin_state.js";
@@ -636,13 +636,37 @@ export class NameServerNode {
     }
   }
 
-  /** A peer's digest: send our records of the differing buckets, then ask for theirs. */
+  /**
+   * A peer's digest. A starting peer gets our records of the differing buckets, then a pull
+   * for theirs (its snapshot). A ready peer gets a summary of those buckets instead: it sends
+   * what we lack and wants what it lacks, so records already on both sides do not travel
+   * (with deltas in flight, most buckets differ for a moment while nearly every record agrees).
+   */
   onPeerDigest(peerId: string, digest: PeerDigest, _nowMs: number): void {
     this.gossip.counters.digestsReceived += 1;
     this.learn(digest.members);
     const buckets = this.gossip.diff(digest.buckets);
-    this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
-    this.sendPeer(peerId, { type: "pull", body: { buckets, members: this.memberList(), ready: this.ready } });
+    if (!digest.ready) {
+      this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
+      this.sendPeer(peerId, { type: "pull", body: { buckets, members: this.memberList(), ready: this.ready } });
+      return;
+    }
+    if (buckets.length === 0) return;
+    for (const frame of this.gossip.summarize(buckets)) this.sendPeer(peerId, { type: "summary", body: frame });
+  }
+
+  /** A ready peer's summary of buckets that differ: send ours it lacks, want those we lack. */
+  onPeerSummary(peerId: string, summary: PeerSummary, _nowMs: number): void {
+    const { send, want } = this.gossip.compareSummary(summary.buckets, summary.entries);
+    this.sendRecords(peerId, send, true);
+    for (let start = 0; start < want.length; start += limits.WANT_IDS_PER_FRAME_MAX) {
+      this.sendPeer(peerId, { type: "want", body: { buckets: summary.buckets, ids: want.slice(start, start + limits.WANT_IDS_PER_FRAME_MAX) } });
+    }
+  }
+
+  /** A peer wants some of our records (after a summary). */
+  onPeerWant(peerId: string, want: PeerWant, _nowMs: number): void {
+    this.sendRecords(peerId, this.gossip.recordsWanted(want.buckets, want.ids), true);
   }
 
   /** A peer sent its records of differing buckets and asks for ours. */

@@ -5,7 +5,7 @@ import type { PeerMessage } from "../core/effects.js";
 import { NsError } from "../errors.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { encodeFrame, type Frame } from "../protocol/frame.js";
-import { decodePeerDeltas, decodePeerDigest, decodePeerPull } from "../protocol/messages/gossip.js";
+import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
 import { PROTOCOL_VERSION_MAX } from "../limits.js";
 import type { NodeHost, PeerEffect } from "../server/node_host.js";
 import type { Logger } from "../server/logger.js";
@@ -101,6 +101,16 @@ export class PeerHub {
           this.host.run((nowMs) => this.host.node.onPeerPull(link.peerId, pull, nowMs));
           return;
         }
+        case RequestCode.PEER_SUMMARY: {
+          const summary = decodePeerSummary(frame.body);
+          this.host.run((nowMs) => this.host.node.onPeerSummary(link.peerId, summary, nowMs));
+          return;
+        }
+        case RequestCode.PEER_WANT: {
+          const want = decodePeerWant(frame.body);
+          this.host.run((nowMs) => this.host.node.onPeerWant(link.peerId, want, nowMs));
+          return;
+        }
         default:
           this.counters.framesRejected += 1;
           this.logger.warn({ peerId: link.peerId, code: frame.code }, "unsupported peer frame");
@@ -162,5 +172,9 @@ function codeOf(message: PeerMessage): number {
       return RequestCode.PEER_DIGEST;
     case "pull":
       return RequestCode.PEER_PULL;
+    case "summary":
+      return RequestCode.PEER_SUMMARY;
+    case "want":
+      return RequestCode.PEER_WANT;
   }
 }

@@ -28,6 +28,9 @@ export const RequestCode = {
   PEER_PULL: 19,
   /** Appended for issue #7: the dialer's proof in the peer challenge-response. */
   PEER_AUTH: 20,
+  /** Appended: anti-entropy between ready nodes names record versions before shipping records. */
+  PEER_SUMMARY: 21,
+  PEER_WANT: 22,
 } as const;
 export type RequestCode = (typeof RequestCode)[keyof typeof RequestCode];
 

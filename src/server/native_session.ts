@@ -94,7 +94,13 @@ export interface InboundPeerHandler {
 export type InboundPeerAcceptor = (link: InboundPeerLink) => InboundPeerHandler;
 
 /** Peer request codes, forwarded to the gossip shell on peer sessions. */
-const PEER_CODES: ReadonlySet<number> = new Set([RequestCode.PEER_DELTAS, RequestCode.PEER_DIGEST, RequestCode.PEER_PULL]);
+const PEER_CODES: ReadonlySet<number> = new Set([
+  RequestCode.PEER_DELTAS,
+  RequestCode.PEER_DIGEST,
+  RequestCode.PEER_PULL,
+  RequestCode.PEER_SUMMARY,
+  RequestCode.PEER_WANT,
+]);
 
 /** What a session needs from the server. */
 export interface SessionDeps {

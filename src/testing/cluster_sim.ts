@@ -10,7 +10,14 @@ import { nextIndex, SeededRng } from "../core/clock.js";
 import type { Effect, PeerMessage } from "../core/effects.js";
 import { defaultNodeOptions, NameServerNode, type NodeOptions } from "../core/node.js";
 import type { BrokerRegistration, ConnectionId, Evidence, Origin, RegisterOptions, TopicRouteData } from "../core/types.js";
-import { decodePeerDeltas, decodePeerDigest, decodePeerPull, type PeerDeltas } from "../protocol/messages/gossip.js";
+import {
+  decodePeerDeltas,
+  decodePeerDigest,
+  decodePeerPull,
+  decodePeerSummary,
+  decodePeerWant,
+  type PeerDeltas,
+} from "../protocol/messages/gossip.js";
 import { SimClock } from "./sim_clock.js";
 import { SimNetwork, type SimNetworkOptions } from "./sim_network.js";
 
@@ -693,6 +700,12 @@ export class ClusterSim {
         return;
       case "pull":
         node.onPeerPull(from, decodePeerPull(body), this.nowMs);
+        return;
+      case "summary":
+        node.onPeerSummary(from, decodePeerSummary(body), this.nowMs);
+        return;
+      case "want":
+        node.onPeerWant(from, decodePeerWant(body), this.nowMs);
         return;
     }
   }

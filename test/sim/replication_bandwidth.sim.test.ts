@@ -35,7 +35,13 @@ function registration(topics: readonly TopicConfig[], counter: number): BrokerRe
   };
 }
 
-const CODES = { deltas: RequestCode.PEER_DELTAS, digest: RequestCode.PEER_DIGEST, pull: RequestCode.PEER_PULL } as const;
+const CODES = {
+  deltas: RequestCode.PEER_DELTAS,
+  digest: RequestCode.PEER_DIGEST,
+  pull: RequestCode.PEER_PULL,
+  summary: RequestCode.PEER_SUMMARY,
+  want: RequestCode.PEER_WANT,
+} as const;
 
 /** Bytes of the peer frames in `effects`, per peer, as the peer hub encodes them; also delivers them. */
 function deliver(effects: readonly Effect[], nodes: ReadonlyMap<string, NameServerNode>, nowMs: number): Map<string, number> {

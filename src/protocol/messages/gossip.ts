@@ -1,9 +1,16 @@
-// PEER_DELTAS (17), PEER_DIGEST (18), PEER_PULL (19): name server to name server.
-// All three are one-way requests (envelope id 0, no response).
+// PEER_DELTAS (17), PEER_DIGEST (18), PEER_PULL (19), PEER_SUMMARY (21), PEER_WANT (22): name
+// server to name server. All are one-way requests (envelope id 0, no response).
 // Wire, v1:
 //   PEER_DELTAS {records: Record[], repair: bool}
 //   PEER_DIGEST {buckets: [[h1, h2], ...] (DIGEST_BUCKETS pairs of uint32), members: ["host:port"],
 //     ready: bool}
+//   PEER_SUMMARY {buckets: [int], entries: [[idHigh, idLow, versionHigh, versionLow], ...]}
+//     Answer to a digest from a ready node: the sender's records of those buckets, as 64-bit
+//     hashes of id and of id + version (uint32 halves), at most SUMMARY_ENTRIES_PER_FRAME_MAX;
+//     a bucket's entries are never split across frames. The receiver sends the records the
+//     summary lacks or holds at another version (PEER_DELTAS, repair) and wants the others.
+//   PEER_WANT {buckets: [int], ids: [[idHigh, idLow], ...]}: "send me these records of these
+//     buckets" (at most WANT_IDS_PER_FRAME_MAX); answered with PEER_DELTAS (repair).
 //   PEER_PULL {buckets: [int], members: ["host:port"], ready: bool}
 //     Sent in reply to a digest after the records of the differing buckets: "these buckets
 //     differ; here were mine, send me yours". ready tells whether the sender is itself ready,
@@ -21,7 +28,7 @@
 //     {type: "perm", brokerName, writable, stamp}
 //     Stamp = {wallMs, logical, nodeId}
 import { InvalidArgumentError } from "../../errors.js";
-import { DELTAS_PER_FRAME_MAX, DIGEST_BUCKETS, PEERS_MAX } from "../../limits.js";
+import { DELTAS_PER_FRAME_MAX, DIGEST_BUCKETS, PEERS_MAX, SUMMARY_ENTRIES_PER_FRAME_MAX, WANT_IDS_PER_FRAME_MAX } from "../../limits.js";
 import { brokerKeyOf, type ReplicatedRecord, type Stamp } from "../../core/records.js";
 import type { Evidence, OfflineReason } from "../../core/types.js";
 import { decodeBrokerHeader, decodeDataVersion, decodeRegisteredTopic } from "./broker.js";
@@ -63,6 +70,40 @@ export interface PeerPull {
   readonly ready: boolean;
 }
 
+/** PEER_SUMMARY body: id and version hashes of the sender's records in `buckets`. */
+export interface PeerSummary {
+  readonly buckets: readonly number[];
+  readonly entries: readonly (readonly [number, number, number, number])[];
+}
+
+/** PEER_WANT body: id hashes of records wanted from `buckets`. */
+export interface PeerWant {
+  readonly buckets: readonly number[];
+  readonly ids: readonly (readonly [number, number])[];
+}
+
+/** Validates a PEER_SUMMARY body. */
+export function decodePeerSummary(body: unknown): PeerSummary {
+  const fields = fieldsOf(body, "peer summary");
+  const entries = arr(fields, "entries", SUMMARY_ENTRIES_PER_FRAME_MAX).map((entry, index) => {
+    if (!Array.isArray(entry) || entry.length !== 4 || !entry.every(isU32)) {
+      throw InvalidArgumentError.format(`entries[${index}]`, "must be four uint32", entry);
+    }
+    return entry as unknown as readonly [number, number, number, number];
+  });
+  return { buckets: decodeBuckets(fields), entries };
+}
+
+/** Validates a PEER_WANT body. */
+export function decodePeerWant(body: unknown): PeerWant {
+  const fields = fieldsOf(body, "peer want");
+  const ids = arr(fields, "ids", WANT_IDS_PER_FRAME_MAX).map((id, index) => {
+    if (!Array.isArray(id) || id.length !== 2 || !id.every(isU32)) throw InvalidArgumentError.format(`ids[${index}]`, "must be two uint32", id);
+    return id as unknown as readonly [number, number];
+  });
+  return { buckets: decodeBuckets(fields), ids };
+}
+
 /** Validates a PEER_DELTAS body, every record in it. */
 export function decodePeerDeltas(body: unknown): PeerDeltas {
   const fields = fieldsOf(body, "peer deltas");
@@ -87,13 +128,16 @@ export function decodePeerDigest(body: unknown): PeerDigest {
 /** Validates a PEER_PULL body. */
 export function decodePeerPull(body: unknown): PeerPull {
   const fields = fieldsOf(body, "peer pull");
-  const buckets = arr(fields, "buckets", DIGEST_BUCKETS).map((value, index) => {
+  return { buckets: decodeBuckets(fields), members: decodeMembers(fields), ready: bool(fields, "ready", false) };
+}
+
+function decodeBuckets(fields: Fields): number[] {
+  return arr(fields, "buckets", DIGEST_BUCKETS).map((value, index) => {
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value >= DIGEST_BUCKETS) {
       throw InvalidArgumentError.format(`buckets[${index}]`, `must be an integer in 0..${DIGEST_BUCKETS - 1}`, value);
     }
     return value;
   });
-  return { buckets, members: decodeMembers(fields), ready: bool(fields, "ready", false) };
 }
 
 /** Validates one replicated record. */

@@ -3,10 +3,10 @@
 // then wrong types, bad names and one over each limit.
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../errors.js";
-import { DIGEST_BUCKETS, KV_VALUE_CHARS_MAX, SUBSCRIBED_TOPICS_PER_CONNECTION_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX } from "../../limits.js";
+import { DIGEST_BUCKETS, KV_VALUE_CHARS_MAX, SUBSCRIBED_TOPICS_PER_CONNECTION_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX, WANT_IDS_PER_FRAME_MAX } from "../../limits.js";
 import { decodeKvPut, decodeDeleteTopic } from "./admin.js";
 import { decodeHeartbeat, decodeRegisterBroker, decodeRegisterBrokerVersion } from "./broker.js";
-import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodeRecord } from "./gossip.js";
+import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant, decodeRecord } from "./gossip.js";
 import { decodeHello } from "./hello.js";
 import { decodeGetRoute, decodeGetTopics } from "./query.js";
 import { decodeSubscribe } from "./subscribe.js";
@@ -109,6 +109,17 @@ describe("messages", () => {
     expect(refusal(() => decodeRecord({ type: "bogus" }, "r"))).toContain("'r.type'");
     expect(refusal(() => decodeRecord({ ...records[0], alive: true }, "r"))).toContain("'r.reason'");
     expect(decodePeerDeltas({ records, repair: true }).records).toHaveLength(records.length);
+  });
+
+  it("messages: summaries carry four uint32 per entry and wants two, over valid buckets", () => {
+    expect(decodePeerSummary({ buckets: [0, 255], entries: [[1, 2, 3, 4]] }).entries).toEqual([[1, 2, 3, 4]]);
+    expect(refusal(() => decodePeerSummary({ buckets: [0], entries: [[1, 2, 3]] }))).toContain("'entries[0]'");
+    expect(refusal(() => decodePeerSummary({ buckets: [256], entries: [] }))).toContain("'buckets[0]'");
+    expect(refusal(() => decodePeerSummary({ buckets: [0], entries: [[1, 2, 3, -4]] }))).toContain("four uint32");
+    expect(decodePeerWant({ buckets: [3], ids: [[7, 8]] }).ids).toEqual([[7, 8]]);
+    expect(refusal(() => decodePeerWant({ buckets: [3], ids: [[7, 8, 9]] }))).toContain("'ids[0]'");
+    const tooMany = Array.from({ length: WANT_IDS_PER_FRAME_MAX + 1 }, () => [0, 0]);
+    expect(refusal(() => decodePeerWant({ buckets: [], ids: tooMany }))).toContain("'ids'");
   });
 
   it("messages: digests need every bucket; pulls name valid buckets", () => {
