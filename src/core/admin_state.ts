@@ -2,11 +2,37 @@
 // overrides, each last-writer-wins on its stamp, with tombstones for deleted KV entries.
 import { LimitExceededError } from "../errors.js";
 import { compareStamp, mergeRecords, type KvRecord, type PermRecord, type Stamp, type TopicDeleteRecord } from "./records.js";
+import { Perm } from "./types.js";
 
 /** Bounds of the KV table. */
 export interface KvLimits {
   readonly namespacesMax: number;
   readonly keysPerNamespaceMax: number;
+}
+
+/** The newest wipe and add of one broker name's write permission, as stamps. */
+export interface PermOverrides {
+  readonly wipe: Stamp | undefined;
+  readonly add: Stamp | undefined;
+}
+
+/**
+ * The perm a topic registered as `perm` at `stamp` shows after the overrides newer than it, as
+ * RocketMQ applies them in turn: an add sets 6 (a wipe after it then clears the write bit), a
+ * wipe alone clears the write bit.
+ */
+export function permAfter(perm: number, stamp: Stamp, overrides: PermOverrides): number {
+  const { wipe, add } = overrides;
+  const wipedSince = wipe !== undefined && compareStamp(wipe, stamp) > 0;
+  if (add !== undefined && compareStamp(add, stamp) > 0) {
+    return wipe !== undefined && compareStamp(wipe, add) > 0 ? Perm.READ_WRITE & ~Perm.WRITE : Perm.READ_WRITE;
+  }
+  return wipedSince ? perm & ~Perm.WRITE : perm;
+}
+
+/** Whether any perm override is newer than `stamp`. */
+export function permOverriddenSince(stamp: Stamp, overrides: PermOverrides): boolean {
+  return [overrides.wipe, overrides.add].some((at) => at !== undefined && compareStamp(at, stamp) > 0);
 }
 
 /** KV entries (tombstones included), topic deletions and perm overrides. */
@@ -47,6 +73,11 @@ export class AdminState {
   /** A live KV value, or undefined. */
   kvGet(namespace: string, key: string): string | undefined {
     return this.kv.get(namespace)?.get(key)?.value ?? undefined;
+  }
+
+  /** Whether a namespace was ever written (its deleted keys' tombstones count until collected). */
+  hasNamespace(namespace: string): boolean {
+    return this.kv.has(namespace);
   }
 
   /** The live entries of a namespace, keys sorted. */
@@ -136,16 +167,17 @@ export class AdminState {
 
   /** Merges a perm override; returns it when it changed state, else null. */
   mergePerm(record: PermRecord): PermRecord | null {
-    const current = this.perms.get(record.brokerName);
+    const id = `${record.brokerName}|${record.writable}`;
+    const current = this.perms.get(id);
     const merged = current ? mergeRecords(current, record) : record;
     if (merged === current) return null;
-    this.perms.set(record.brokerName, merged);
+    this.perms.set(id, merged);
     return merged;
   }
 
-  /** The newest perm override of a broker name. */
-  perm(brokerName: string): PermRecord | undefined {
-    return this.perms.get(brokerName);
+  /** The newest wipe and the newest add of a broker name's write permission. */
+  perm(brokerName: string): PermOverrides {
+    return { wipe: this.perms.get(`${brokerName}|false`)?.stamp, add: this.perms.get(`${brokerName}|true`)?.stamp };
   }
 
   /** Every topic-delete and perm record (for snapshots). */

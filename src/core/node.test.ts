@@ -149,6 +149,17 @@ describe("node", () => {
     expect(node.counters.topicsSkipped.unknownBroker).toBe(1);
   });
 
+  it("node: wipes and adds compose in order as RocketMQ applies them", () => {
+    const node = makeNode();
+    node.registerBroker(1, "native", registration({ topics: [topic("W", 8, 2), topic("S", 8, 7)] }), null, 10);
+    node.addWritePerm("broker-a", 20);
+    node.wipeWritePerm("broker-a", 30);
+    expect(node.getRoute("W").queueDatas[0]?.perm).toBe(4);
+    expect(node.getRoute("S").queueDatas[0]?.perm).toBe(4);
+    node.addWritePerm("broker-a", 40);
+    expect(node.getRoute("W").queueDatas[0]?.perm).toBe(6);
+  });
+
   it("node: add write perm sets perm 6 as RocketMQ does", () => {
     const node = makeNode();
     node.registerBroker(1, "native", registration({ topics: [topic("T", 8, 5)] }), null, 10);
@@ -269,6 +280,8 @@ describe("node", () => {
     node.kvDelete("ns", "k1", 2);
     expect(() => node.kvGet("ns", "k1")).toThrow(NotFoundError);
     expect(() => node.kvList("empty")).toThrow(NotFoundError);
+    node.kvDelete("ns", "k2", 3);
+    expect(node.kvList("ns")).toEqual({});
   });
 
   it("node: refuses one kv key over the per-namespace limit", () => {

@@ -6,7 +6,7 @@ import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
-import { AdminState } from "./admin_state.js";
+import { AdminState, permOverriddenSince } from "./admin_state.js";
 import type { Rng } from "./clock.js";
 import type { Effect, LogLevel, PeerMessage } from "./effects.js";
 import { GossipState, type GossipCounters } from "./gossip.js";
@@ -487,9 +487,9 @@ export class NameServerNode {
 
   /** The entries of a namespace; NotFoundError when it has none. */
   kvList(namespace: string): Record<string, string> {
-    const table = this.admin.kvList(namespace);
-    if (Object.keys(table).length === 0) throw new NotFoundError(`no kv entries in namespace '${namespace}'`);
-    return table;
+    // As RocketMQ keeps a namespace once written, one whose keys were all deleted lists empty.
+    if (!this.admin.hasNamespace(namespace)) throw new NotFoundError(`no kv entries in namespace '${namespace}'`);
+    return this.admin.kvList(namespace);
   }
 
   /** Every KV record, tombstones included: what --data-dir persists. */
@@ -1034,7 +1034,7 @@ export class NameServerNode {
       const current = entry.topics.get(topicName);
       if (current !== undefined && this.visibleIn(current, session, clusterName)) {
         if (!dataVersionChanged) continue;
-        const overridden = perm !== undefined && compareStamp(perm.stamp, current.stamp) > 0;
+        const overridden = permOverriddenSince(current.stamp, perm);
         if (!overridden && sameTopicConfig(current.config as TopicConfig, config)) continue;
       } else if (current === undefined && !this.topicFits(topicName)) {
         skipped += 1;

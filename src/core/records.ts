@@ -86,7 +86,11 @@ export interface TopicDeleteRecord {
   readonly stamp: Stamp;
 }
 
-/** A write-permission override of one broker name: wipe (writable false) or add. */
+/**
+ * A write-permission override of one broker name: wipe (writable false) or add. The newest wipe
+ * and the newest add are two facts, so that they compose as RocketMQ applies them in turn (an
+ * add sets perm 6; a wipe after it leaves 4).
+ */
 export interface PermRecord {
   readonly type: "perm";
   readonly brokerName: string;
@@ -143,7 +147,7 @@ export function recordId(record: ReplicatedRecord): string {
     case "topicDelete":
       return `t|${record.topic}|${record.clusterName ?? ""}`;
     case "perm":
-      return `p|${record.brokerName}`;
+      return `p|${record.brokerName}|${record.writable ? "add" : "wipe"}`;
   }
 }
 

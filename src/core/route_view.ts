@@ -1,7 +1,8 @@
 // The query side of the registry: broker-name groups derived from live instances, their
 // topic records and admin overrides, a topic index, and the RocketMQ-shaped answers built
 // from them. Pure; rebuilt one broker name (or one topic of it) at a time, when inputs change.
-import { compareStamp, type InstanceRecord, type PermRecord, type Stamp, type TopicRecord } from "./records.js";
+import { permAfter, type PermOverrides } from "./admin_state.js";
+import { compareStamp, type InstanceRecord, type Stamp, type TopicRecord } from "./records.js";
 import {
   MASTER_ID,
   Perm,
@@ -13,8 +14,8 @@ import {
 
 /** What a group rebuild needs to know about admin overrides. */
 export interface Overrides {
-  /** The newest write-permission override of a broker name, if any. */
-  perm(brokerName: string): PermRecord | undefined;
+  /** The newest wipe and add of a broker name's write permission. */
+  perm(brokerName: string): PermOverrides;
   /** The newest deletion of a topic, whole or for one cluster, if any. */
   topicDeletedAt(topic: string, clusterName: string): Stamp | undefined;
 }
@@ -231,9 +232,7 @@ function queueOf(brokerName: string, source: InstanceView, record: TopicRecord, 
   const header = source.instance.header;
   const deletedAt = overrides.topicDeletedAt(record.topicName, header.clusterName);
   if (deletedAt && compareStamp(deletedAt, record.stamp) > 0) return null;
-  let bits = config.perm;
-  const perm = overrides.perm(brokerName);
-  if (perm !== undefined && compareStamp(perm.stamp, record.stamp) > 0) bits = perm.writable ? Perm.READ_WRITE : bits & ~Perm.WRITE;
+  let bits = permAfter(config.perm, record.stamp, overrides.perm(brokerName));
   if (header.brokerId !== MASTER_ID && header.enableActingMaster) bits &= ~Perm.WRITE;
   return {
     brokerName,
