@@ -85,10 +85,25 @@ export function trackProcess(process: TrackedProcess, exited: Promise<unknown>):
   void exited.then(() => started.delete(process));
 }
 
-/** SIGKILLs every process the harness started that still runs (Java and our nodes), and waits for them. */
+/** Temp dirs made by javaTempDir(), removed by killAll() unless INTEROP_KEEP_TMP=1. */
+const tempDirs = new Set<string>();
+/** The home of every mqadmin run (one temp dir, made at the first run). */
+let mqadminDir: string | undefined;
+
+/**
+ * SIGKILLs every process the harness started that still runs (Java and our nodes), waits for
+ * them, then removes the Java processes' temp dirs (stores, logs) unless INTEROP_KEEP_TMP=1.
+ */
 export async function killAll(): Promise<void> {
   const all = [...started];
   await Promise.all(all.map((tracked) => tracked.kill()));
+  mqadminDir = undefined;
+  if (process.env["INTEROP_KEEP_TMP"] === "1") {
+    if (tempDirs.size > 0) console.log(`interop: kept ${[...tempDirs].join(" ")}`);
+    return;
+  }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
 
 process.on("exit", () => {
@@ -242,7 +257,9 @@ function writeLogbackConfig(dir: string, level: string): string {
 
 /** A fresh temp dir for one Java process. */
 export function javaTempDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `interop-${name.replace(/[^A-Za-z0-9_-]/g, "_")}-`));
+  const dir = mkdtempSync(join(tmpdir(), `interop-${name.replace(/[^A-Za-z0-9_-]/g, "_")}-`));
+  tempDirs.add(dir);
+  return dir;
 }
 
 interface SpawnJavaOptions {
@@ -535,8 +552,6 @@ export async function freeBrokerPort(): Promise<number> {
 
 // ---------------------------------------------------------------------------------------
 // mqadmin
-
-let mqadminDir: string | undefined;
 
 /** Runs `MQAdminStartup ...args` to completion (a shared temp dir as home; logs go to a file). */
 export async function runMqadmin(
