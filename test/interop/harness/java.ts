@@ -20,7 +20,7 @@ export const TARGET_DIR = join(INTEROP_DIR, "target");
 /** Which dependency set: the 5.x broker/namesrv/client/tools, or the 4.9.3 client alone. */
 export type ClasspathProfile = "rocketmq5" | "client49";
 
-/** Deadline of the Maven run (a fresh ~/.m2 downloads about 120 MiB). */
+/** Deadline of the Maven run (into an empty ~/.m2 it downloads about 131 MiB). */
 const MAVEN_DEADLINE_MS = 10 * 60_000;
 /** Deadline for a Java name server or broker to start. */
 const JAVA_START_DEADLINE_MS = 90_000;
@@ -80,9 +80,9 @@ export interface TrackedProcess {
 const started = new Set<TrackedProcess>();
 
 /** Registers a process for killAll() until it exits. */
-export function trackProcess(process: TrackedProcess, exited: Promise<unknown>): void {
-  started.add(process);
-  void exited.then(() => started.delete(process));
+export function trackProcess(tracked: TrackedProcess, exited: Promise<unknown>): void {
+  started.add(tracked);
+  void exited.then(() => started.delete(tracked));
 }
 
 /** Temp dirs made by javaTempDir(), removed by killAll() unless INTEROP_KEEP_TMP=1. */
@@ -161,9 +161,14 @@ async function buildClasspath(profile: ClasspathProfile): Promise<string> {
   const classesDir = profile === "rocketmq5" ? join(TARGET_DIR, "classes") : join(TARGET_DIR, "client49", "classes");
   const readCache = (): string | undefined => {
     if (!existsSync(cacheFile)) return undefined;
-    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { stamp: string; classpath: string };
-    if (cache.stamp !== stamp || !existsSync(classesDir)) return undefined;
-    return cache.classpath;
+    try {
+      const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as { stamp: string; classpath: string };
+      // Stale if the sources changed, or a jar is gone from the Maven repository.
+      if (cache.stamp !== stamp || !cache.classpath.split(":").every((entry) => existsSync(entry))) return undefined;
+      return cache.classpath;
+    } catch {
+      return undefined;
+    }
   };
   const hit = readCache();
   if (hit !== undefined) return hit;
@@ -406,11 +411,6 @@ export async function startJavaNamesrv(options: { port: number; config?: Record<
     throw error;
   }
   return java;
-}
-
-/** The pids of every running harness process (for reports). */
-export function runningJavaPids(): number[] {
-  return [...started].filter((java) => java.running()).map((java) => java.pid);
 }
 
 /** `java -version` works (used to skip with a clear message when no JDK is installed). */
