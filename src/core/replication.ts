@@ -1,0 +1,308 @@
+// Replication of a node: applying records (local writes and peers' deltas) and queueing
+// them for peers, peer links coming and going, digests, summaries, wants and pulls of
+// anti-entropy, readiness from a peer snapshot, membership, and tombstone collection.
+// Pure; the shell carries out the peer frames it queues as effects.
+import * as limits from "../limits.js";
+import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
+import type { BrokerRegistry } from "./broker_registry.js";
+import type { PeerMessage } from "./effects.js";
+import type { FailureDetector } from "./failure_detector.js";
+import { GossipState, type GossipCounters } from "./gossip.js";
+import type { NodeContext } from "./node_context.js";
+import { compareStamp, recordId, type ReplicatedRecord, type Stamp } from "./records.js";
+
+/** How often KV tombstones and spent topic deletions are collected: cheap, and TOMBSTONE_MS is a day. */
+const TOMBSTONE_SWEEP_MS = 60_000;
+
+/** Propagation delay samples kept between two metric scrapes. */
+const PROPAGATION_SAMPLES_MAX = 10_000;
+
+/** Records, peers, anti-entropy and readiness. */
+export class Replication {
+  readonly gossip: GossipState;
+  /** Propagation delays (origin stamp to applied here), drained by the shell into a histogram. */
+  readonly propagationDelaysMs: number[] = [];
+  private ready: boolean;
+  private readonly startedAtMs: number;
+  /** Peers that answered our digest while not ready themselves (cold start detection). */
+  private readonly startingPeers = new Set<string>();
+  private nextAntiEntropyMs: number;
+  private nextSweepMs: number;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly registry: BrokerRegistry,
+    private readonly detector: FailureDetector,
+    nowMs: number,
+  ) {
+    const { options } = ctx;
+    this.ready = !options.peersConfigured;
+    this.startedAtMs = nowMs;
+    this.gossip = new GossipState(options.nodeId, options.outboxRecordsPerPeerMax);
+    this.gossip.learnMembers([...options.seeds, ...(options.advertiseAddr ? [options.advertiseAddr] : [])]);
+    this.nextAntiEntropyMs = nowMs + options.antiEntropyIntervalMs;
+    this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
+  }
+
+  // ---- Records --------------------------------------------------------------------------------
+
+  /** Applies a record (local or remote). Returns true, indexes it and queues it for peers when it changed state. */
+  apply(record: ReplicatedRecord, nowMs: number, fromPeer: string | null): boolean {
+    const { admin } = this.ctx;
+    let stored: ReplicatedRecord | null;
+    let urgent = true;
+    switch (record.type) {
+      case "instance":
+      case "topic":
+      case "holder":
+        stored = this.registry.applyBrokerRecord(record, nowMs);
+        break;
+      case "liveness": {
+        const wasAlive = this.registry.get(record.brokerKey)?.liveness?.alive === true;
+        stored = this.registry.applyBrokerRecord(record, nowMs);
+        // Fresher evidence for a broker already alive is shared in batches, not at once.
+        urgent = !(wasAlive && record.alive);
+        break;
+      }
+      case "kv":
+        stored = admin.mergeKv(record);
+        break;
+      case "topicDelete":
+        stored = admin.mergeTopicDelete(record);
+        if (stored) this.registry.refreshTopic(record.topic);
+        break;
+      case "perm":
+        stored = admin.mergePerm(record);
+        if (stored) this.registry.rebuildGroup(record.brokerName);
+        break;
+    }
+    if (!stored) return false;
+    this.gossip.indexRecord(stored);
+    if (urgent) this.gossip.enqueue(stored, fromPeer, true);
+    else if (fromPeer !== null || this.detector.evidenceShareDue(stored, nowMs)) {
+      const fanout = fromPeer === null ? null : { count: limits.EVIDENCE_RELAY_FANOUT, rng: this.ctx.rng };
+      this.gossip.enqueue(stored, fromPeer, false, fanout);
+    }
+    if (fromPeer !== null) this.detector.answerRemote(stored, nowMs);
+    return true;
+  }
+
+  /** Merges a record from a peer; returns true when it changed this node's state. */
+  mergeRemote(record: ReplicatedRecord, nowMs: number, fromPeer: string | null = null): boolean {
+    // A KV tombstone past its lifetime was collected here already (or is about to be):
+    // taking it back from a slower peer would only bring it back for another sweep.
+    if (record.type === "kv" && record.value === null && record.stamp.wallMs < nowMs - limits.TOMBSTONE_MS) return false;
+    if ("stamp" in record) this.ctx.hlc.observe(record.stamp);
+    const changed = this.apply(record, nowMs, fromPeer);
+    if (changed && "stamp" in record && record.stamp.nodeId !== this.ctx.nodeId) {
+      this.recordDelay(nowMs - record.stamp.wallMs);
+    }
+    return changed;
+  }
+
+  /** Every record this node holds: a full snapshot for a peer. */
+  snapshot(): ReplicatedRecord[] {
+    return this.gossip.recordsIn([...Array(limits.DIGEST_BUCKETS).keys()]);
+  }
+
+  // ---- Readiness and time -----------------------------------------------------------------
+
+  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed). */
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Marks the node ready because a peer snapshot was applied or the grace passed. */
+  markReady(reason: string): void {
+    if (this.ready) return;
+    this.ready = true;
+    this.ctx.log("info", "node ready", { reason });
+  }
+
+  /** Whether peers are configured but none is up: the node is cut off. */
+  isolated(): boolean {
+    return this.ctx.options.peersConfigured && this.gossip.upPeers().length === 0;
+  }
+
+  /** The replication part of a tick: readiness grace, tombstone sweep, anti-entropy, evidence shares. */
+  tick(nowMs: number): void {
+    if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs) this.markReady("startup grace passed");
+    if (nowMs >= this.nextSweepMs) {
+      this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
+      this.sweepTombstones(nowMs);
+    }
+    if (nowMs >= this.nextAntiEntropyMs) {
+      this.nextAntiEntropyMs = nowMs + this.ctx.options.antiEntropyIntervalMs;
+      const peerId = this.gossip.randomUpPeer(this.ctx.rng);
+      if (peerId !== null) this.sendDigest(peerId);
+    }
+    this.flush(nowMs);
+  }
+
+  /** Sends queued deltas: urgent ones always, evidence-only ones every EVIDENCE_SHARE_MS. */
+  flush(nowMs: number, urgentOnly = false, onlyPeer: string | null = null): void {
+    for (const batch of this.gossip.flush(nowMs, urgentOnly ? Number.POSITIVE_INFINITY : limits.EVIDENCE_SHARE_MS, onlyPeer)) {
+      const message: PeerMessage = { type: "deltas", body: { records: batch.records, repair: false } };
+      this.ctx.effects.push({ kind: "peerSend", peerId: batch.peerId, message });
+    }
+  }
+
+  // ---- Peers ----------------------------------------------------------------------------------
+
+  /** A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot). */
+  peerConnected(peerId: string, peerAddr: string | null, nowMs: number): void {
+    if (peerId === this.ctx.nodeId) return;
+    this.gossip.peerUp(peerId, nowMs);
+    if (peerAddr !== null) this.gossip.learnMembers([peerAddr]);
+    this.detector.peerContact();
+    this.ctx.log("info", "peer up", { peerId });
+    this.shareHeldEvidence(peerId);
+    this.sendDigest(peerId);
+    this.detector.recheckSuspicions(nowMs);
+  }
+
+  /** The last link to a peer went down: its connection claims stop counting. */
+  peerDisconnected(peerId: string, nowMs: number): void {
+    if (!this.gossip.isUp(peerId)) return;
+    this.gossip.peerDown(peerId);
+    this.ctx.log("warn", "peer down", { peerId });
+    this.detector.recheckSuspicions(nowMs);
+  }
+
+  /** Records pushed by a peer. */
+  onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
+    this.gossip.counters.deltasReceived += deltas.records.length;
+    for (const record of deltas.records) {
+      if (this.mergeRemote(record, nowMs, peerId) && deltas.repair) this.gossip.counters.recordsRepaired += 1;
+    }
+  }
+
+  /**
+   * A peer's digest. A starting peer gets our records of the differing buckets, then a pull
+   * for theirs (its snapshot). A ready peer gets a summary of those buckets instead: it sends
+   * what we lack and wants what it lacks, so records already on both sides do not travel
+   * (with deltas in flight, most buckets differ for a moment while nearly every record agrees).
+   */
+  onPeerDigest(peerId: string, digest: PeerDigest): void {
+    this.gossip.counters.digestsReceived += 1;
+    this.learn(digest.members);
+    const buckets = this.gossip.diff(digest.buckets);
+    if (!digest.ready) {
+      this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
+      this.sendPeer(peerId, { type: "pull", body: { buckets, members: this.memberList(), ready: this.ready } });
+      return;
+    }
+    if (buckets.length === 0) return;
+    for (const frame of this.gossip.summarize(buckets)) this.sendPeer(peerId, { type: "summary", body: frame });
+  }
+
+  /** A ready peer's summary of buckets that differ: send ours it lacks, want those we lack. */
+  onPeerSummary(peerId: string, summary: PeerSummary): void {
+    const { send, want } = this.gossip.compareSummary(summary.buckets, summary.entries);
+    this.sendRecords(peerId, send, true);
+    for (let start = 0; start < want.length; start += limits.WANT_IDS_PER_FRAME_MAX) {
+      const ids = want.slice(start, start + limits.WANT_IDS_PER_FRAME_MAX);
+      this.sendPeer(peerId, { type: "want", body: { buckets: summary.buckets, ids } });
+    }
+  }
+
+  /** A peer wants some of our records (after a summary). */
+  onPeerWant(peerId: string, want: PeerWant): void {
+    this.sendRecords(peerId, this.gossip.recordsWanted(want.buckets, want.ids), true);
+  }
+
+  /** A peer sent its records of differing buckets and asks for ours. */
+  onPeerPull(peerId: string, pull: PeerPull): void {
+    this.learn(pull.members);
+    // Everything the peer had in these buckets arrived before this pull (one ordered link).
+    if (pull.ready) this.markReady(`snapshot from ${peerId}`);
+    else {
+      // A cold start of the whole cluster: once every seed peer has shown us its (starting)
+      // state, nobody holds more than we do now, so waiting out the grace gains nothing.
+      this.startingPeers.add(peerId);
+      if (this.startingPeers.size >= this.ctx.options.seeds.length) this.markReady("every peer is starting too");
+    }
+    this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
+  }
+
+  /** Counters of the replication side. */
+  counters(): Readonly<GossipCounters> {
+    return this.gossip.counters;
+  }
+
+  /** Peers and whether each has a live link. */
+  peerStates(): { peerId: string; up: boolean; outboxDepth: number }[] {
+    return [...this.gossip.peers.values()].map((peer) => ({ peerId: peer.nodeId, up: peer.up, outboxDepth: peer.outbox.size }));
+  }
+
+  /** Known member addresses. */
+  memberList(): string[] {
+    return [...this.gossip.members].sort();
+  }
+
+  // ---- Internals ------------------------------------------------------------------------------
+
+  /**
+   * A peer (re)connected: give it our freshest evidence for the brokers we hold at once.
+   * Digests leave out heartbeat sequence numbers (see GossipState), so anti-entropy would
+   * not, and the peer's deadlines may have run on while the link was down.
+   */
+  private shareHeldEvidence(peerId: string): void {
+    const records: ReplicatedRecord[] = [];
+    for (const entry of this.registry.brokers.values()) {
+      if (entry.connId !== null && entry.liveness?.alive === true) records.push(entry.liveness);
+    }
+    this.sendRecords(peerId, records, false);
+  }
+
+  private sendDigest(peerId: string): void {
+    this.gossip.counters.digestsSent += 1;
+    this.sendPeer(peerId, { type: "digest", body: { buckets: this.gossip.digest(), members: this.memberList(), ready: this.ready } });
+  }
+
+  private sendRecords(peerId: string, records: readonly ReplicatedRecord[], repair: boolean): void {
+    for (let start = 0; start < records.length; start += limits.DELTAS_PER_FRAME_MAX) {
+      this.sendPeer(peerId, { type: "deltas", body: { records: records.slice(start, start + limits.DELTAS_PER_FRAME_MAX), repair } });
+    }
+    if (repair) this.gossip.counters.deltasSent += records.length;
+  }
+
+  private sendPeer(peerId: string, message: PeerMessage): void {
+    // Queued deltas go first so that a pull never overtakes the records it accounts for.
+    this.flush(this.ctx.lastTickMs, true, peerId);
+    this.ctx.effects.push({ kind: "peerSend", peerId, message });
+  }
+
+  private learn(members: readonly string[]): void {
+    for (const addr of this.gossip.learnMembers(members)) {
+      if (addr !== this.ctx.options.advertiseAddr) this.ctx.effects.push({ kind: "dialPeer", addr });
+    }
+  }
+
+  private recordDelay(delayMs: number): void {
+    if (this.propagationDelaysMs.length < PROPAGATION_SAMPLES_MAX) this.propagationDelaysMs.push(Math.max(0, delayMs));
+  }
+
+  /**
+   * Collects KV tombstones and topic deletions older than TOMBSTONE_MS. A deletion stays
+   * while a topic record written before it still lists the topic.
+   */
+  private sweepTombstones(nowMs: number): void {
+    const { admin } = this.ctx;
+    const beforeWallMs = nowMs - limits.TOMBSTONE_MS;
+    const collected: ReplicatedRecord[] = admin.collectKvTombstones(beforeWallMs);
+    collected.push(...admin.collectTopicDeletes(beforeWallMs, (record) => this.deletionStillHides(record)));
+    for (const record of collected) this.gossip.unindexRecord(recordId(record));
+    if (collected.length > 0) this.ctx.log("info", "tombstones collected", { count: collected.length });
+  }
+
+  private deletionStillHides(record: { topic: string; clusterName: string | null; stamp: Stamp }): boolean {
+    for (const entry of this.registry.brokers.values()) {
+      const topic = entry.topics.get(record.topic);
+      if (!topic || topic.config === null || compareStamp(topic.stamp, record.stamp) >= 0) continue;
+      if (record.clusterName !== null && entry.instance?.header.clusterName !== record.clusterName) continue;
+      return true;
+    }
+    return false;
+  }
+}
