@@ -28,6 +28,14 @@ describe("errors", () => {
     });
   }
 
+  it("errors: every entry's HTTP status and remoting code are the ones docs/errors.md states", () => {
+    for (const entry of ERROR_TABLE) {
+      const rows = DOC.split("\n").filter((line) => line.startsWith(`| ${entry.code} | \`${entry.name}\` |`));
+      const portsRow = rows.find((line) => /^\| \d+ \| `\w+` \| \d{3} \|/.test(line)) ?? "";
+      expect(portsRow, entry.name).toContain(`| ${entry.httpStatus} | ${entry.remotingCode} \``);
+    }
+  });
+
   it("errors: codes are unique and the table has no extra entries", () => {
     const codes = Object.values(ErrorCode);
     expect(new Set(codes).size).toBe(codes.length);

@@ -167,35 +167,100 @@ export class InternalError extends NsError {
   }
 }
 
-/** One row of the wire error table. */
+/**
+ * RocketMQ remoting response codes an operating error is answered with (ROCKETMQ.md §2.2):
+ * what RocketMQ clients expect for the same condition.
+ */
+export const RemotingCode = {
+  SYSTEM_ERROR: 1,
+  SYSTEM_BUSY: 2,
+  REQUEST_CODE_NOT_SUPPORTED: 3,
+  NO_PERMISSION: 16,
+} as const;
+export type RemotingCode = (typeof RemotingCode)[keyof typeof RemotingCode];
+
+/** One row of the wire error table: the native code, and how each other port answers it. */
 export interface ErrorCodeEntry {
   readonly code: ErrorCode;
   readonly name: string;
   readonly retriable: boolean;
   readonly make: (message: string) => NsError;
+  /** HTTP status of the JSON error on the HTTP port. */
+  readonly httpStatus: number;
+  /** Remoting response code; the remark carries the message. */
+  readonly remotingCode: RemotingCode;
 }
 
 /** The wire error table: code -> name, retriable flag and constructor. */
 export const ERROR_TABLE: readonly ErrorCodeEntry[] = [
-  { code: ErrorCode.INTERNAL, name: "INTERNAL", retriable: true, make: (m) => new InternalError(m) },
-  { code: ErrorCode.INVALID_ARGUMENT, name: "INVALID_ARGUMENT", retriable: false, make: (m) => new InvalidArgumentError(m) },
-  { code: ErrorCode.PROTOCOL, name: "PROTOCOL", retriable: false, make: (m) => new ProtocolError(m) },
+  { code: ErrorCode.INTERNAL, name: "INTERNAL", retriable: true, make: (m) => new InternalError(m), httpStatus: 500, remotingCode: RemotingCode.SYSTEM_ERROR },
+  {
+    code: ErrorCode.INVALID_ARGUMENT,
+    name: "INVALID_ARGUMENT",
+    retriable: false,
+    make: (m) => new InvalidArgumentError(m),
+    httpStatus: 400,
+    remotingCode: RemotingCode.SYSTEM_ERROR,
+  },
+  { code: ErrorCode.PROTOCOL, name: "PROTOCOL", retriable: false, make: (m) => new ProtocolError(m), httpStatus: 400, remotingCode: RemotingCode.SYSTEM_ERROR },
   {
     code: ErrorCode.FRAME_TOO_LARGE,
     name: "FRAME_TOO_LARGE",
     retriable: false,
     make: (m) => Object.assign(new FrameTooLargeError(0, 0), { message: m }),
+    httpStatus: 413,
+    remotingCode: RemotingCode.SYSTEM_ERROR,
   },
-  { code: ErrorCode.LIMIT_EXCEEDED, name: "LIMIT_EXCEEDED", retriable: true, make: (m) => new LimitExceededError("unknown", m) },
-  { code: ErrorCode.NOT_FOUND, name: "NOT_FOUND", retriable: false, make: (m) => new NotFoundError(m) },
-  { code: ErrorCode.TIMEOUT, name: "TIMEOUT", retriable: true, make: (m) => new TimeoutError(m) },
-  { code: ErrorCode.CONNECTION_CLOSED, name: "CONNECTION_CLOSED", retriable: true, make: (m) => new ConnectionClosedError(m) },
-  { code: ErrorCode.UNSUPPORTED_REQUEST, name: "UNSUPPORTED_REQUEST", retriable: false, make: (m) => new UnsupportedRequestError(m) },
-  { code: ErrorCode.NOT_READY, name: "NOT_READY", retriable: true, make: (m) => new NotReadyError(m) },
-  { code: ErrorCode.UNSUPPORTED_VERSION, name: "UNSUPPORTED_VERSION", retriable: false, make: (m) => new UnsupportedVersionError(m) },
-  { code: ErrorCode.CONFIG, name: "CONFIG", retriable: false, make: (m) => new ConfigError([m]) },
-  { code: ErrorCode.UNAUTHORIZED, name: "UNAUTHORIZED", retriable: false, make: (m) => new UnauthorizedError(m) },
+  {
+    code: ErrorCode.LIMIT_EXCEEDED,
+    name: "LIMIT_EXCEEDED",
+    retriable: true,
+    make: (m) => new LimitExceededError("unknown", m),
+    httpStatus: 429,
+    remotingCode: RemotingCode.SYSTEM_BUSY,
+  },
+  { code: ErrorCode.NOT_FOUND, name: "NOT_FOUND", retriable: false, make: (m) => new NotFoundError(m), httpStatus: 404, remotingCode: RemotingCode.SYSTEM_ERROR },
+  { code: ErrorCode.TIMEOUT, name: "TIMEOUT", retriable: true, make: (m) => new TimeoutError(m), httpStatus: 504, remotingCode: RemotingCode.SYSTEM_BUSY },
+  {
+    code: ErrorCode.CONNECTION_CLOSED,
+    name: "CONNECTION_CLOSED",
+    retriable: true,
+    make: (m) => new ConnectionClosedError(m),
+    httpStatus: 503,
+    remotingCode: RemotingCode.SYSTEM_ERROR,
+  },
+  {
+    code: ErrorCode.UNSUPPORTED_REQUEST,
+    name: "UNSUPPORTED_REQUEST",
+    retriable: false,
+    make: (m) => new UnsupportedRequestError(m),
+    httpStatus: 400,
+    remotingCode: RemotingCode.REQUEST_CODE_NOT_SUPPORTED,
+  },
+  { code: ErrorCode.NOT_READY, name: "NOT_READY", retriable: true, make: (m) => new NotReadyError(m), httpStatus: 503, remotingCode: RemotingCode.SYSTEM_BUSY },
+  {
+    code: ErrorCode.UNSUPPORTED_VERSION,
+    name: "UNSUPPORTED_VERSION",
+    retriable: false,
+    make: (m) => new UnsupportedVersionError(m),
+    httpStatus: 400,
+    remotingCode: RemotingCode.SYSTEM_ERROR,
+  },
+  { code: ErrorCode.CONFIG, name: "CONFIG", retriable: false, make: (m) => new ConfigError([m]), httpStatus: 500, remotingCode: RemotingCode.SYSTEM_ERROR },
+  {
+    code: ErrorCode.UNAUTHORIZED,
+    name: "UNAUTHORIZED",
+    retriable: false,
+    make: (m) => new UnauthorizedError(m),
+    httpStatus: 401,
+    remotingCode: RemotingCode.NO_PERMISSION,
+  },
 ];
+
+/** The table row of a code (INTERNAL's for an unknown one). */
+export function errorEntry(code: number): ErrorCodeEntry {
+  return ERROR_TABLE.find((entry) => entry.code === code) ?? (ERROR_TABLE[0] as ErrorCodeEntry);
+}
 
 /** Turns a wire error code and message back into the matching error class. */
 export function errorFromCode(code: number, message: string): NsError {

@@ -14,6 +14,8 @@ export type Effect =
   | { readonly kind: "peerSend"; readonly peerId: string; readonly message: PeerMessage }
   /** A member address learned through gossip: the shell should keep a link to it. */
   | { readonly kind: "dialPeer"; readonly addr: string }
+  /** KV records changed (a local write or a peer's): the shell persists them where configured. */
+  | { readonly kind: "kvChanged" }
   | {
       readonly kind: "log";
       readonly level: LogLevel;

@@ -2,7 +2,7 @@
 // (broker registry and requests, failure detector, replication, pushes). Requests and ticks go
 // in with the time as an argument; answers come back, and effects (pushes, closes, records for
 // peers, logs) queue up for the shell to take. No I/O, timers or clocks.
-import { LimitExceededError, NotFoundError } from "../errors.js";
+import { LimitExceededError, NotFoundError, NotReadyError } from "../errors.js";
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
@@ -14,6 +14,7 @@ import { FailureDetector } from "./failure_detector.js";
 import type { GossipCounters } from "./gossip.js";
 import { NodeContext, type NodeCounters, type NodeOptions } from "./node_context.js";
 import { Pushes } from "./pushes.js";
+import { NOT_READY_MESSAGE, type NodeQuery, type QueryAnswers } from "./queries.js";
 import type { KvRecord, ReplicatedRecord } from "./records.js";
 import { Replication } from "./replication.js";
 import type {
@@ -138,6 +139,33 @@ export class NameServerNode {
     return this.replication.isReady();
   }
 
+  /**
+   * A read request from any port: NotReadyError while the node is not ready, else the answer
+   * (NotFoundError where there is none). The accessors below answer without the readiness gate
+   * (for the node's own checks, the simulator and tests).
+   */
+  query<Q extends NodeQuery>(query: Q): QueryAnswers[Q["kind"]] {
+    if (!this.isReady()) throw new NotReadyError(NOT_READY_MESSAGE);
+    return this.answer(query) as QueryAnswers[Q["kind"]];
+  }
+
+  private answer(query: NodeQuery): QueryAnswers[NodeQuery["kind"]] {
+    switch (query.kind) {
+      case "route":
+        return this.getRoute(query.topic);
+      case "clusterInfo":
+        return this.getClusterInfo();
+      case "topics":
+        return this.getTopics(query.clusterName);
+      case "memberGroup":
+        return this.getBrokerMemberGroup(query.brokerName);
+      case "kvGet":
+        return this.kvGet(query.namespace, query.key);
+      case "kvList":
+        return this.kvList(query.namespace);
+    }
+  }
+
   /** The route of a topic; NotFoundError when it has none. */
   getRoute(topic: string): TopicRouteData {
     const route = this.registry.routes.route(topic);
@@ -221,7 +249,7 @@ export class NameServerNode {
   loadKvRecords(records: readonly KvRecord[], nowMs: number): void {
     for (const record of records) {
       this.ctx.hlc.observe(record.stamp);
-      this.replication.apply(record, nowMs, null);
+      this.replication.apply(record, nowMs, null, false);
     }
   }
 
@@ -248,8 +276,12 @@ export class NameServerNode {
 
   // ---- Subscriptions ----------------------------------------------------------------------
 
-  /** Follows topics; pushes at once every topic whose revision differs from the client's. */
+  /**
+   * Follows topics; pushes at once every topic whose revision differs from the client's.
+   * NotReadyError while the node is not ready: a first push must not be an empty route.
+   */
   subscribe(connId: ConnectionId, topics: readonly TopicSubscription[]): number {
+    if (!this.isReady()) throw new NotReadyError(NOT_READY_MESSAGE);
     return this.pushes.subscribe(connId, topics);
   }
 
@@ -286,6 +318,10 @@ export class NameServerNode {
   takeEffects(): Effect[] {
     this.pushes.flush();
     this.replication.flush(this.ctx.lastTickMs, true);
+    if (this.ctx.kvDirty) {
+      this.ctx.kvDirty = false;
+      this.ctx.effects.push({ kind: "kvChanged" });
+    }
     const effects = this.ctx.effects;
     this.ctx.effects = [];
     return effects;

@@ -109,6 +109,8 @@ export class NodeContext {
   effects: Effect[] = [];
   /** The time of the last tick (the shell's clock as the core last saw it). */
   lastTickMs: number;
+  /** KV records changed since the shell last took effects: one kvChanged effect is owed. */
+  kvDirty = false;
 
   constructor(
     readonly options: NodeOptions,

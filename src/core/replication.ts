@@ -47,7 +47,7 @@ export class Replication {
   // ---- Records --------------------------------------------------------------------------------
 
   /** Applies a record (local or remote). Returns true, indexes it and queues it for peers when it changed state. */
-  apply(record: ReplicatedRecord, nowMs: number, fromPeer: string | null): boolean {
+  apply(record: ReplicatedRecord, nowMs: number, fromPeer: string | null, persist = true): boolean {
     const { admin } = this.ctx;
     let stored: ReplicatedRecord | null;
     let urgent = true;
@@ -66,6 +66,7 @@ export class Replication {
       }
       case "kv":
         stored = admin.mergeKv(record);
+        if (stored && persist) this.ctx.kvDirty = true;
         break;
       case "topicDelete":
         stored = admin.mergeTopicDelete(record);

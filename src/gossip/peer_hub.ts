@@ -88,7 +88,6 @@ export class PeerHub {
         case RequestCode.PEER_DELTAS: {
           const deltas = decodePeerDeltas(frame.body);
           this.host.run((nowMs) => this.host.node.onPeerDeltas(link.peerId, deltas, nowMs));
-          if (deltas.records.some((record) => record.type === "kv")) this.host.kvChanged();
           return;
         }
         case RequestCode.PEER_DIGEST: {

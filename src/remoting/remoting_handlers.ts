@@ -5,7 +5,7 @@ import { AssertionError } from "../assert.js";
 import type { NameServerNode } from "../core/node.js";
 import { brokerKeyOf } from "../core/records.js";
 import type { ConnectionId, QueueData, TopicConfig } from "../core/types.js";
-import { InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
+import { errorEntry, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
 import * as rm from "../protocol/remoting/index.js";
 import { checkKvKey, checkKvValue, checkName } from "../protocol/validate.js";
 import type { NamesrvProperties } from "./namesrv_properties.js";
@@ -15,8 +15,6 @@ import { brokerAddrsToWire, clusterInfoToWire, registrationOf, routeToWire, topi
 export interface CoreAccess {
   readonly node: NameServerNode;
   run<T>(call: (nowMs: number) => T): T;
-  /** Tells KV persistence that KV records changed. */
-  kvChanged(): void;
 }
 
 /** The narrow log interface handlers use (pino's Logger satisfies it). */
@@ -40,8 +38,9 @@ const TOPIC_SYS_FLAG_UNIT_SUB = 2;
 
 /**
  * Decodes and handles one request command (never a response). Bad headers and bodies get the
- * codec's SYSTEM_ERROR; operating errors from the core (limits, bad values) get SYSTEM_ERROR
- * with their message and one log line. Programmer errors (AssertionError) propagate.
+ * codec's SYSTEM_ERROR; operating errors from the core get the remoting code of the error table
+ * (NOT_READY and limits: SYSTEM_BUSY, bad values: SYSTEM_ERROR) with their message as the
+ * remark, and one log line. Programmer errors (AssertionError) propagate.
  */
 export function handleRemotingRequest(context: RemotingRequestContext, cmd: rm.RemotingCommand): rm.ResponseSpec {
   const decoded = rm.decodeNamesrvRequest(cmd);
@@ -57,7 +56,7 @@ export function handleRemotingRequest(context: RemotingRequestContext, cmd: rm.R
   } catch (error) {
     if (error instanceof AssertionError || !(error instanceof NsError)) throw error;
     context.log.warn({ connId: context.connId, code: cmd.code, error: error.message }, "remoting request failed");
-    return rm.systemErrorSpec(rm.clipRemark(error.message));
+    return { code: errorEntry(error.code).remotingCode, remark: rm.clipRemark(error.message) };
   }
 }
 
@@ -74,12 +73,11 @@ function dispatch(context: RemotingRequestContext, cmd: rm.RemotingCommand, requ
     case "getRouteInfoByTopic":
       return onGetRouteInfoByTopic(context, cmd, request);
     case "getBrokerClusterInfo":
-      return rm.getBrokerClusterInfoSuccess(clusterInfoToWire(context.core.node.getClusterInfo()));
-    case "getBrokerMemberGroup":
-      return rm.getBrokerMemberGroupSuccess(
-        request.header,
-        brokerAddrsToWire(context.core.node.getBrokerMemberGroup(request.header.brokerName)),
-      );
+      return rm.getBrokerClusterInfoSuccess(clusterInfoToWire(context.core.node.query({ kind: "clusterInfo" })));
+    case "getBrokerMemberGroup": {
+      const group = context.core.node.query({ kind: "memberGroup", brokerName: request.header.brokerName });
+      return rm.getBrokerMemberGroupSuccess(request.header, brokerAddrsToWire(group));
+    }
     case "putKvConfig":
     case "getKvConfig":
     case "deleteKvConfig":
@@ -162,12 +160,11 @@ function onGetRouteInfoByTopic(
   request: rm.GetRouteInfoByTopicRequest,
 ): rm.ResponseSpec {
   const node = context.core.node;
-  // A node that has not pulled a peer snapshot yet must not claim a topic does not exist.
-  if (!node.isReady()) return rm.getRouteInfoByTopicNotReady();
   const topic = request.header.topic;
   let route;
   try {
-    route = node.getRoute(topic);
+    // A node that has not pulled a peer snapshot yet answers NOT_READY, never TOPIC_NOT_EXIST.
+    route = node.query({ kind: "route", topic });
   } catch (error) {
     if (error instanceof NotFoundError) return rm.getRouteInfoByTopicNotExist(topic);
     throw error;
@@ -202,23 +199,22 @@ function onKv(context: RemotingRequestContext, request: KvRequest): rm.ResponseS
       checkKvKey("key", key);
       checkKvValue("value", value);
       core.run((nowMs) => core.node.kvPut(namespace, key, value, nowMs));
-      core.kvChanged();
       return rm.putKvConfigSuccess();
     }
     case "getKvConfig":
       try {
-        return rm.getKvConfigSuccess(core.node.kvGet(request.header.namespace, request.header.key));
+        return rm.getKvConfigSuccess(core.node.query({ kind: "kvGet", namespace: request.header.namespace, key: request.header.key }));
       } catch (error) {
         if (error instanceof NotFoundError) return rm.getKvConfigNotFound(request.header);
         throw error;
       }
     case "deleteKvConfig":
       core.run((nowMs) => core.node.kvDelete(request.header.namespace, request.header.key, nowMs));
-      core.kvChanged();
       return rm.deleteKvConfigSuccess();
     case "getKvListByNamespace":
       try {
-        return rm.getKvListByNamespaceSuccess(new Map(Object.entries(core.node.kvList(request.header.namespace))));
+        const table = core.node.query({ kind: "kvList", namespace: request.header.namespace });
+        return rm.getKvListByNamespaceSuccess(new Map(Object.entries(table)));
       } catch (error) {
         if (error instanceof NotFoundError) return rm.getKvListByNamespaceNotFound(request.header);
         throw error;
@@ -242,10 +238,10 @@ function onTopicList(context: RemotingRequestContext, request: TopicListRequest)
   switch (request.kind) {
     case "getAllTopicListFromNameserver":
       if (!context.properties.flag("enableAllTopicList", true)) return rm.getAllTopicListFromNameserverDisabled();
-      return rm.getAllTopicListFromNameserverSuccess(node.getTopics(null));
+      return rm.getAllTopicListFromNameserverSuccess(node.query({ kind: "topics", clusterName: null }));
     case "getTopicsByCluster":
       if (!enabled) return rm.getTopicsByClusterDisabled();
-      return rm.getTopicsByClusterSuccess(node.getTopics(request.header.cluster));
+      return rm.getTopicsByClusterSuccess(node.query({ kind: "topics", clusterName: request.header.cluster }));
     case "getSystemTopicListFromNs":
       return systemTopicList(node);
     case "getUnitTopicList":
@@ -264,7 +260,7 @@ function onTopicList(context: RemotingRequestContext, request: TopicListRequest)
 
 /** Every cluster name and broker name (Java treats them as system topics) and one broker address. */
 function systemTopicList(node: NameServerNode): rm.ResponseSpec {
-  const info = node.getClusterInfo();
+  const info = node.query({ kind: "clusterInfo" });
   const names = [...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)];
   const topics = [...new Set(names)];
   const first = Object.values(info.brokerAddrTable)[0];
@@ -275,7 +271,7 @@ function systemTopicList(node: NameServerNode): rm.ResponseSpec {
 /** Topics whose first QueueData's topicSysFlag passes `test` (Java looks at the first entry only). */
 function topicsByFlag(node: NameServerNode, test: (flag: number) => boolean): string[] {
   const topics: string[] = [];
-  for (const topic of node.getTopics(null)) {
+  for (const topic of node.query({ kind: "topics", clusterName: null })) {
     const first = node.findRoute(topic)?.queueDatas[0];
     if (first !== undefined && test(first.topicSysFlag)) topics.push(topic);
   }

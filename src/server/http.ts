@@ -2,12 +2,11 @@
 // read-only JSON API under /v1. routeHttp is plain request -> response, testable without sockets.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AssertionError } from "../assert.js";
-import { ERROR_TABLE, ErrorCode, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
+import { errorEntry, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
 import { decodeKvKey, decodeKvList } from "../protocol/messages/admin.js";
 import { decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
 import type { Logger } from "./logger.js";
 import type { ServerMetrics } from "./metrics.js";
-import { checkReady } from "./native_handlers.js";
 import type { NodeHost } from "./node_host.js";
 
 /** An HTTP answer before it is written. */
@@ -33,15 +32,6 @@ export interface HttpDeps {
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
-
-/** HTTP status per wire error code; anything unlisted is 500. */
-const STATUS_BY_CODE: ReadonlyMap<number, number> = new Map([
-  [ErrorCode.INVALID_ARGUMENT, 400],
-  [ErrorCode.NOT_FOUND, 404],
-  [ErrorCode.LIMIT_EXCEEDED, 429],
-  [ErrorCode.NOT_READY, 503],
-  [ErrorCode.UNAUTHORIZED, 401],
-]);
 
 type Route = (deps: HttpDeps, params: readonly string[], query: URLSearchParams) => HttpAnswer | Promise<HttpAnswer>;
 
@@ -78,7 +68,7 @@ export async function routeHttp(
     return { label, answer: await match.handle(deps, match.params, url.searchParams) };
   } catch (error) {
     const nsError = asNsError(error);
-    const status = STATUS_BY_CODE.get(nsError.code) ?? 500;
+    const status = errorEntry(nsError.code).httpStatus;
     const level = status >= 500 ? "error" : "info";
     deps.logger[level]({ method, url: rawUrl.slice(0, 256), status, error: nsError.message }, "http request refused");
     return { label, answer: errorAnswer(status, nameOf(nsError.code), nsError.message, nsError.code) };
@@ -126,31 +116,26 @@ async function metrics({ metrics: registry }: HttpDeps): Promise<HttpAnswer> {
 
 function route({ host }: HttpDeps, [topic]: readonly string[]): HttpAnswer {
   const request = decodeGetRoute({ topic });
-  checkReady(host);
-  return json(200, host.node.getRoute(request.topic));
+  return json(200, host.node.query({ kind: "route", topic: request.topic }));
 }
 
 function cluster({ host }: HttpDeps): HttpAnswer {
-  checkReady(host);
-  return json(200, host.node.getClusterInfo());
+  return json(200, host.node.query({ kind: "clusterInfo" }));
 }
 
 function topics({ host }: HttpDeps, _params: readonly string[], query: URLSearchParams): HttpAnswer {
   const request = decodeGetTopics({ clusterName: query.get("cluster") ?? undefined });
-  checkReady(host);
-  return json(200, { topics: host.node.getTopics(request.clusterName) });
+  return json(200, { topics: host.node.query({ kind: "topics", clusterName: request.clusterName }) });
 }
 
 function kvNamespace({ host }: HttpDeps, [namespace]: readonly string[]): HttpAnswer {
   const request = decodeKvList({ namespace });
-  checkReady(host);
-  return json(200, { namespace: request.namespace, table: host.node.kvList(request.namespace) });
+  return json(200, { namespace: request.namespace, table: host.node.query({ kind: "kvList", namespace: request.namespace }) });
 }
 
 function kvKey({ host }: HttpDeps, [namespace, key]: readonly string[]): HttpAnswer {
-  const request = decodeKvKey({ namespace, key });
-  checkReady(host);
-  return json(200, { namespace: request.namespace, key: request.key, value: host.node.kvGet(request.namespace, request.key) });
+  const { namespace: ns, key: k } = decodeKvKey({ namespace, key });
+  return json(200, { namespace: ns, key: k, value: host.node.query({ kind: "kvGet", namespace: ns, key: k }) });
 }
 
 // ---- Helpers -------------------------------------------------------------------------------
@@ -196,7 +181,7 @@ function errorAnswer(status: number, name: string, message: string, code: number
 }
 
 function nameOf(code: number): string {
-  return ERROR_TABLE.find((entry) => entry.code === code)?.name ?? "INTERNAL";
+  return errorEntry(code).name;
 }
 
 function asNsError(error: unknown): NsError {

@@ -1,6 +1,5 @@
 // The native request table: request code -> body decoder + core call. One row per RequestCode
 // the node serves; codes missing here are answered with UNSUPPORTED_REQUEST by the session.
-import { NotReadyError } from "../errors.js";
 import { RequestCode } from "../protocol/codes.js";
 import { decodeDeleteTopic, decodeKvKey, decodeKvList, decodeKvPut, decodeWritePerm } from "../protocol/messages/admin.js";
 import {
@@ -21,19 +20,15 @@ export interface RequestContext {
   readonly connId: ConnectionId;
 }
 
-/** One row of the request table. */
+/**
+ * One row of the request table. Readiness is the core's: its reads (node.query) and
+ * subscriptions answer NOT_READY until the node is ready (DESIGN §4); writes are always taken.
+ */
 export interface RequestHandler {
-  /** Queries refuse with NOT_READY until the node is ready (DESIGN §4); writes are always taken. */
-  readonly needsReady: boolean;
   /** The grant the connection's hello must have earned (issue #7); see auth.ts. */
   readonly permission: Permission;
   /** Decodes the body (InvalidArgumentError on bad input), calls the core, returns the reply body. */
   readonly handle: (context: RequestContext, body: unknown) => unknown;
-}
-
-/** Refuses queries while the node is not ready: it never serves an empty table as truth. */
-export function checkReady(host: NodeHost): void {
-  if (!host.node.isReady()) throw new NotReadyError("node is not ready: waiting for a peer snapshot or the startup grace");
 }
 
 const EMPTY = Object.freeze({});
@@ -43,7 +38,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.REGISTER_BROKER,
     {
-      needsReady: false, permission: "broker",
+      permission: "broker",
       handle: ({ host, connId }, body) => {
         // Big brokers re-register every 30 s with an unchanged version: answer those from
         // the version alone, before validating every topic (profiled: 11% of the time).
@@ -62,7 +57,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.HEARTBEAT,
     {
-      needsReady: false, permission: "broker",
+      permission: "broker",
       handle: ({ host, connId }, body) => {
         const request = decodeHeartbeat(body);
         return host.run((nowMs) => host.node.heartbeat(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
@@ -72,7 +67,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.UNREGISTER_BROKER,
     {
-      needsReady: false, permission: "broker",
+      permission: "broker",
       handle: ({ host, connId }, body) => {
         const request = decodeUnregisterBroker(body);
         host.run((nowMs) => host.node.unregisterBroker(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
@@ -82,30 +77,29 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   ],
   [
     RequestCode.GET_ROUTE,
-    { needsReady: true, permission: "read", handle: ({ host }, body) => host.node.getRoute(decodeGetRoute(body).topic) },
+    { permission: "read", handle: ({ host }, body) => host.node.query({ kind: "route", topic: decodeGetRoute(body).topic }) },
   ],
   [
     RequestCode.GET_CLUSTER_INFO,
     {
-      needsReady: true, permission: "read",
+      permission: "read",
       handle: ({ host }, body) => {
         decodeGetClusterInfo(body);
-        return host.node.getClusterInfo();
+        return host.node.query({ kind: "clusterInfo" });
       },
     },
   ],
   [
     RequestCode.GET_TOPICS,
-    { needsReady: true, permission: "read", handle: ({ host }, body) => ({ topics: host.node.getTopics(decodeGetTopics(body).clusterName) }) },
+    { permission: "read", handle: ({ host }, body) => ({ topics: host.node.query({ kind: "topics", clusterName: decodeGetTopics(body).clusterName }) }) },
   ],
   [
     RequestCode.KV_PUT,
     {
-      needsReady: false, permission: "admin",
+      permission: "admin",
       handle: ({ host }, body) => {
         const { namespace, key, value } = decodeKvPut(body);
         host.run((nowMs) => host.node.kvPut(namespace, key, value, nowMs));
-        host.kvChanged();
         return EMPTY;
       },
     },
@@ -113,33 +107,32 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.KV_GET,
     {
-      needsReady: true, permission: "read",
+      permission: "read",
       handle: ({ host }, body) => {
         const { namespace, key } = decodeKvKey(body);
-        return { value: host.node.kvGet(namespace, key) };
+        return { value: host.node.query({ kind: "kvGet", namespace, key }) };
       },
     },
   ],
   [
     RequestCode.KV_DELETE,
     {
-      needsReady: false, permission: "admin",
+      permission: "admin",
       handle: ({ host }, body) => {
         const { namespace, key } = decodeKvKey(body);
         host.run((nowMs) => host.node.kvDelete(namespace, key, nowMs));
-        host.kvChanged();
         return EMPTY;
       },
     },
   ],
   [
     RequestCode.KV_LIST,
-    { needsReady: true, permission: "read", handle: ({ host }, body) => ({ table: host.node.kvList(decodeKvList(body).namespace) }) },
+    { permission: "read", handle: ({ host }, body) => ({ table: host.node.query({ kind: "kvList", namespace: decodeKvList(body).namespace }) }) },
   ],
   [
     RequestCode.DELETE_TOPIC,
     {
-      needsReady: false, permission: "admin",
+      permission: "admin",
       handle: ({ host }, body) => {
         const { topic, clusterName } = decodeDeleteTopic(body);
         host.run((nowMs) => host.node.deleteTopic(topic, clusterName, nowMs));
@@ -150,7 +143,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.WIPE_WRITE_PERM,
     {
-      needsReady: false, permission: "admin",
+      permission: "admin",
       handle: ({ host }, body) => {
         const { brokerName } = decodeWritePerm(body);
         return { count: host.run((nowMs) => host.node.wipeWritePerm(brokerName, nowMs)) };
@@ -160,7 +153,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.ADD_WRITE_PERM,
     {
-      needsReady: false, permission: "admin",
+      permission: "admin",
       handle: ({ host }, body) => {
         const { brokerName } = decodeWritePerm(body);
         return { count: host.run((nowMs) => host.node.addWritePerm(brokerName, nowMs)) };
@@ -170,7 +163,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.SUBSCRIBE,
     {
-      needsReady: true, permission: "read",
+      permission: "read",
       handle: ({ host, connId }, body) => {
         const { topics } = decodeSubscribe(body);
         return { count: host.run(() => host.node.subscribe(connId, topics)) };
@@ -180,7 +173,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [
     RequestCode.UNSUBSCRIBE,
     {
-      needsReady: false, permission: "read",
+      permission: "read",
       handle: ({ host, connId }, body) => {
         const { topics } = decodeUnsubscribe(body);
         return { count: host.run(() => host.node.unsubscribe(connId, topics)) };

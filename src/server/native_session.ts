@@ -26,7 +26,7 @@ import type { ConnectionId } from "../core/types.js";
 import { CloseCode, type Connection, type TransportError } from "../transport/connection.js";
 import type { Logger } from "./logger.js";
 import { ALL_GRANTS, Authenticator, type AuthRefusalReason, type Grants, type Permission } from "./auth.js";
-import { REQUEST_HANDLERS, checkReady } from "./native_handlers.js";
+import { REQUEST_HANDLERS } from "./native_handlers.js";
 import type { EffectTarget, NodeHost } from "./node_host.js";
 import { TokenBucket } from "./token_bucket.js";
 
@@ -408,7 +408,6 @@ export class NativeSession implements EffectTarget {
     }
     let result: unknown;
     try {
-      if (handler.needsReady) checkReady(this.deps.host);
       result = handler.handle({ host: this.deps.host, connId: this.connId }, frame.body);
     } catch (error) {
       return this.replyError(frame, asNsError(error));

@@ -23,7 +23,7 @@ export type PeerEffect = Extract<Effect, { kind: "peerSend" } | { kind: "dialPee
 export interface NodeHostHooks {
   /** Messages for peers and peers to dial (the gossip shell); dropped when absent. */
   readonly onGossip?: (effect: PeerEffect) => void;
-  /** KV records changed (KV persistence); see kvChanged(). */
+  /** KV records changed (KV persistence): the core's kvChanged effect. */
   readonly onKvChanged?: () => void;
 }
 
@@ -55,14 +55,6 @@ export class NodeHost {
   detach(connId: ConnectionId): void {
     if (!this.targets.delete(connId)) return;
     this.run((nowMs) => this.node.connectionClosed(connId, nowMs));
-  }
-
-  /**
-   * Tells the persistence hook that KV records changed. Called by the KV request handlers;
-   * the gossip shell calls it after merging peer deltas that carry KV records.
-   */
-  kvChanged(): void {
-    this.hooks.onKvChanged?.();
   }
 
   /** Number of attached connections. */
@@ -109,6 +101,9 @@ export class NodeHost {
         return;
       case "log":
         this.logger[effect.level](effect.fields, effect.msg);
+        return;
+      case "kvChanged":
+        this.hooks.onKvChanged?.();
         return;
       default:
         unreachable(effect);

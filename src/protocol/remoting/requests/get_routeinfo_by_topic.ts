@@ -7,12 +7,14 @@
 //               are always re-encoded legacy
 //             17 TOPIC_NOT_EXIST remark "No topic route info in name server for the topic: <t>\nSee
 //               https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details."
-//             1 SYSTEM_ERROR "name server not ready" (needWaitForService only)
+//             Java: 1 SYSTEM_ERROR "name server not ready" (needWaitForService only); this node
+//               answers 2 SYSTEM_BUSY "name server not ready: ..." while it is not ready, as
+//               every read (the error table in src/errors.ts)
 import { type BrokerData, type TopicRouteData, encodeTopicRouteData } from "../bodies.js";
 import { MQVersion, RequestCode, ResponseCode } from "../codes.js";
 import type { RemotingCommand } from "../frame.js";
 import type { JsonMode } from "../json.js";
-import { type ResponseSpec, successSpec, systemErrorSpec } from "../response.js";
+import { type ResponseSpec, successSpec } from "../response.js";
 import { type DecodeResult, decodeHeaderOnly, readHeader } from "./header.js";
 
 /** Request code 105. */
@@ -111,7 +113,3 @@ export function getRouteInfoByTopicNotExist(topic: string): ResponseSpec {
   };
 }
 
-/** SYSTEM_ERROR "name server not ready" (needWaitForService window after start). */
-export function getRouteInfoByTopicNotReady(): ResponseSpec {
-  return systemErrorSpec("name server not ready");
-}
