@@ -24,7 +24,7 @@ export type {
   TopicConfig,
   TopicRouteData,
   DataVersion,
-} from "./core/types.js";
-export { Perm } from "./core/types.js";
+} from "./model/types.js";
+export { Perm } from "./model/types.js";
 export { RouteClient, type RouteClientOptions } from "./client/route_client.js";
 export { BrokerAgent, type BrokerAgentOptions } from "./broker_agent/agent.js";

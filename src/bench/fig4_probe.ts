@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { SeededRng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions } from "../core/node.js";
-import type { BrokerRegistration } from "../core/types.js";
+import type { BrokerRegistration } from "../model/types.js";
 
 const TOPICS = 10_000;
 const UNCHANGED_REPEATS = 50;

@@ -4,7 +4,7 @@ import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import type { BenchResults } from "./run.js";
+import type { BenchResults } from "./results.js";
 import { cdf, renderChart, type Series } from "./svg.js";
 
 /** Machine facts for the summary. */

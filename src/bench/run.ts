@@ -1,34 +1,20 @@
 // The bench driver: finds or installs the peers, runs the figures in priority order, stops
 // every process it started (by pid), writes results and the summary.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { BenchContext, TargetResult } from "./context.js";
+import type { BenchContext } from "./context.js";
 import { startCluster, stopCluster } from "./cluster.js";
-import { ensurePeers, type PeerStatus } from "./peers.js";
-import { propagationTargets, runPropagation, type PropagationResult } from "./fig1_propagation.js";
-import { evictionTargets, runEviction, type EvictionResult } from "./fig2_eviction.js";
-import { registrationTargets, runRegistration, type RegistrationResult } from "./fig4_registration.js";
-import { queryTargets, runQueries, type QueryResult } from "./fig3_queries.js";
-import { runScale, scaleTargets, type ScaleResult } from "./fig5_scale.js";
+import { ensurePeers } from "./peers.js";
+import { propagationTargets, runPropagation } from "./fig1_propagation.js";
+import { evictionTargets, runEviction } from "./fig2_eviction.js";
+import { registrationTargets, runRegistration } from "./fig4_registration.js";
+import { queryTargets, runQueries } from "./fig3_queries.js";
+import { runScale, scaleTargets } from "./fig5_scale.js";
 import { machineInfo, summaryMarkdown, writeCharts } from "./report.js";
+import type { BenchResults } from "./results.js";
 import { ProcessTracker } from "./util.js";
 
-/** Everything one run measured. */
-export interface BenchResults {
-  startedAt: string;
-  finishedAt: string;
-  mode: "quick" | "full";
-  machine: Record<string, unknown>;
-  peers: PeerStatus | null;
-  propagation: PropagationResult | null;
-  eviction: EvictionResult | null;
-  registration: RegistrationResult | null;
-  queries: QueryResult | null;
-  scale: ScaleResult | null;
-  targets: TargetResult[];
-  errors: string[];
-  /** startedAt of the run whose figures were merged in (--base), if any. */
-  mergedFrom?: string;
-}
+export type { BenchResults } from "./results.js";
+
 
 export async function runBench(argv: readonly string[]): Promise<BenchResults> {
   const quick = argv.includes("--quick");

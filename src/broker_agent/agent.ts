@@ -4,7 +4,7 @@
 // randomness, timers and connections are injected so the loop runs in the simulator.
 import type { Clock, Rng } from "../core/clock.js";
 import { backoffMs } from "../core/clock.js";
-import type { TopicConfig } from "../core/types.js";
+import type { TopicConfig } from "../model/types.js";
 import { ConfigError, NsError } from "../errors.js";
 import {
   BROKER_EXPIRY_MS_MAX,

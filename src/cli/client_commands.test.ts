@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { SeededRng } from "../core/clock.js";
-import type { TopicRouteData } from "../core/types.js";
+import type { TopicRouteData } from "../model/types.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js";
 import { NameServersUnavailableError } from "../client/client_errors.js";
 import {

@@ -4,8 +4,8 @@
 // arguments, 3 no name server reachable. Output: results on stdout, logs (pino) on stderr.
 import { Command } from "commander";
 import pino from "pino";
-import type { ClusterInfo, TopicConfig, TopicRouteData } from "../core/types.js";
-import { PERM_VALUE_LIMIT, Perm } from "../core/types.js";
+import type { ClusterInfo, TopicConfig, TopicRouteData } from "../model/types.js";
+import { PERM_VALUE_LIMIT, Perm } from "../model/types.js";
 import type { Clock, Rng } from "../core/clock.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
 import { BROKER_EXPIRY_MS_MAX, QUEUE_NUMS_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX } from "../limits.js";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { parseConfig, type Config, type Options } from "../config/config.js";
 import { ConfigError } from "../errors.js";
-import { createLogger, type Logger } from "../server/logger.js";
+import { createLogger, type Logger } from "../host/logger.js";
 import { startServer, type RunningServer } from "../server/server.js";
 import { registerClientCommands } from "./client_commands.js";
 import { writeDevCredentials } from "./dev_credentials.js";

@@ -3,7 +3,7 @@
 // has node but no openssl. ECDSA P-256 with SHA-256 only. For development credentials only:
 // production certificates come from the operator's own CA.
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
-import { isIPv4 } from "node:net";
+import { isIpv4Literal } from "../transport/addresses.js";
 
 /** A key pair and its certificate, PEM encoded. */
 export interface IssuedCertificate {
@@ -69,7 +69,7 @@ function extensions(request: CertificateRequest): Buffer[] {
     ];
   }
   const names = (request.altNames ?? []).map((alt) =>
-    isIPv4(alt) ? tlv(0x87, Buffer.from(alt.split(".").map(Number))) : tlv(0x82, Buffer.from(alt, "ascii")),
+    isIpv4Literal(alt) ? tlv(0x87, Buffer.from(alt.split(".").map(Number))) : tlv(0x82, Buffer.from(alt, "ascii")),
   );
   return [
     extension(OID.basicConstraints, true, seq()),

@@ -1,7 +1,7 @@
 // Client-side checks of response and push bodies: a node of another build may answer with
 // a shape we do not expect, which becomes a ProtocolError rather than a crash later. Pure.
 import { ProtocolError } from "../errors.js";
-import type { ClusterInfo, RegisterResult, TopicRouteData } from "../core/types.js";
+import type { ClusterInfo, RegisterResult, TopicRouteData } from "../model/types.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 
 type Fields = Readonly<Record<string, unknown>>;

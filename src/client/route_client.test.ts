@@ -2,7 +2,7 @@
 // Method: FakeScheduler (simulated time) + FakeNetwork (scripted nodes) + SeededRng; no sockets.
 import { describe, expect, it } from "vitest";
 import { SeededRng } from "../core/clock.js";
-import type { TopicRouteData } from "../core/types.js";
+import type { TopicRouteData } from "../model/types.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, NotReadyError } from "../errors.js";
 import { REDIAL_BACKOFF_MS_MAX, REDIAL_BACKOFF_MS_MIN, REDIAL_JITTER_RATIO, REQUEST_TIMEOUT_MS, ROUTE_CACHE_MS } from "../limits.js";
 import { PushCode, RequestCode } from "../protocol/codes.js";

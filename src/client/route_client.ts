@@ -4,7 +4,7 @@
 // injected (Clock, Rng, Scheduler, Dialer) so the logic runs in the simulator unchanged.
 import type { Clock, Rng } from "../core/clock.js";
 import { backoffMs, nextIndex } from "../core/clock.js";
-import type { ClusterInfo, TopicRouteData } from "../core/types.js";
+import type { ClusterInfo, TopicRouteData } from "../model/types.js";
 import {
   ConfigError,
   ConnectionClosedError,

@@ -1,6 +1,6 @@
 // Options (loose input from a JSON file, flags or code) -> Config (validated, frozen).
 // Every problem is collected and reported together in one ConfigError. Pure: no I/O.
-import { isIP } from "node:net";
+import { ipVersionOf } from "../transport/addresses.js";
 import { ConfigError, quote } from "../errors.js";
 import * as limits from "../limits.js";
 
@@ -475,7 +475,7 @@ function ipListField(problems: Problems, field: string, value: unknown): readonl
   }
   const ips: string[] = [];
   value.forEach((ip: unknown, index) => {
-    if (typeof ip !== "string" || isIP(ip) === 0) problems.add(`${field}[${index}]`, "must be an IPv4 or IPv6 address", ip);
+    if (typeof ip !== "string" || ipVersionOf(ip) === 0) problems.add(`${field}[${index}]`, "must be an IPv4 or IPv6 address", ip);
     else ips.push(ip);
   });
   return Object.freeze(ips);

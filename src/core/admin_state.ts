@@ -1,8 +1,8 @@
 // Admin-written replicated state: KV config, topic deletions and write-permission
 // overrides, each last-writer-wins on its stamp, with tombstones for deleted KV entries.
 import { LimitExceededError } from "../errors.js";
-import { compareStamp, mergeRecords, type KvRecord, type PermRecord, type Stamp, type TopicDeleteRecord } from "./records.js";
-import { Perm } from "./types.js";
+import { compareStamp, mergeRecords, type KvRecord, type PermRecord, type Stamp, type TopicDeleteRecord } from "../model/records.js";
+import { Perm } from "../model/types.js";
 
 /** Bounds of the KV table. */
 export interface KvLimits {

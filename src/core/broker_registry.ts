@@ -4,9 +4,8 @@
 // peers) and keeps routes in step. Pure; the failure detector, replication and pushes are
 // linked in by the node.
 import { assert } from "../assert.js";
-import type { FailureDetector } from "./failure_detector.js";
+import type { BrokerEntry, RecordSink, RouteChanges, SuspicionHooks } from "./broker_entry.js";
 import type { NodeContext } from "./node_context.js";
-import type { Pushes } from "./pushes.js";
 import {
   compareEvidence,
   mergeRecords,
@@ -15,42 +14,17 @@ import {
   type InstanceRecord,
   type LivenessRecord,
   type ReplicatedRecord,
-  type Stamp,
   type TopicRecord,
-} from "./records.js";
-import type { Replication } from "./replication.js";
+} from "../model/records.js";
 import { RouteView, type InstanceView } from "./route_view.js";
 import { TOPIC_RECORDS_MAX } from "../limits.js";
-import { MASTER_ID, type BrokerHeader, type ConnectionId, type Evidence } from "./types.js";
-
-/** One broker instance (cluster, addr) as this node knows it. */
-export interface BrokerEntry {
-  readonly key: string;
-  /** The header of the broker's latest registration. */
-  instance: InstanceRecord | null;
-  /** Topic records by topic name: the current session's, and at most one per name. */
-  readonly topics: Map<string, TopicRecord>;
-  liveness: LivenessRecord | null;
-  readonly holders: Map<string, HolderRecord>;
-  /** Local only: the connection this broker last spoke on here, if still open. */
-  connId: ConnectionId | null;
-  /** Local only: when this node last learned newer evidence, plus the broker's expiry. */
-  expiresAtMs: number;
-  /** Local only: since when no node holds a connection to this live broker. */
-  suspectSinceMs: number | null;
-  /** Local only: when it went offline here (tombstone collection). */
-  offlineSinceMs: number | null;
-  /** Local only: when evidence heard here was last queued for peers. */
-  evidenceSharedAtMs: number;
-  /** Local only: when this node last compared a full registration's topics with its records. */
-  topicsCheckedAt: Stamp | null;
-}
+import { MASTER_ID, type BrokerHeader, type ConnectionId, type Evidence } from "../model/types.js";
 
 /** The other parts of the node a registry calls. */
 export interface RegistryLinks {
-  readonly replication: Replication;
-  readonly detector: FailureDetector;
-  readonly pushes: Pushes;
+  readonly records: RecordSink;
+  readonly detector: SuspicionHooks;
+  readonly pushes: RouteChanges;
 }
 
 /** Broker entries, their indexes and the route view. */
@@ -152,7 +126,7 @@ export class BrokerRegistry {
       if (!keys) this.byConnection.set(connId, (keys = new Set()));
       keys.add(key);
     }
-    const apply = this.wired().replication;
+    const apply = this.wired().records;
     if (entry.holders.get(ctx.nodeId)?.connected !== true) {
       apply.apply({ type: "holder", brokerKey: key, nodeId: ctx.nodeId, connected: true, stamp: ctx.hlc.now(nowMs) }, nowMs, null);
     }
@@ -170,7 +144,7 @@ export class BrokerRegistry {
     entry.connId = null;
     if (entry.holders.get(ctx.nodeId)?.connected === true) {
       const holder: HolderRecord = { type: "holder", brokerKey: entry.key, nodeId: ctx.nodeId, connected: false, stamp: ctx.hlc.now(nowMs) };
-      this.wired().replication.apply(holder, nowMs, null);
+      this.wired().records.apply(holder, nowMs, null);
     }
   }
 
@@ -187,13 +161,13 @@ export class BrokerRegistry {
 
   /** Drops a broker's entry and every record of it (tombstone collection). */
   forget(entry: BrokerEntry): void {
-    const gossip = this.wired().replication.gossip;
+    const { records } = this.wired();
     const name = entry.instance?.header.brokerName;
-    if (entry.instance) gossip.unindexRecord(recordId(entry.instance));
-    for (const record of entry.topics.values()) gossip.unindexRecord(recordId(record));
+    if (entry.instance) records.unindex(recordId(entry.instance));
+    for (const record of entry.topics.values()) records.unindex(recordId(record));
     this.topicRecords -= entry.topics.size;
-    if (entry.liveness) gossip.unindexRecord(recordId(entry.liveness));
-    for (const holder of entry.holders.values()) gossip.unindexRecord(recordId(holder));
+    if (entry.liveness) records.unindex(recordId(entry.liveness));
+    for (const holder of entry.holders.values()) records.unindex(recordId(holder));
     this.brokers.delete(entry.key);
     if (name !== undefined) this.indexName(entry.key, name, undefined);
     if (entry.connId !== null) this.byConnection.get(entry.connId)?.delete(entry.key);
@@ -284,12 +258,12 @@ export class BrokerRegistry {
 
   /** A broker entered a later session: its topic records of earlier sessions can never show again. */
   private dropDeadTopics(entry: BrokerEntry, session: number): void {
-    const gossip = this.wired().replication.gossip;
+    const { records } = this.wired();
     for (const [name, record] of entry.topics) {
       if (record.session >= session) continue;
       entry.topics.delete(name);
       this.topicRecords -= 1;
-      gossip.unindexRecord(recordId(record));
+      records.unindex(recordId(record));
     }
   }
 

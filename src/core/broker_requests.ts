@@ -4,9 +4,10 @@
 // replication part to apply. Pure.
 import { LimitExceededError } from "../errors.js";
 import { permOverriddenSince } from "./admin_state.js";
-import type { BrokerEntry, BrokerRegistry } from "./broker_registry.js";
+import type { BrokerEntry } from "./broker_entry.js";
+import type { BrokerRegistry } from "./broker_registry.js";
 import type { NodeContext } from "./node_context.js";
-import { brokerKeyOf, compareDataVersion, compareEvidence, compareStamp, type InstanceRecord, type LivenessRecord, type Stamp, type TopicRecord } from "./records.js";
+import { brokerKeyOf, compareDataVersion, compareEvidence, compareStamp, type InstanceRecord, type LivenessRecord, type Stamp, type TopicRecord } from "../model/records.js";
 import { headerOf, sameHeader, sameTopicConfig } from "./registration.js";
 import type { Replication } from "./replication.js";
 import {
@@ -22,7 +23,7 @@ import {
   type RegisterResult,
   type TopicConfig,
   type TopicSkipReason,
-} from "./types.js";
+} from "../model/types.js";
 
 /** (broker, reason) pairs whose skipped topics were logged: one line each, then only the metric. */
 const SKIP_LOG_KEYS_MAX = 10_000;

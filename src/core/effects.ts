@@ -2,7 +2,7 @@
 // to peers, log. The shell carries effects out in order; the core never does I/O.
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
-import type { ConnectionId } from "./types.js";
+import type { ConnectionId } from "../model/types.js";
 
 /** Log levels the core uses. */
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -4,18 +4,18 @@
 // evidence is shared. Pure; works on the broker registry's entries.
 import { assert } from "../assert.js";
 import * as limits from "../limits.js";
-import type { BrokerEntry, BrokerRegistry } from "./broker_registry.js";
+import type { BrokerEntry, RecordSink } from "./broker_entry.js";
+import type { BrokerRegistry } from "./broker_registry.js";
 import type { NodeContext } from "./node_context.js";
-import { compareEvidence, type LivenessRecord, type ReplicatedRecord } from "./records.js";
-import type { Replication } from "./replication.js";
-import type { OfflineReason } from "./types.js";
+import { compareEvidence, type LivenessRecord, type ReplicatedRecord } from "../model/records.js";
+import type { OfflineReason } from "../model/types.js";
 
 /** Suspicion, expiry, self-preservation and refutation. */
 export class FailureDetector {
   private degraded = false;
   /** Evictions by expiry since this node last had a peer: self-preservation counts them. */
   private isolatedEvictions = 0;
-  private replication: Replication | null = null;
+  private records: RecordSink | null = null;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -23,8 +23,8 @@ export class FailureDetector {
   ) {}
 
   /** Connects replication, which carries the verdicts (once, by the node). */
-  link(replication: Replication): void {
-    this.replication = replication;
+  link(records: RecordSink): void {
+    this.records = records;
   }
 
   /** True while self-preservation holds back expiry evictions. */
@@ -178,8 +178,8 @@ export class FailureDetector {
     this.ctx.log("warn", degraded ? "self-preservation on: cut off from peers, evictions held" : "self-preservation off", {});
   }
 
-  private wired(): Replication {
-    assert(this.replication !== null, "failure detector used before the node linked it");
-    return this.replication;
+  private wired(): RecordSink {
+    assert(this.records !== null, "failure detector used before the node linked it");
+    return this.records;
   }
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { DIGEST_BUCKETS, SUMMARY_ENTRIES_PER_FRAME_MAX } from "../limits.js";
 import { GossipState } from "./gossip.js";
-import type { KvRecord } from "./records.js";
+import type { KvRecord } from "../model/records.js";
 
 function kv(key: string, value: string, wallMs = 1): KvRecord {
   return { type: "kv", namespace: "ns", key, value, stamp: { wallMs, logical: 0, nodeId: "n1" } };

@@ -2,10 +2,10 @@
 // anti-entropy), peers with bounded, de-duplicated outboxes, and the member list.
 // Pure and deterministic: the node calls it with the time; it returns what to send.
 import * as limits from "../limits.js";
-import { fnv1a32, fnv1a64 } from "./hash.js";
+import { fnv1a32, fnv1a64 } from "../model/hash.js";
 import { nextIndex, type Rng } from "./clock.js";
-import { recordId, type ReplicatedRecord, type Stamp } from "./records.js";
-import type { DataVersion } from "./types.js";
+import { recordId, type ReplicatedRecord, type Stamp } from "../model/records.js";
+import type { DataVersion } from "../model/types.js";
 
 /** Counters for metrics. */
 export interface GossipCounters {

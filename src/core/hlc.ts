@@ -1,6 +1,6 @@
 // Hybrid logical clock: stamps that follow wall time but never go backwards and always
 // exceed every stamp this node has seen. Pure: the caller passes the wall time in.
-import type { Stamp } from "./records.js";
+import type { Stamp } from "../model/records.js";
 
 /** One node's hybrid logical clock. */
 export class HybridClock {

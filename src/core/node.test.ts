@@ -5,8 +5,8 @@ import { LimitExceededError, NotFoundError } from "../errors.js";
 import { KV_KEYS_PER_NAMESPACE_MAX, SUSPICION_MS, TICK_MS, TOMBSTONE_MS } from "../limits.js";
 import { SeededRng } from "./clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "./node.js";
-import type { ReplicatedRecord } from "./records.js";
-import type { BrokerRegistration, TopicConfig } from "./types.js";
+import type { ReplicatedRecord } from "../model/records.js";
+import type { BrokerRegistration, TopicConfig } from "../model/types.js";
 
 const EXPIRY_MS = 2_000;
 

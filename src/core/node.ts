@@ -15,7 +15,7 @@ import type { GossipCounters } from "./gossip.js";
 import { NodeContext, type NodeCounters, type NodeOptions } from "./node_context.js";
 import { Pushes } from "./pushes.js";
 import { NOT_READY_MESSAGE, type NodeQuery, type QueryAnswers } from "./queries.js";
-import type { KvRecord, ReplicatedRecord } from "./records.js";
+import type { KvRecord, ReplicatedRecord } from "../model/records.js";
 import { Replication } from "./replication.js";
 import type {
   BrokerRegistration,
@@ -29,7 +29,7 @@ import type {
   RegisterResult,
   TopicRouteData,
   TopicSkipReason,
-} from "./types.js";
+} from "../model/types.js";
 
 export { ORDER_TOPIC_CONFIG_NAMESPACE } from "./broker_requests.js";
 export { defaultNodeOptions, type NodeCounters, type NodeOptions } from "./node_context.js";
@@ -51,7 +51,7 @@ export class NameServerNode {
     this.detector = new FailureDetector(this.ctx, this.registry);
     this.replication = new Replication(this.ctx, this.registry, this.detector, nowMs);
     this.pushes = new Pushes(this.ctx, this.registry.routes);
-    this.registry.link({ replication: this.replication, detector: this.detector, pushes: this.pushes });
+    this.registry.link({ records: this.replication, detector: this.detector, pushes: this.pushes });
     this.detector.link(this.replication);
     this.requests = new BrokerRequests(this.ctx, this.registry, this.replication);
   }

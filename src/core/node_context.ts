@@ -5,8 +5,8 @@ import { AdminState } from "./admin_state.js";
 import type { Rng } from "./clock.js";
 import type { Effect, LogLevel } from "./effects.js";
 import { HybridClock } from "./hlc.js";
-import type { Stamp } from "./records.js";
-import type { Evidence, TopicSkipReason } from "./types.js";
+import type { Stamp } from "../model/records.js";
+import type { Evidence, TopicSkipReason } from "../model/types.js";
 
 /** Options of one node; the shell builds them from the validated Config. */
 export interface NodeOptions {

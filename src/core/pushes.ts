@@ -3,11 +3,11 @@
 // Pure; reads routes from the route view.
 import * as limits from "../limits.js";
 import type { RouteChangedPush, TopicSubscription } from "../protocol/messages/subscribe.js";
-import { contentHash } from "./hash.js";
+import { contentHash } from "../model/hash.js";
 import type { NodeContext } from "./node_context.js";
 import type { RouteView } from "./route_view.js";
 import { Subscriptions } from "./subscriptions.js";
-import type { ConnectionId } from "./types.js";
+import type { ConnectionId } from "../model/types.js";
 
 /** Subscriptions and the pushes they are owed. */
 export class Pushes {

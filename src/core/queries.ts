@@ -1,7 +1,7 @@
 // The read requests every port serves, as one typed input: the readiness policy is decided
 // here once (a node that has not pulled a peer snapshot answers NOT_READY to every read,
 // never an empty table as truth; DESIGN §4), and each port only decodes and encodes.
-import type { ClusterInfo, TopicRouteData } from "./types.js";
+import type { ClusterInfo, TopicRouteData } from "../model/types.js";
 
 /** A read request, whichever port it came on. */
 export type NodeQuery =

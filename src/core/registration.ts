@@ -1,6 +1,6 @@
 // Pure helpers of the registration rules: a registration's header, and the equalities that
 // decide whether a registration changes a broker instance's header or one of its topics.
-import type { BrokerHeader, BrokerRegistration, TopicConfig } from "./types.js";
+import type { BrokerHeader, BrokerRegistration, TopicConfig } from "../model/types.js";
 
 /** The header of a registration: everything but its topics. */
 export function headerOf(registration: BrokerRegistration): BrokerHeader {

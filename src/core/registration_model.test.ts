@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeededRng } from "./clock.js";
 import { NameServerNode, defaultNodeOptions } from "./node.js";
-import { Perm, type BrokerRegistration, type DataVersion, type QueueData, type TopicConfig } from "./types.js";
+import { Perm, type BrokerRegistration, type DataVersion, type QueueData, type TopicConfig } from "../model/types.js";
 
 const BROKERS = ["b1", "b2"] as const;
 const TOPICS = ["T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7"] as const;

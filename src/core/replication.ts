@@ -4,12 +4,13 @@
 // Pure; the shell carries out the peer frames it queues as effects.
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
+import type { RecordSink } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
 import type { FailureDetector } from "./failure_detector.js";
 import { GossipState, type GossipCounters } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
-import { compareStamp, recordId, type ReplicatedRecord, type Stamp } from "./records.js";
+import { compareStamp, recordId, type ReplicatedRecord, type Stamp } from "../model/records.js";
 
 /** How often KV tombstones and spent topic deletions are collected: cheap, and TOMBSTONE_MS is a day. */
 const TOMBSTONE_SWEEP_MS = 60_000;
@@ -18,7 +19,7 @@ const TOMBSTONE_SWEEP_MS = 60_000;
 const PROPAGATION_SAMPLES_MAX = 10_000;
 
 /** Records, peers, anti-entropy and readiness. */
-export class Replication {
+export class Replication implements RecordSink {
   readonly gossip: GossipState;
   /** Propagation delays (origin stamp to applied here), drained by the shell into a histogram. */
   readonly propagationDelaysMs: number[] = [];
@@ -86,6 +87,11 @@ export class Replication {
     }
     if (fromPeer !== null) this.detector.answerRemote(stored, nowMs);
     return true;
+  }
+
+  /** A record collected or made dead here leaves the digest. */
+  unindex(id: string): void {
+    this.gossip.unindexRecord(id);
   }
 
   /** Merges a record from a peer; returns true when it changed this node's state. */

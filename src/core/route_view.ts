@@ -2,7 +2,7 @@
 // topic records and admin overrides, a topic index, and the RocketMQ-shaped answers built
 // from them. Pure; rebuilt one broker name (or one topic of it) at a time, when inputs change.
 import { permAfter, type PermOverrides } from "./admin_state.js";
-import { compareStamp, type InstanceRecord, type Stamp, type TopicRecord } from "./records.js";
+import { compareStamp, type InstanceRecord, type Stamp, type TopicRecord } from "../model/records.js";
 import {
   MASTER_ID,
   Perm,
@@ -10,7 +10,7 @@ import {
   type ClusterInfo,
   type QueueData,
   type TopicRouteData,
-} from "./types.js";
+} from "../model/types.js";
 
 /** What a group rebuild needs to know about admin overrides. */
 export interface Overrides {

@@ -1,7 +1,7 @@
 // Route subscriptions: which connection follows which topic, bounded per connection and in
 // total, and the revision each was last told. Pure.
 import { LimitExceededError } from "../errors.js";
-import type { ConnectionId } from "./types.js";
+import type { ConnectionId } from "../model/types.js";
 
 /** Bounds of the subscription table. */
 export interface SubscriptionLimits {

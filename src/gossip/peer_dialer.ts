@@ -21,8 +21,8 @@ import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame } from "../protocol/frame.js";
 import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/hello.js";
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
-import type { AuthRefusalReason, Authenticator } from "../server/auth.js";
-import type { Logger } from "../server/logger.js";
+import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
+import type { Logger } from "../host/logger.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
 
 /** Correlation id of the hello on an outbound peer link. */

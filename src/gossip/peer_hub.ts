@@ -7,8 +7,8 @@ import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { encodeFrame, type Frame } from "../protocol/frame.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
 import { PROTOCOL_VERSION_MAX } from "../limits.js";
-import type { NodeHost, PeerEffect } from "../server/node_host.js";
-import type { Logger } from "../server/logger.js";
+import type { NodeHost, PeerEffect } from "../host/node_host.js";
+import type { Logger } from "../host/logger.js";
 
 /** One link to a peer, inbound or outbound. */
 export interface PeerLink {

@@ -9,7 +9,7 @@ import {
   NAME_CHARS_MAX,
   TOPICS_PER_BROKER_MAX,
 } from "../limits.js";
-import type * as core from "../core/types.js";
+import type * as core from "../model/types.js";
 import type * as wire from "../protocol/remoting/index.js";
 import { decodeRegisteredTopic } from "../protocol/messages/broker.js";
 import { checkAddr, checkName } from "../protocol/validate.js";

@@ -3,8 +3,8 @@
 // never throws for bad input. Imports the core API, the codec and limits; no sockets or timers.
 import { AssertionError } from "../assert.js";
 import type { NameServerNode } from "../core/node.js";
-import { brokerKeyOf } from "../core/records.js";
-import type { ConnectionId, QueueData, TopicConfig } from "../core/types.js";
+import { brokerKeyOf } from "../model/records.js";
+import type { ConnectionId, QueueData, TopicConfig } from "../model/types.js";
 import { errorEntry, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
 import * as rm from "../protocol/remoting/index.js";
 import { checkKvKey, checkKvValue, checkName } from "../protocol/validate.js";

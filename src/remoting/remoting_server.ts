@@ -4,11 +4,11 @@
 import * as net from "node:net";
 import { AssertionError } from "../assert.js";
 import type { Config } from "../config/config.js";
-import type { ConnectionId } from "../core/types.js";
+import type { ConnectionId } from "../model/types.js";
 import { REMOTING_FRAME_BYTES_MAX } from "../limits.js";
 import * as rm from "../protocol/remoting/index.js";
-import type { Logger } from "../server/logger.js";
-import type { NodeHost } from "../server/node_host.js";
+import type { Logger } from "../host/logger.js";
+import type { NodeHost } from "../host/node_host.js";
 import type { Listener } from "../transport/connection.js";
 import { NamesrvProperties, initialNamesrvProperties } from "./namesrv_properties.js";
 import { checkRemotingAccess, type RemotingAccessPolicy } from "./remoting_access.js";

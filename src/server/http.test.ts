@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import { SeededRng } from "../core/clock.js";
 import { NameServerNode } from "../core/node.js";
 import { localConfig, type Config } from "../config/config.js";
-import type { BrokerRegistration } from "../core/types.js";
+import type { BrokerRegistration } from "../model/types.js";
 import { routeHttp, type HttpDeps } from "./http.js";
-import { createLogger } from "./logger.js";
+import { createLogger } from "../host/logger.js";
 import { ServerMetrics } from "./metrics.js";
-import { NodeHost } from "./node_host.js";
+import { NodeHost } from "../host/node_host.js";
 import { nodeOptionsOf } from "./server.js";
 
 const REGISTRATION: BrokerRegistration = {

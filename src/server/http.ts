@@ -5,9 +5,9 @@ import { AssertionError } from "../assert.js";
 import { errorEntry, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
 import { decodeKvKey, decodeKvList } from "../protocol/messages/admin.js";
 import { decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../host/logger.js";
 import type { ServerMetrics } from "./metrics.js";
-import type { NodeHost } from "./node_host.js";
+import type { NodeHost } from "../host/node_host.js";
 
 /** An HTTP answer before it is written. */
 export interface HttpAnswer {

@@ -3,10 +3,10 @@
 // A corrupt file is logged and moved aside to kv.json.corrupt-<ms>, never silently dropped.
 import { mkdir, open, readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { KvRecord, Stamp } from "../core/records.js";
+import type { KvRecord, Stamp } from "../model/records.js";
 import { InvalidArgumentError } from "../errors.js";
 import { checkKvKey, checkKvValue, fieldsOf, int, str } from "../protocol/validate.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../host/logger.js";
 
 /** File name inside the data directory. */
 export const KV_FILE_NAME = "kv.json";

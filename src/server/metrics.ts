@@ -2,7 +2,7 @@
 // from the node's counters at scrape time and from session events as they happen.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NameServerNode } from "../core/node.js";
-import type { AuthRefusalReason } from "./auth.js";
+import type { AuthRefusalReason } from "../host/auth.js";
 import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
 
 /** What the metrics read at scrape time. */

@@ -2,11 +2,11 @@
 // bounds (in total and per address), tracks them, and closes them all at shutdown.
 import type { Config } from "../config/config.js";
 import { CloseCode, type Connection } from "../transport/connection.js";
-import type { Authenticator } from "./auth.js";
-import type { Logger } from "./logger.js";
+import type { Authenticator } from "../host/auth.js";
+import type { Logger } from "../host/logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import { NativeSession, type InboundPeerAcceptor, type SessionRole } from "./native_session.js";
-import type { NodeHost } from "./node_host.js";
+import type { NodeHost } from "../host/node_host.js";
 
 /** What the acceptor hands every session. */
 export interface NativeAcceptorDeps {

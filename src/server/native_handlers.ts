@@ -10,9 +10,9 @@ import {
 } from "../protocol/messages/broker.js";
 import { decodeGetClusterInfo, decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
 import { decodeSubscribe, decodeUnsubscribe } from "../protocol/messages/subscribe.js";
-import type { ConnectionId } from "../core/types.js";
-import type { Permission } from "./auth.js";
-import type { NodeHost } from "./node_host.js";
+import type { ConnectionId } from "../model/types.js";
+import type { Permission } from "../host/auth.js";
+import type { NodeHost } from "../host/node_host.js";
 
 /** What a handler may use: the node host and the connection the request came on. */
 export interface RequestContext {

@@ -10,9 +10,9 @@ import { FrameKind, PushCode, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame, type Frame } from "../protocol/frame.js";
 import { MemoryConnection } from "../transport/memory_connection.js";
 import { TransportError } from "../transport/connection.js";
-import { createLogger } from "./logger.js";
+import { createLogger } from "../host/logger.js";
 import { NativeSession, type InboundPeerLink, type SessionObserver } from "./native_session.js";
-import { NodeHost } from "./node_host.js";
+import { NodeHost } from "../host/node_host.js";
 import { nodeOptionsOf } from "./server.js";
 
 interface Harness {

@@ -22,12 +22,12 @@ import { decodeFrame, encodeFrame, negotiateVersion, type Frame } from "../proto
 import { decodeHello, type HelloRequest, type HelloResponse, type Role } from "../protocol/messages/hello.js";
 import { decodePeerAuth, type PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
-import type { ConnectionId } from "../core/types.js";
+import type { ConnectionId } from "../model/types.js";
 import { CloseCode, type Connection, type TransportError } from "../transport/connection.js";
-import type { Logger } from "./logger.js";
-import { ALL_GRANTS, Authenticator, type AuthRefusalReason, type Grants, type Permission } from "./auth.js";
+import type { Logger } from "../host/logger.js";
+import { ALL_GRANTS, Authenticator, type AuthRefusalReason, type Grants, type Permission } from "../host/auth.js";
 import { REQUEST_HANDLERS } from "./native_handlers.js";
-import type { EffectTarget, NodeHost } from "./node_host.js";
+import type { EffectTarget, NodeHost } from "../host/node_host.js";
 import { TokenBucket } from "./token_bucket.js";
 
 /** Role of a session: "pending" until the HELLO is accepted. */

@@ -14,10 +14,10 @@ import { decodeFrame, encodeFrame, type Frame } from "../protocol/frame.js";
 import { decodeHelloResponse } from "../protocol/messages/hello.js";
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import { MemoryConnection } from "../transport/memory_connection.js";
-import { Authenticator } from "./auth.js";
-import { createLogger } from "./logger.js";
+import { Authenticator } from "../host/auth.js";
+import { createLogger } from "../host/logger.js";
 import { NativeSession, type SessionObserver } from "./native_session.js";
-import { NodeHost } from "./node_host.js";
+import { NodeHost } from "../host/node_host.js";
 import { nodeOptionsOf } from "./server.js";
 
 const SECRET_OLD = "old-secret-0123456789abcdef";

@@ -9,15 +9,15 @@ import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
 import { PeerDialer } from "../gossip/peer_dialer.js";
 import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
-import { Authenticator } from "./auth.js";
+import { Authenticator } from "../host/auth.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
 import { KvFile } from "./kv_file.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, type Logger } from "../host/logger.js";
 import { ServerMetrics } from "./metrics.js";
 import { NativeAcceptor } from "./native_acceptor.js";
 import type { InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink } from "./native_session.js";
-import { NodeHost, type PeerEffect } from "./node_host.js";
+import { NodeHost, type PeerEffect } from "../host/node_host.js";
 import type { Frame } from "../protocol/frame.js";
 
 /** Connections still open this long after the shutdown close frames are destroyed. */

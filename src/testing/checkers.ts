@@ -3,10 +3,10 @@
 // every TICK_MS; each violation names the invariant, and reports print the seed and log tail.
 // Test-only: never exported from src/index.ts.
 import * as limits from "../limits.js";
-import { canonicalJson, fnv1a64 } from "../core/hash.js";
+import { canonicalJson, fnv1a64 } from "../model/hash.js";
 import type { NameServerNode } from "../core/node.js";
-import { compareEvidence } from "../core/records.js";
-import type { ClusterInfo, Evidence } from "../core/types.js";
+import { compareEvidence } from "../model/records.js";
+import type { ClusterInfo, Evidence } from "../model/types.js";
 import { SIM_INBOX_MAX, type ClusterSim, type SimBroker, type SimNodeHost } from "./cluster_sim.js";
 
 /** The invariants, by the names DESIGN §7 gives them. */

@@ -9,7 +9,7 @@ import * as limits from "../limits.js";
 import { nextIndex, SeededRng } from "../core/clock.js";
 import type { Effect, PeerMessage } from "../core/effects.js";
 import { defaultNodeOptions, NameServerNode, type NodeOptions } from "../core/node.js";
-import type { BrokerRegistration, ConnectionId, Evidence, Origin, RegisterOptions, TopicRouteData } from "../core/types.js";
+import type { BrokerRegistration, ConnectionId, Evidence, Origin, RegisterOptions, TopicRouteData } from "../model/types.js";
 import {
   decodePeerDeltas,
   decodePeerDigest,

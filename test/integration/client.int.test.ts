@@ -14,7 +14,7 @@ import { systemClock } from "../../src/client/scheduler.js";
 import { registerClientCommands } from "../../src/cli/client_commands.js";
 import { localConfig } from "../../src/config/config.js";
 import { SeededRng } from "../../src/core/clock.js";
-import type { TopicRouteData } from "../../src/core/types.js";
+import type { TopicRouteData } from "../../src/model/types.js";
 import { ConnectionClosedError, LimitExceededError, NotFoundError, TimeoutError } from "../../src/errors.js";
 import { FRAME_BYTES_MAX } from "../../src/limits.js";
 import { FrameKind, PushCode, RequestCode } from "../../src/protocol/codes.js";

@@ -14,7 +14,7 @@ import { NameServerNode, defaultNodeOptions } from "../../src/core/node.js";
 import * as rm from "../../src/protocol/remoting/index.js";
 import { startRemotingListener } from "../../src/remoting/remoting_server.js";
 import { systemClock } from "../../src/server/clock.js";
-import { NodeHost } from "../../src/server/node_host.js";
+import { NodeHost } from "../../src/host/node_host.js";
 import { type RunningServer, startServer } from "../../src/server/server.js";
 import { onsClientApi, silentOnsLogger } from "./helpers/ons.js";
 import { waitFor, withDeadline } from "./helpers/wait.js";

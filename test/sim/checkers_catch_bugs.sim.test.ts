@@ -5,7 +5,7 @@
 // Stale duplicate DELTAS frames (late copies) supply the late-arriving alive records.
 import { describe, expect, it } from "vitest";
 import type { NameServerNode } from "../../src/core/node.js";
-import { compareEvidence, mergeRecords, type LivenessRecord, type ReplicatedRecord } from "../../src/core/records.js";
+import { compareEvidence, mergeRecords, type LivenessRecord, type ReplicatedRecord } from "../../src/model/records.js";
 import type { PeerDeltas } from "../../src/protocol/messages/gossip.js";
 import { failureReport } from "../../src/testing/checkers.js";
 import { bootedSim } from "./harness.js";

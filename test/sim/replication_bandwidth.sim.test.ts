@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { SeededRng } from "../../src/core/clock.js";
 import type { Effect } from "../../src/core/effects.js";
 import { NameServerNode, defaultNodeOptions } from "../../src/core/node.js";
-import type { BrokerRegistration, TopicConfig } from "../../src/core/types.js";
+import type { BrokerRegistration, TopicConfig } from "../../src/model/types.js";
 import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
 import { encodeFrame } from "../../src/protocol/frame.js";
 import { PROTOCOL_VERSION_MAX } from "../../src/limits.js";

@@ -28,7 +28,7 @@ import {
   type DataVersion,
   type Evidence,
   type TopicConfig,
-} from "../../core/types.js";
+} from "../../model/types.js";
 import { arr, bool, checkAddr, checkName, checkTopic, fieldsOf, int, optInt, optStr, type Fields } from "../validate.js";
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;

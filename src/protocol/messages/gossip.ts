@@ -29,8 +29,8 @@
 //     Stamp = {wallMs, logical, nodeId}
 import { InvalidArgumentError } from "../../errors.js";
 import { DELTAS_PER_FRAME_MAX, DIGEST_BUCKETS, PEERS_MAX, SUMMARY_ENTRIES_PER_FRAME_MAX, WANT_IDS_PER_FRAME_MAX } from "../../limits.js";
-import { brokerKeyOf, type ReplicatedRecord, type Stamp } from "../../core/records.js";
-import type { Evidence, OfflineReason } from "../../core/types.js";
+import { brokerKeyOf, type ReplicatedRecord, type Stamp } from "../../model/records.js";
+import type { Evidence, OfflineReason } from "../../model/types.js";
 import { decodeBrokerHeader, decodeDataVersion, decodeRegisteredTopic } from "./broker.js";
 import {
   arr,

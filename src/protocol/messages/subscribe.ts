@@ -7,7 +7,7 @@
 //   push ROUTE_CHANGED {topic, revision: string, route: TopicRouteData | null}
 //     (route null: the topic has no route now). Revisions are content hashes, equal on
 //     every node that holds the same route, so a client may resume on any node.
-import type { TopicRouteData } from "../../core/types.js";
+import type { TopicRouteData } from "../../model/types.js";
 import { SUBSCRIBED_TOPICS_PER_CONNECTION_MAX } from "../../limits.js";
 import { arr, checkTopic, fieldsOf, optStr } from "../validate.js";
 

@@ -3,7 +3,7 @@
 import type { Effect } from "../core/effects.js";
 import type { Clock } from "../core/clock.js";
 import type { NameServerNode } from "../core/node.js";
-import type { ConnectionId } from "../core/types.js";
+import type { ConnectionId } from "../model/types.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import { unreachable } from "../assert.js";
 import type { Logger } from "./logger.js";
