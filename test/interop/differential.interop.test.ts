@@ -6,7 +6,9 @@
 // request goes to a Java NameServer (RocketMQ from Maven Central) and to one node of ours, both
 // started once for the suite; every answer is normalised and compared. After an
 // UNREGISTER_BROKER both are polled until they have applied it (Java batches it). Seeds use
-// their own cluster, broker and KV names. A second test proves the check can fail.
+// their own cluster, broker and KV names. A second test proves the check can fail; two more,
+// without servers, that the allow-list entries for failover and refused registrations absorb
+// only their documented cases.
 // Env: DIFF_SEEDS=N runs seeds 1..N (at least 20); DIFF_SEED=S runs seed S alone;
 // DIFF_PRINT_PER_SEED=N prints N differences per seed in full (default 3);
 // DIFF_NAMESRV_CLI=<file> runs that build of the CLI instead of dist/cli/main.js.
@@ -16,8 +18,10 @@ import { CLI_PATH } from "../integration/helpers/cli.js";
 import { freePort } from "../integration/helpers/ports.js";
 import { parseJsonLines } from "../integration/helpers/logs.js";
 import { waitFor, withDeadline } from "../integration/helpers/wait.js";
+import * as rm from "../../src/protocol/remoting/index.js";
 import { ALLOW_LIST } from "./diff/allow_list.js";
-import { generateSequence, preludeSteps, REQUESTS_PER_SEQUENCE_MIN, type DiffSequence } from "./diff/generator.js";
+import { type Answer, compareAnswers } from "./diff/compare.js";
+import { generateSequence, preludeSteps, REQUESTS_PER_SEQUENCE_MIN, type DiffSequence, type DiffStep } from "./diff/generator.js";
 import { formatDifference, runSequence, type SequenceReport, type StepDifference } from "./diff/runner.js";
 import { LiveSource, MirrorSource, TeeSource, TopicsReplacedSource } from "./diff/sources.js";
 import { javaAvailable, killAll, startJavaNamesrv, type JavaProcess } from "./harness/java.js";
@@ -81,13 +85,22 @@ async function startOurNode(): Promise<OurNode> {
   }
 }
 
+/** Per seed and in total: requests, answers compared, differences, time; then how many answers
+ *  each allow-list entry absorbed (every entry, so an unused one shows as 0). */
 function summarise(reports: readonly SequenceReport[]): string {
   const lines = reports.map(
-    (r) => `seed ${r.seed}: ${r.requests} requests, ${r.differences.length} differences, ${Math.round(r.elapsedMs)} ms (${Math.round(r.settleMs)} ms waiting for unregisters)`,
+    (r) =>
+      `seed ${r.seed}: ${r.requests} requests, ${r.answersCompared} answers compared, ${r.differences.length} differences, ${Math.round(r.elapsedMs)} ms (${Math.round(r.settleMs)} ms waiting for unregisters)`,
+  );
+  const sum = (f: (r: SequenceReport) => number): number => reports.reduce((total, r) => total + f(r), 0);
+  const compared = sum((r) => r.answersCompared);
+  lines.push(
+    `total: ${reports.length} seeds, ${sum((r) => r.requests)} requests, ${compared} answers compared, ${sum((r) => r.differences.length)} differences, ${(sum((r) => r.elapsedMs) / 1000).toFixed(1)} s`,
   );
   const allowed = new Map<string, number>();
   for (const r of reports) for (const [id, n] of r.allowed) allowed.set(id, (allowed.get(id) ?? 0) + n);
-  lines.push(`allow-list entries applied: ${[...allowed].map(([id, n]) => `${id} x${n}`).join(", ") || "none"}`);
+  lines.push(`answers absorbed per allow-list entry (of ${compared} compared):`);
+  for (const entry of ALLOW_LIST) lines.push(`  ${entry.id}: ${allowed.get(entry.id) ?? 0}`);
   return lines.join("\n");
 }
 
@@ -115,7 +128,7 @@ describe.skipIf(!java17)("differential test against the Java NameServer", () => 
     console.log(`differential: Java NameServer pid ${javaNamesrv.pid} on ${javaPort}, our node pid ${ours.pid} on ${ours.remotingPort}`);
     javaSource = new LiveSource("java", javaPort, true);
     oursSource = new LiveSource("ours", ours.remotingPort, false);
-    const prelude: DiffSequence = { seed: 0, steps: preludeSteps(), features: { sharedBrokerName: false, compressedOldBroker: false, malformedTopics: false }, actors: ["prelude"] };
+    const prelude: DiffSequence = { seed: 0, steps: preludeSteps(), features: { compressedOldBroker: false, malformedTopics: false }, actors: ["prelude"] };
     const report = await runSequence(prelude, javaSource, oursSource, ALLOW_LIST);
     expect(report.differences.map((d) => formatDifference(d, "java", "ours"))).toEqual([]);
   });
@@ -162,5 +175,58 @@ describe.skipIf(!java17)("differential test against the Java NameServer", () => 
     for (const code of [100, 101, 102, 103, 104, 105, 106, 205, 206, 216, 217, 219, 224, 304, 311, 312, 313, 319, 322, 327, 901, 904]) {
       expect(codes.has(code), `code ${code} generated`).toBe(true);
     }
+  });
+});
+
+/** A query step and JSON answers, for checking allow-list entries without servers. */
+function queryStep(code: number, extFields: Record<string, string> = {}): DiffStep {
+  return {
+    index: 0,
+    actor: "client",
+    label: `code ${code}`,
+    request: { code, extFields, version: rm.MQVersion.V5_3_3, language: rm.LanguageCode.JAVA, serializeType: rm.SerializeType.JSON, oneway: false },
+    tags: [],
+  };
+}
+
+function jsonAnswer(body: unknown): Answer {
+  return { code: rm.ResponseCode.SUCCESS, extFields: {}, body: Buffer.from(JSON.stringify(body), "utf8") };
+}
+
+describe("differential allow-list", () => {
+  const route = (brokerAddrs: Record<string, string>, queue: Record<string, number>): Answer =>
+    jsonAnswer({
+      brokerDatas: [{ brokerAddrs, brokerName: "b", cluster: "c", enableActingMaster: false }],
+      filterServerTable: {},
+      queueDatas: [{ brokerName: "b", perm: 6, readQueueNums: 4, topicSysFlag: 0, writeQueueNums: 4, ...queue }],
+    });
+  const slaveOnly = { "1": "10.0.0.2:10911" };
+  const withMaster = { "0": "10.0.0.1:10911", "1": "10.0.0.2:10911" };
+  const compareRoute = (java: Answer, ours: Answer): ReturnType<typeof compareAnswers> =>
+    compareAnswers(queryStep(rm.RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: "t" }), java, ours, ALLOW_LIST);
+
+  it("differential allow-list: failover-routes-from-slave absorbs only the write bit of a master-less broker name's perm", () => {
+    const absorbed = compareRoute(route(slaveOnly, { perm: 6 }), route(slaveOnly, { perm: 4 }));
+    expect(absorbed.fields).toEqual([]);
+    expect(absorbed.allowed).toContain("failover-routes-from-slave");
+    expect(compareRoute(route(withMaster, { perm: 6 }), route(withMaster, { perm: 4 })).fields).not.toEqual([]);
+    expect(compareRoute(route(slaveOnly, { perm: 6 }), route(slaveOnly, { perm: 7 })).fields).not.toEqual([]);
+    expect(compareRoute(route(slaveOnly, { perm: 6 }), route(slaveOnly, { perm: 4, readQueueNums: 8 })).fields).not.toEqual([]);
+  });
+
+  it("differential allow-list: refused-registration-empty-broker drops only Java's address-less BrokerData", () => {
+    const cluster = (names: Record<string, Record<string, string>>, clusters: Record<string, string[]>): Answer =>
+      jsonAnswer({
+        brokerAddrTable: Object.fromEntries(Object.entries(names).map(([name, brokerAddrs]) => [name, { brokerAddrs, brokerName: name, cluster: "c", enableActingMaster: false }])),
+        clusterAddrTable: clusters,
+      });
+    const step = queryStep(rm.RequestCode.GET_BROKER_CLUSTER_INFO);
+    const ours = cluster({ a: withMaster }, { c: ["a"] });
+    const absorbed = compareAnswers(step, cluster({ a: withMaster, x: {} }, { c: ["a", "x"] }), ours, ALLOW_LIST);
+    expect(absorbed.fields).toEqual([]);
+    expect(absorbed.allowed).toEqual(["refused-registration-empty-broker"]);
+    expect(compareAnswers(step, cluster({ a: withMaster, x: {} }, { c: ["a", "x"], d: ["x"] }), ours, ALLOW_LIST).fields).toEqual([]);
+    expect(compareAnswers(step, cluster({ a: withMaster, x: slaveOnly }, { c: ["a", "x"] }), ours, ALLOW_LIST).fields).not.toEqual([]);
+    expect(compareAnswers(step, cluster({ a: withMaster }, { c: ["a"] }), cluster({ a: withMaster, x: {} }, { c: ["a", "x"] }), ALLOW_LIST).fields).not.toEqual([]);
   });
 });

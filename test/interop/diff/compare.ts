@@ -146,8 +146,11 @@ export function stableText(value: rm.JsonValue | undefined): string {
   return `{${keys.map((key) => `${JSON.stringify(key)}:${stableText(value[key])}`).join(",")}}`;
 }
 
+/** Differing paths diffJson lists at most (an allow-list entry that reads them sees no more). */
+export const FIELD_DIFFERENCES_MAX = 24;
+
 /** The differing paths of two JSON values (at most `limit`). */
-export function diffJson(reference: rm.JsonValue | undefined, candidate: rm.JsonValue | undefined, path: string, out: FieldDifference[], limit = 24): void {
+export function diffJson(reference: rm.JsonValue | undefined, candidate: rm.JsonValue | undefined, path: string, out: FieldDifference[], limit = FIELD_DIFFERENCES_MAX): void {
   if (out.length >= limit) return;
   const isObject = (v: rm.JsonValue | undefined): v is rm.JsonObject => v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v);
   if (isObject(reference) && isObject(candidate)) {
@@ -161,7 +164,26 @@ export function diffJson(reference: rm.JsonValue | undefined, candidate: rm.Json
   }
   const left = stableText(reference);
   const right = stableText(candidate);
-  if (left !== right) out.push({ path, reference: left, candidate: right });
+  if (left === right) return;
+  if (isStringArray(reference) && isStringArray(candidate)) {
+    // A topic list: name what only one side has rather than printing both lists.
+    const onlyIn = (a: readonly string[], b: readonly string[]): string[] => {
+      const others = new Set(b);
+      return a.filter((item) => !others.has(item));
+    };
+    const onlyRef = onlyIn(reference, candidate);
+    const onlyCand = onlyIn(candidate, reference);
+    if (onlyRef.length > 0 || onlyCand.length > 0) {
+      const text = (only: string[], all: readonly string[]): string => `only here ${JSON.stringify(only)} (of ${all.length})`;
+      out.push({ path, reference: text(onlyRef, reference), candidate: text(onlyCand, candidate) });
+      return;
+    }
+  }
+  out.push({ path, reference: left, candidate: right });
+}
+
+function isStringArray(value: rm.JsonValue | undefined): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
 /** The differences between two normal answers. */

@@ -1,9 +1,17 @@
 // Seeded generator of RocketMQ remoting request sequences for the differential test: simulated
 // brokers (masters, slaves, prime slaves in acting-master mode, a 4.x broker, a broker that
-// splits its registration, optionally two clusters sharing a broker name) and clients (versions
-// below and above 401) send what real ones send. Pure: the same seed gives the same steps, byte
-// for byte; no clock, no Math.random, no I/O. The generator models only the senders, never the
-// name server's answers: those are what the test compares.
+// splits its registration) and clients (versions below and above 401) send what real ones send.
+// Pure: the same seed gives the same steps, byte for byte; no clock, no Math.random, no I/O. The
+// generator models only the senders, never the name server's answers: those are what the test
+// compares.
+//
+// Senders keep to what real ones do where Java and we differ by design (the differences are
+// listed in docs/rocketmq-compatibility.md): broker names are unique per name server; a
+// broker's DataVersion never goes back; a slave syncs its topic table from its master
+// (SlaveSynchronize), so before a master unregisters or crashes each running slave has
+// registered the master's current table (after the master's own periodic full registration if
+// topics were deleted on the name servers); a 4.x slave does not start while its master is
+// down, nor registers again then after a topic deletion.
 import { SeededRng, nextIndex, nextUnit } from "../../../src/core/clock.js";
 import * as rm from "../../../src/protocol/remoting/index.js";
 
@@ -72,8 +80,6 @@ export interface DiffSequence {
 
 /** Scenario switches drawn from the seed. */
 export interface SeedFeatures {
-  /** Two clusters each with a master named the same. */
-  readonly sharedBrokerName: boolean;
   /** The 4.x broker (version 399, no enableActingMaster header) sends zlib-compressed bodies. */
   readonly compressedOldBroker: boolean;
   /** A malformed topic name inside a good registration, up to twice per sequence. */
@@ -144,6 +150,16 @@ interface Group {
   readonly compressed: boolean;
   readonly version: number;
   readonly instances: Instance[];
+  /**
+   * Counts the master's registrations and topic table changes: a slave whose table was synced
+   * at an older count, or which registered such a table, lags behind its master.
+   */
+  masterEpoch: number;
+  /**
+   * A DELETE_TOPIC_IN_NAMESRV reached this group's cluster since the master's last full
+   * registration, which is what brings a topic the master still has back on Java's name server.
+   */
+  deletedSinceMasterFull: boolean;
 }
 
 interface Instance {
@@ -156,9 +172,15 @@ interface Instance {
   up: boolean;
   /** Its topic config table; a slave's is a copy of the master's as of its last sync. */
   table: Map<string, TopicSpec>;
+  /** A slave: the group's masterEpoch when its table was last synced from the master. */
+  tableEpoch: number;
+  /** A slave: the tableEpoch of its last full registration (null: none since it started). */
+  registeredEpoch: number | null;
   dv: DataVersion;
   /** DataVersion of its last full registration. */
   lastSentDv: DataVersion | null;
+  /** DataVersion of its last registration of any kind (a DataVersion never goes back). */
+  lastRegisteredDv: DataVersion | null;
 }
 
 interface ClientSpec {
@@ -239,7 +261,6 @@ class SequenceGenerator {
     this.clusterB = `DiffB_${this.tag}`;
     this.clockMs = 1_700_000_000_000 + seed * 10_000_000;
     this.features = {
-      sharedBrokerName: this.chance(0.4),
       compressedOldBroker: this.chance(0.5),
       malformedTopics: this.chance(0.5),
     };
@@ -284,8 +305,8 @@ class SequenceGenerator {
 
   private buildGroups(): void {
     let host = 0;
-    const addGroup = (spec: Omit<Group, "instances">, ids: readonly number[]): Group => {
-      const group: Group = { ...spec, instances: [] };
+    const addGroup = (spec: Omit<Group, "instances" | "masterEpoch" | "deletedSinceMasterFull">, ids: readonly number[]): Group => {
+      const group: Group = { ...spec, masterEpoch: 0, deletedSinceMasterFull: false, instances: [] };
       const table = this.initialTable(group);
       const dv: DataVersion = { counter: this.between(0, 40), stateVersion: 0, timestamp: this.tick() };
       for (const id of ids) {
@@ -299,8 +320,11 @@ class SequenceGenerator {
           id,
           up: false,
           table: new Map(table),
+          tableEpoch: 0,
+          registeredEpoch: null,
           dv,
           lastSentDv: null,
+          lastRegisteredDv: null,
         });
       }
       this.groups.push(group);
@@ -314,10 +338,9 @@ class SequenceGenerator {
       { name: `go_${t}`, cluster: this.clusterB, actingMaster: null, zone: null, split: false, compressed: this.features.compressedOldBroker, version: VERSION_4_9_3 },
       [0, 1],
     );
-    if (this.features.sharedBrokerName) {
-      addGroup({ name: `gs_${t}`, cluster: this.clusterA, actingMaster: false, zone: null, split: false, compressed: false, version: VERSION_5 }, [0]);
-      addGroup({ name: `gs_${t}`, cluster: this.clusterB, actingMaster: false, zone: null, split: false, compressed: false, version: VERSION_5 }, [0]);
-    }
+    // No broker name is shared by two clusters: RocketMQ requires broker names to be unique per
+    // name server, and Java merges such instances into one BrokerData (the first cluster, the
+    // last address) and ignores the other one's unregistration.
   }
 
   private initialTable(group: Group): Map<string, TopicSpec> {
@@ -401,9 +424,19 @@ class SequenceGenerator {
     return { brokerName: instance.group.name, brokerAddr: instance.addr, clusterName: instance.group.cluster, brokerId: String(instance.id) };
   }
 
-  /** REGISTER_BROKER as BrokerOuterAPI.registerBrokerAll builds it. */
+  /**
+   * REGISTER_BROKER as BrokerOuterAPI.registerBrokerAll builds it. A registration by the master
+   * moves the group's masterEpoch on: the slaves lag behind until they sync and register again.
+   */
   private register(instance: Instance, topics: readonly TopicSpec[], dv: DataVersion, label: string, tags: StepTag[]): void {
     const group = instance.group;
+    // A broker's DataVersion never goes back (in either order RocketMQ and we compare it in).
+    const last = instance.lastRegisteredDv;
+    if (last !== null && (compareVersion(dv, last) < 0 || compareVersionByTime(dv, last) < 0)) {
+      throw new Error(`generator: ${instance.actor} would register DataVersion ${JSON.stringify(dv)} after ${JSON.stringify(last)}`);
+    }
+    instance.lastRegisteredDv = dv;
+    if (instance.id === 0) group.masterEpoch += 1;
     const body = this.registerBody(group, topics, dv);
     const ext: Record<string, string> = {
       ...this.brokerHeader(instance),
@@ -462,25 +495,66 @@ class SequenceGenerator {
       this.register(instance, [...instance.table.values()], instance.dv, unchanged ? "re-register unchanged" : "register full", tags);
     }
     instance.lastSentDv = instance.dv;
+    instance.registeredEpoch = instance.tableEpoch;
+    if (instance.id === 0) group.deletedSinceMasterFull = false;
     instance.up = true;
   }
 
   /**
-   * A slave copies its running master's topic table and DataVersion (SlaveSynchronize). A
-   * DataVersion never goes back on one instance: a slave that moved on while its master was
-   * down takes the table with a newer version of its own.
+   * Running slaves (or `only`, a slave starting up) copy their running master's topic table and
+   * DataVersion (SlaveSynchronize). A DataVersion never goes back on one instance: a slave that
+   * moved on while its master was down takes the table with a newer version of its own.
    */
-  private slaveSync(group: Group): void {
+  private slaveSync(group: Group, only?: Instance): void {
     const master = this.master(group);
     if (!master?.up) return;
     for (const instance of group.instances) {
-      if (instance === master) continue;
+      if (instance === master || (only === undefined ? !instance.up : instance !== only)) continue;
       instance.table = new Map(master.table);
-      instance.dv = compareVersion(master.dv, instance.dv) >= 0 ? master.dv : this.nextVersion(instance.dv);
+      instance.tableEpoch = group.masterEpoch;
+      const newer = compareVersion(master.dv, instance.dv) >= 0 && compareVersionByTime(master.dv, instance.dv) >= 0;
+      instance.dv = newer ? master.dv : this.nextVersion(instance.dv);
     }
   }
 
+  /** Whether a slave's table, as synced and as last registered, is its master's current one. */
+  private inStep(slave: Instance): boolean {
+    return slave.tableEpoch === slave.group.masterEpoch && slave.registeredEpoch === slave.group.masterEpoch;
+  }
+
+  /**
+   * Before a master unregisters or crashes: each running slave that lags behind syncs the
+   * master's table and registers it in full, as it would have within its sync and registration
+   * periods. Both name servers then hold the same table from master and slaves, so the routes
+   * after the master leaves agree, although Java keeps the master's queue data and we show the
+   * slave's registration. If topics were deleted on the name servers since the master's last
+   * full registration, that periodic registration comes first (on Java it brings back a deleted
+   * topic the master still has; a slave's registration does not while its master runs).
+   */
+  private slavesCatchUp(master: Instance): void {
+    if (master.id !== 0) return;
+    const running = master.group.instances.some((slave) => slave !== master && slave.up);
+    if (running && master.group.deletedSinceMasterFull) this.fullRegistration(master);
+    for (const slave of master.group.instances) {
+      if (slave === master || !slave.up || this.inStep(slave)) continue;
+      this.slaveSync(master.group, slave);
+      this.fullRegistration(slave);
+    }
+  }
+
+  /**
+   * Whether a stopped instance may start now: a master always; a slave while its master runs
+   * (it syncs first when it lags behind); with the master down only a 5.x slave whose table is
+   * the master's last one (a 4.x slave registering without its master would be routed by us
+   * from its own registration, while Java never takes topics from a 4.x slave).
+   */
+  private canStart(instance: Instance): boolean {
+    if (instance.id === 0 || this.master(instance.group)?.up === true) return true;
+    return instance.group.actingMaster !== null && instance.tableEpoch === instance.group.masterEpoch;
+  }
+
   private unregister(instance: Instance, tags: StepTag[] = []): void {
+    if (instance.up) this.slavesCatchUp(instance);
     const group = instance.group;
     const target = this.instanceRef(instance);
     const label = instance.up ? "unregister" : "unregister again (not registered)";
@@ -497,8 +571,9 @@ class SequenceGenerator {
     // Start-up: each group's instances in id order, sometimes the other way round.
     for (const group of this.groups) {
       const order = [...group.instances].sort((a, b) => a.id - b.id);
-      // Sometimes a slave is up before its master (Java then treats it as the prime slave).
-      if (this.chance(0.25)) order.reverse();
+      // Sometimes a 5.x slave is up before its master (Java then treats it as the prime slave);
+      // a 4.x slave never registers before its master.
+      if (this.chance(0.25) && group.actingMaster !== null) order.reverse();
       for (const instance of order) this.fullRegistration(instance);
     }
     const events: Event[] = [
@@ -586,7 +661,11 @@ class SequenceGenerator {
   /** The periodic registration of a running broker; sometimes with forceRegister=false, which
    *  asks QUERY_DATA_VERSION first; slaves often sync from their master just before. */
   private reRegister(): void {
-    const up = this.allInstances().filter((instance) => instance.up);
+    // A 4.x slave whose master is down does not register again after a topic deletion on the
+    // name servers: Java takes no topics from a 4.x slave, we would route the deleted topic again.
+    const up = this.allInstances().filter(
+      (instance) => instance.up && !(instance.group.actingMaster === null && instance.id !== 0 && this.master(instance.group)?.up !== true && instance.group.deletedSinceMasterFull),
+    );
     if (up.length === 0) return this.restartBroker();
     const instance = this.pick(up);
     if (instance.id !== 0 && this.chance(0.6)) this.slaveSync(instance.group);
@@ -669,12 +748,17 @@ class SequenceGenerator {
     this.unregister(this.pick(up));
   }
 
-  /** A stopped broker starts again: it loads its table and DataVersion from disk. */
+  /**
+   * A stopped broker starts again: it loads its table and DataVersion from disk; a slave whose
+   * master runs syncs from it first when it lags behind (else mostly). `which` (a crashed
+   * instance) is restarted if it may start now (see canStart), else another one.
+   */
   private restartBroker(which?: Instance): void {
-    const down = this.allInstances().filter((instance) => !instance.up);
+    const down = this.allInstances().filter((instance) => !instance.up && this.canStart(instance));
     if (down.length === 0) return this.reRegister();
-    const instance = which ?? this.pick(down);
-    if (instance.id !== 0 && this.master(instance.group)?.up && this.chance(0.7)) this.slaveSync(instance.group);
+    const instance = which !== undefined && down.includes(which) ? which : this.pick(down);
+    const masterUp = this.master(instance.group)?.up === true;
+    if (instance.id !== 0 && masterUp && (instance.tableEpoch !== instance.group.masterEpoch || this.chance(0.7))) this.slaveSync(instance.group, instance);
     this.fullRegistration(instance);
   }
 
@@ -698,6 +782,7 @@ class SequenceGenerator {
       topic = existing ? { ...existing, perm: this.pick(PERMS), read: this.pick(QUEUE_NUMS) } : this.newTopic(group);
       master.table.set(topic.name, topic);
       master.dv = this.nextVersion(master.dv);
+      group.masterEpoch += 1;
       this.seen(topic.name);
       queueDatas = [queueData(group.name, topic)];
       label = `register topic ${topic.name} on ${group.name} (${existing ? "update" : "new"})`;
@@ -711,6 +796,7 @@ class SequenceGenerator {
       topic = { ...existing, perm: this.pick(PERMS) };
       master.table.set(topic.name, topic);
       master.dv = this.nextVersion(master.dv);
+      group.masterEpoch += 1;
       queueDatas = [queueData(group.name, topic), queueData(`ghost_${this.tag}`, topic)];
       label = `register topic ${topic.name} on ${group.name} then on unknown broker ghost_${this.tag}`;
     }
@@ -768,11 +854,11 @@ class SequenceGenerator {
   }
 
   /**
-   * mqadmin deleteTopic: the topic is first deleted on the masters of the cluster (their
-   * DataVersion moves on, so their next registration no longer has it), then on the name
-   * servers. Sometimes only the name servers are told (a bare DELETE_TOPIC_IN_NAMESRV): the
-   * broker's next registration, changed or not, brings the topic back on Java's name server
-   * (RouteInfoManager re-adds a topic the broker name lacks).
+   * mqadmin deleteTopic: the topic is first deleted on the running masters of the cluster
+   * (their DataVersion moves on, so their next registration no longer has it; their slaves lag
+   * behind until they sync), then on the name servers. Sometimes only the name servers are told
+   * (a bare DELETE_TOPIC_IN_NAMESRV): the broker's next registration, changed or not, brings the
+   * topic back on Java's name server (RouteInfoManager re-adds a topic the broker name lacks).
    */
   private deleteTopic(): void {
     if (this.topicsSeen.length === 0) return;
@@ -780,14 +866,17 @@ class SequenceGenerator {
     const withCluster = this.chance(0.5);
     const cluster = withCluster ? this.pick([this.clusterA, this.clusterB, this.clusterB, `NoCluster_${this.tag}`]) : null;
     const brokerSide = this.chance(0.7);
-    // Java deletes the QueueData of every broker name registered under the cluster, so a name
-    // shared by two clusters loses the topic for both.
-    const namesInCluster = new Set(this.groups.filter((g) => cluster === null || g.cluster === cluster).map((g) => g.name));
     for (const group of this.groups) {
+      if (cluster !== null && group.cluster !== cluster) continue;
+      group.deletedSinceMasterFull = true;
       const master = this.master(group);
-      if (!brokerSide || !namesInCluster.has(group.name) || !master?.table.has(topic)) continue;
+      if (!brokerSide || !master?.up || !master.table.has(topic)) continue;
       master.table.delete(topic);
       master.dv = this.nextVersion(master.dv);
+      group.masterEpoch += 1;
+      // The running slaves sync the deletion (SlaveSynchronize runs more often than brokers
+      // register), so none registers the deleted topic again.
+      this.slaveSync(group);
     }
     const ext: Record<string, string> = { topic };
     if (cluster !== null) ext["clusterName"] = cluster;
@@ -845,14 +934,11 @@ class SequenceGenerator {
    * and the broker starts again.
    */
   private crashAndRestart(): void {
-    // Not an instance of a shared broker name: Java's close handling looks the address up under
-    // the BrokerData's cluster, which is the other cluster's, and never drops it.
-    const names = this.groups.map((group) => group.name);
-    const shared = (group: Group): boolean => names.indexOf(group.name) !== names.lastIndexOf(group.name);
-    const up = this.allInstances().filter((instance) => instance.up && !shared(instance.group));
+    const up = this.allInstances().filter((instance) => instance.up);
     if (up.length <= 2 || this.crashesLeft === 0) return this.reRegister();
     this.crashesLeft -= 1;
     const instance = this.pick(up);
+    this.slavesCatchUp(instance);
     this.push(this.client(), `cluster info after ${instance.group.name}/${instance.id} ${instance.addr} crashed`, { code: rm.RequestCode.GET_BROKER_CLUSTER_INFO, extFields: {} }, {
       tags: ["crash"],
       disconnectFirst: { actor: instance.actor, target: this.instanceRef(instance) },
@@ -872,7 +958,10 @@ class SequenceGenerator {
   private registerBeforeFirst(): void {
     const down = this.allInstances().filter((i) => !i.up && i.id === 0 && i.group.version >= rm.MQVersion.V5_0_0 && !i.group.split);
     if (down.length === 0) return this.shutdownBroker();
+    // Mostly a broker name with no running instance (its slaves stop first when needed), whose
+    // BrokerData is then gone on both servers.
     const master = this.pick(down);
+    if (this.chance(0.7)) for (const slave of master.group.instances) if (slave.up) this.unregister(slave);
     const topic = this.newTopic(master.group);
     master.table.set(topic.name, topic);
     this.seen(topic.name);
@@ -907,19 +996,11 @@ class SequenceGenerator {
 
   /** The tail: every broker leaves, every KV entry of this seed is deleted, a last look. */
   private cleanup(): void {
-    // Java keeps one BrokerData per broker name: a name shared by two clusters holds only the
-    // latest registrant's address, so unregistering the other instance removes nothing and its
-    // cluster would keep listing the name for good (into the next seeds). Each instance of a
-    // shared name therefore registers again and leaves right after, one cluster at a time.
-    const names = this.groups.map((group) => group.name);
+    // Slaves leave before their master, so no slave is left alone behind it.
     for (const group of this.groups) {
-      if (names.indexOf(group.name) === names.lastIndexOf(group.name)) continue;
-      for (const instance of group.instances) {
-        this.fullRegistration(instance);
-        this.unregister(instance, ["cleanup"]);
-      }
+      const leaving = group.instances.filter((instance) => instance.up).sort((a, b) => b.id - a.id);
+      for (const instance of leaving) this.unregister(instance, ["cleanup"]);
     }
-    for (const instance of this.allInstances()) if (instance.up) this.unregister(instance, ["cleanup"]);
     for (const [namespace, table] of this.kv) {
       for (const key of [...table.keys()].sort()) {
         this.push(this.admin, `delete kv ${namespace}/${key} (clean-up)`, { code: rm.RequestCode.DELETE_KV_CONFIG, extFields: { namespace, key } }, { tags: ["cleanup"] });
@@ -935,9 +1016,14 @@ class SequenceGenerator {
   }
 }
 
-/** DataVersion order: stateVersion, then counter, then timestamp. */
+/** DataVersion order as RocketMQ's DataVersion.compare: stateVersion, counter, timestamp. */
 function compareVersion(a: DataVersion, b: DataVersion): number {
   return a.stateVersion - b.stateVersion || a.counter - b.counter || a.timestamp - b.timestamp;
+}
+
+/** DataVersion order as our node merges registrations: stateVersion, timestamp, counter. */
+function compareVersionByTime(a: DataVersion, b: DataVersion): number {
+  return a.stateVersion - b.stateVersion || a.timestamp - b.timestamp || a.counter - b.counter;
 }
 
 function sameVersion(a: DataVersion, b: DataVersion): boolean {

@@ -18,8 +18,10 @@ export interface StepDifference {
 export interface SequenceReport {
   readonly seed: number;
   readonly requests: number;
+  /** Requests both servers answered, whose answers were compared (the rest are oneway). */
+  readonly answersCompared: number;
   readonly differences: readonly StepDifference[];
-  /** How often each allow-list entry applied. */
+  /** How many compared answers each allow-list entry applied to. */
   readonly allowed: ReadonlyMap<string, number>;
   readonly elapsedMs: number;
   /** Of which waiting for unregisters and closed connections to take effect. */
@@ -31,6 +33,7 @@ export async function runSequence(sequence: DiffSequence, reference: AnswerSourc
   const began = performance.now();
   const differences: StepDifference[] = [];
   const allowed = new Map<string, number>();
+  let answersCompared = 0;
   let settleMs = 0;
   const settle = async (target: UnregisterTarget): Promise<[boolean, boolean]> => {
     const began = performance.now();
@@ -53,6 +56,7 @@ export async function runSequence(sequence: DiffSequence, reference: AnswerSourc
       if (ref === null || cand === null) {
         if (ref !== cand) differences.push({ seed: sequence.seed, step, reference: ref, candidate: cand, fields: [{ path: "answer", reference: describeAnswer(ref), candidate: describeAnswer(cand) }] });
       } else {
+        answersCompared += 1;
         const comparison = compareAnswers(step, ref, cand, allowList);
         for (const id of comparison.allowed) allowed.set(id, (allowed.get(id) ?? 0) + 1);
         if (comparison.fields.length > 0) differences.push({ seed: sequence.seed, step, reference: ref, candidate: cand, fields: comparison.fields });
@@ -73,7 +77,7 @@ export async function runSequence(sequence: DiffSequence, reference: AnswerSourc
   } finally {
     await Promise.all([reference.closeActors(sequence.actors), candidate.closeActors(sequence.actors)]);
   }
-  return { seed: sequence.seed, requests: sequence.steps.length, differences, allowed, elapsedMs: performance.now() - began, settleMs };
+  return { seed: sequence.seed, requests: sequence.steps.length, answersCompared, differences, allowed, elapsedMs: performance.now() - began, settleMs };
 }
 
 /** A difference as the failure report prints it: seed, index, request, both answers, fields. */
