@@ -87,6 +87,7 @@ export function decodeRegisterResponse(body: unknown): RegisterResult {
     haServerAddr: strOrNull("haServerAddr"),
     masterAddr: strOrNull("masterAddr"),
     orderTopicConfig: isRecord(order) ? (order as Record<string, string>) : {},
+    orderTopicNamespace: isRecord(order),
     contentChanged: fields["contentChanged"] === true,
     refused: fields["refused"] === true,
   };

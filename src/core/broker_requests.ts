@@ -172,7 +172,8 @@ export class BrokerRequests {
   heartbeat(connId: ConnectionId, clusterName: string, brokerAddr: string, evidence: Evidence | null, nowMs: number): { registered: boolean } {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.registry.get(key);
-    if (!entry || !this.registry.isLive(entry)) return { registered: false };
+    // Liveness follows the registering connection: on any other one the broker is unknown here.
+    if (!entry || !this.registry.isLive(entry) || entry.connId !== connId) return { registered: false };
     this.ctx.counters.heartbeats += 1;
     this.registry.hearDirectly(key, connId, evidence, nowMs, (entry.liveness as LivenessRecord).session);
     return { registered: this.registry.isLive(entry) };
@@ -188,22 +189,32 @@ export class BrokerRequests {
   ): { changed: boolean; stored: DataVersion | null } {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.registry.get(key);
-    if (!entry || !this.registry.isLive(entry)) return { changed: true, stored: null };
+    if (!entry || !this.registry.isLive(entry) || entry.connId !== connId) return { changed: true, stored: null };
     this.registry.hearDirectly(key, connId, null, nowMs, (entry.liveness as LivenessRecord).session);
     const stored = (entry.instance as InstanceRecord).header.dataVersion;
     return { changed: compareDataVersion(stored, dataVersion) !== 0, stored };
   }
 
-  /** A broker leaves gracefully: offline everywhere at once. */
-  unregister(clusterName: string, brokerAddr: string, evidence: Evidence | null, nowMs: number): void {
+  /**
+   * A broker leaves gracefully: offline everywhere at once. It counts only on the connection
+   * the broker registered on here, or from an authenticated admin (`byAdmin`): anyone else's
+   * is answered as for an unknown broker and changes nothing (a spoofed unregistration would
+   * otherwise take the broker off every node through gossip).
+   */
+  unregister(connId: ConnectionId, clusterName: string, brokerAddr: string, evidence: Evidence | null, nowMs: number, byAdmin: boolean): boolean {
     const key = brokerKeyOf(clusterName, brokerAddr);
     const entry = this.registry.get(key);
-    if (!entry?.liveness) return;
+    if (!entry?.liveness) return false;
+    if (entry.connId !== connId && !byAdmin) {
+      this.ctx.counters.unregistrationsRefused += 1;
+      this.ctx.log("warn", "unregistration from a connection the broker did not register on ignored", { brokerKey: key, connId });
+      return false;
+    }
     const current = entry.liveness.evidence;
     if (evidence !== null && compareEvidence(evidence, current) < 0) {
       // A late unregister from an earlier run of the broker must not take down the new one.
       this.ctx.log("warn", "stale unregister ignored", { brokerKey: key, evidence, known: current });
-      return;
+      return false;
     }
     this.ctx.counters.unregistrations += 1;
     const proof = evidence ?? this.ctx.stampEvidence(nowMs);
@@ -213,6 +224,7 @@ export class BrokerRequests {
     const session = entry.liveness.session + 1;
     this.replication.apply({ type: "liveness", brokerKey: key, session, alive: false, reason: "unregistered", evidence: proof }, nowMs, null);
     if (entry.connId !== null) this.registry.unbindConnection(entry, nowMs);
+    return true;
   }
 
   /**
@@ -281,6 +293,7 @@ export class BrokerRequests {
       haServerAddr: master?.haServerAddr ?? null,
       masterAddr: master?.brokerAddr ?? null,
       orderTopicConfig: this.ctx.admin.kvList(ORDER_TOPIC_CONFIG_NAMESPACE),
+      orderTopicNamespace: this.ctx.admin.hasNamespace(ORDER_TOPIC_CONFIG_NAMESPACE),
       contentChanged: false,
       refused: false,
     };

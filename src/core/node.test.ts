@@ -234,6 +234,18 @@ describe("node", () => {
     expect(node.findRoute("TopicA")).not.toBeNull();
   });
 
+  it("node: an unregistration counts only on the broker's registering connection or from an admin", () => {
+    const node = makeNode();
+    node.registerBroker(1, "remoting", registration(), null, 0);
+    expect(node.unregisterBroker(9, "DefaultCluster", "10.0.0.1:10911", null, 10)).toBe(false);
+    expect(node.findRoute("TopicA")).not.toBeNull();
+    expect(node.counters.unregistrationsRefused).toBe(1);
+    expect(node.heartbeat(9, "DefaultCluster", "10.0.0.1:10911", null, 20)).toEqual({ registered: false });
+    expect(node.queryDataVersion(9, "DefaultCluster", "10.0.0.1:10911", { timestamp: 1, counter: 1, stateVersion: 0 }, 20).changed).toBe(true);
+    expect(node.unregisterBroker(9, "DefaultCluster", "10.0.0.1:10911", null, 30, true)).toBe(true);
+    expect(node.findRoute("TopicA")).toBeNull();
+  });
+
   it("node: a late unregister from an earlier run of the broker is ignored", () => {
     const node = makeNode();
     node.registerBroker(1, "native", registration(), { epoch: 6, seq: 1 }, 0);

@@ -121,9 +121,19 @@ export class NameServerNode {
     return this.requests.queryDataVersion(connId, clusterName, brokerAddr, dataVersion, nowMs);
   }
 
-  /** A broker leaves gracefully: offline everywhere at once. */
-  unregisterBroker(_connId: ConnectionId, clusterName: string, brokerAddr: string, evidence: Evidence | null, nowMs: number): void {
-    this.requests.unregister(clusterName, brokerAddr, evidence, nowMs);
+  /**
+   * A broker leaves gracefully: offline everywhere at once. Counts only on the connection the
+   * broker registered on here, or with `byAdmin` (an authenticated admin); returns whether it did.
+   */
+  unregisterBroker(
+    connId: ConnectionId,
+    clusterName: string,
+    brokerAddr: string,
+    evidence: Evidence | null,
+    nowMs: number,
+    byAdmin = false,
+  ): boolean {
+    return this.requests.unregister(connId, clusterName, brokerAddr, evidence, nowMs, byAdmin);
   }
 
   /** A connection closed: its subscriptions go, and brokers bound to it lose this node as a holder. */

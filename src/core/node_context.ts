@@ -66,6 +66,8 @@ export interface NodeCounters {
   readonly topicsSkipped: Record<TopicSkipReason, number>;
   heartbeats: number;
   unregistrations: number;
+  /** Unregistrations refused: not on the broker's registering connection, and not an admin's. */
+  unregistrationsRefused: number;
   evictionsExpired: number;
   evictionsConnectionClosed: number;
   suspicionsRaised: number;
@@ -85,6 +87,7 @@ export function newCounters(): NodeCounters {
     topicsSkipped: { malformed: 0, capacity: 0, unknownBroker: 0 },
     heartbeats: 0,
     unregistrations: 0,
+    unregistrationsRefused: 0,
     evictionsExpired: 0,
     evictionsConnectionClosed: 0,
     suspicionsRaised: 0,

@@ -58,14 +58,14 @@ describe("auth", () => {
     const open = new Authenticator(NONE);
     expect(open.grantsFor("client", null)).toEqual({ ok: true, grants: ALL_GRANTS });
     const tokens = new Authenticator({ ...NONE, brokerTokens: ["b-token-0123456789ab"], adminTokens: ["a-token-0123456789ab"] });
-    expect(tokens.grantsFor("client", null)).toEqual({ ok: true, grants: { read: true, broker: false, admin: false } });
-    expect(tokens.grantsFor("broker", "b-token-0123456789ab")).toEqual({ ok: true, grants: { read: true, broker: true, admin: false } });
-    expect(tokens.grantsFor("client", "a-token-0123456789ab")).toEqual({ ok: true, grants: { read: true, broker: false, admin: true } });
+    expect(tokens.grantsFor("client", null)).toEqual({ ok: true, grants: { read: true, broker: false, admin: false }, adminToken: false });
+    expect(tokens.grantsFor("broker", "b-token-0123456789ab")).toEqual({ ok: true, grants: { read: true, broker: true, admin: false }, adminToken: false });
+    expect(tokens.grantsFor("client", "a-token-0123456789ab")).toEqual({ ok: true, grants: { read: true, broker: false, admin: true }, adminToken: true });
     expect(tokens.grantsFor("broker", null)).toMatchObject({ ok: false, reason: "brokerTokenRequired" });
     expect(tokens.grantsFor("broker", "a-token-0123456789ab")).toMatchObject({ ok: false, reason: "brokerTokenRequired" });
     expect(tokens.grantsFor("client", "nope-0123456789abcdef")).toMatchObject({ ok: false, reason: "tokenInvalid" });
     const adminOnly = new Authenticator({ ...NONE, adminTokens: ["a-token-0123456789ab"] });
-    expect(adminOnly.grantsFor("broker", null)).toEqual({ ok: true, grants: { read: true, broker: true, admin: false } });
+    expect(adminOnly.grantsFor("broker", null)).toEqual({ ok: true, grants: { read: true, broker: true, admin: false }, adminToken: false });
     const closed = new Authenticator({ ...NONE, clientTokens: ["c-token-0123456789ab"], requireClientToken: true });
     expect(closed.grantsFor("client", null)).toMatchObject({ ok: false, reason: "tokenRequired" });
     expect(closed.acceptsToken("c-token-0123456789ab")).toBe(true);

@@ -38,7 +38,8 @@ export type AuthRefusalReason =
 
 /** The outcome of checking a hello's token. */
 export type GrantDecision =
-  | { readonly ok: true; readonly grants: Grants }
+  /** `adminToken`: the hello carried a valid admin token (an authenticated admin, not an open cluster). */
+  | { readonly ok: true; readonly grants: Grants; readonly adminToken?: boolean }
   | { readonly ok: false; readonly reason: AuthRefusalReason; readonly message: string };
 
 /** Compares two secrets in constant time, whatever their lengths (both are hashed first). */
@@ -121,6 +122,7 @@ export class Authenticator {
     return {
       ok: true,
       grants: { read: true, broker: brokerTokens.length === 0 || isBroker, admin: adminTokens.length === 0 || isAdmin },
+      adminToken: isAdmin,
     };
   }
 }

@@ -98,6 +98,8 @@ export interface RegisterResult {
   readonly masterAddr: string | null;
   /** KV namespace ORDER_TOPIC_CONFIG, returned to brokers as RocketMQ does. */
   readonly orderTopicConfig: Readonly<Record<string, string>>;
+  /** Whether that namespace was ever written: RocketMQ then returns it, empty or not. */
+  readonly orderTopicNamespace: boolean;
   /** False when the registration changed nothing (every topic and header field already held). */
   readonly contentChanged: boolean;
   /** True when RocketMQ's one-topic guard refused it (remoting answers "register broker failed"). */

@@ -124,8 +124,10 @@ function onRegisterBroker(context: RemotingRequestContext, request: rm.RegisterB
   const reply: rm.RegisterBrokerResult = {};
   if (result.haServerAddr !== null) reply.haServerAddr = result.haServerAddr;
   if (result.masterAddr !== null) reply.masterAddr = result.masterAddr;
-  const order = Object.entries(result.orderTopicConfig);
-  if (order.length > 0 && context.properties.flag("returnOrderTopicConfigToBroker", true)) reply.orderTopicConfig = new Map(order);
+  // As RocketMQ, the namespace goes back once it exists, also when all its keys were deleted.
+  if (result.orderTopicNamespace && context.properties.flag("returnOrderTopicConfigToBroker", true)) {
+    reply.orderTopicConfig = new Map(Object.entries(result.orderTopicConfig));
+  }
   return rm.registerBrokerSuccess(reply);
 }
 

@@ -105,6 +105,7 @@ export class ServerMetrics implements SessionObserver {
         for (const [reason, count] of Object.entries(node.counters.topicsSkipped)) this.inc({ reason }, count);
       },
     });
+    coreCounter(registers, "namesrv_unregistrations_refused_total", "Unregistrations not on the broker's registering connection, ignored", () => node.counters.unregistrationsRefused);
     coreCounter(registers, "namesrv_registrations_refused_total", "One-topic first registrations refused as RocketMQ does", () => node.counters.registrationsRefused);
     coreCounter(registers, "namesrv_pushes_total", "Route-change pushes sent to subscribers", () => node.counters.pushes);
     coreCounter(registers, "namesrv_registrations_total", "Broker registrations accepted", () => node.counters.registrations);

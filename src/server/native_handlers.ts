@@ -18,6 +18,8 @@ import type { NodeHost } from "../host/node_host.js";
 export interface RequestContext {
   readonly host: NodeHost;
   readonly connId: ConnectionId;
+  /** The connection's hello carried a valid admin token. */
+  readonly adminToken: boolean;
 }
 
 /**
@@ -68,9 +70,11 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
     RequestCode.UNREGISTER_BROKER,
     {
       permission: "broker",
-      handle: ({ host, connId }, body) => {
+      handle: ({ host, connId, adminToken }, body) => {
+        // Counts only on the broker's own registering connection, or from an authenticated
+        // admin; anyone else's is answered as for an unknown broker and changes nothing.
         const request = decodeUnregisterBroker(body);
-        host.run((nowMs) => host.node.unregisterBroker(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs));
+        host.run((nowMs) => host.node.unregisterBroker(connId, request.clusterName, request.brokerAddr, request.evidence, nowMs, adminToken));
         return EMPTY;
       },
     },

@@ -147,6 +147,8 @@ export class NativeSession implements EffectTarget {
 
   /** What this connection may do; decided at the hello. */
   grants: Grants = ALL_GRANTS;
+  /** The hello carried a valid admin token: this connection may act for any broker (unregister). */
+  private adminToken = false;
 
   private peerHandler: InboundPeerHandler | null = null;
   private pendingPeer: PendingPeer | null = null;
@@ -287,6 +289,7 @@ export class NativeSession implements EffectTarget {
     const decision = this.auth.grantsFor(hello.role, hello.token);
     if (!decision.ok) return this.refuseAuth(frame, hello.role, decision.reason, decision.message);
     this.grants = decision.grants;
+    this.adminToken = decision.adminToken === true;
     this.accept(frame, hello, version, {});
   }
 
@@ -408,7 +411,7 @@ export class NativeSession implements EffectTarget {
     }
     let result: unknown;
     try {
-      result = handler.handle({ host: this.deps.host, connId: this.connId }, frame.body);
+      result = handler.handle({ host: this.deps.host, connId: this.connId, adminToken: this.adminToken }, frame.body);
     } catch (error) {
       return this.replyError(frame, asNsError(error));
     }

@@ -6,7 +6,7 @@
 //     topics: [{topicName, readQueueNums, writeQueueNums, perm: 0..7, topicSysFlag?, order?}],
 //     bootEpoch?: int, seq?: int}
 //     -> {haServerAddr: string|null, masterAddr: string|null, orderTopicConfig: {k: v},
-//         contentChanged: bool}
+//         orderTopicNamespace: bool, contentChanged: bool, refused: bool}
 //   HEARTBEAT {clusterName, brokerAddr, bootEpoch: int, seq: int} -> {registered: bool}
 //     (registered=false tells the agent to send a full registration now)
 //   UNREGISTER_BROKER {clusterName, brokerAddr, brokerName, brokerId, bootEpoch?, seq?} -> {}
