@@ -10,7 +10,12 @@ import {
 } from "../protocol/remoting/index.js";
 
 /** Keys whose value changes what the remoting handlers answer (the rest are informational). */
-export const EFFECTIVE_KEYS: readonly string[] = ["enableAllTopicList", "enableTopicList", "returnOrderTopicConfigToBroker"];
+export const EFFECTIVE_KEYS: readonly string[] = [
+  "deleteTopicWithBrokerRegistration",
+  "enableAllTopicList",
+  "enableTopicList",
+  "returnOrderTopicConfigToBroker",
+];
 
 /** RocketMQ's server idle close (`serverChannelMaxIdleTimeSeconds`), in seconds. */
 const SERVER_CHANNEL_MAX_IDLE_TIME_SECONDS = 120;
@@ -24,6 +29,7 @@ export function initialNamesrvProperties(config: Config, listenPort: number): Ma
     ["clusterTest", "false"],
     ["configBlackList", "configBlackList;configStorePath;kvConfigPath"],
     ["configStorePath", ""],
+    ["deleteTopicWithBrokerRegistration", "false"],
     ["enableAllTopicList", "true"],
     ["enableTopicList", "true"],
     ["kvConfigPath", config.dataDir === null ? "" : `${config.dataDir}/kv.json`],

@@ -146,6 +146,14 @@ describe("remoting_handlers", () => {
     for (const name of ["A", "B", "D", "TBW102"]) expect(route(h, name).code).toBe(0);
   });
 
+  it("remoting_handlers: with deleteTopicWithBrokerRegistration set by UPDATE_NAMESRV_CONFIG a registration prunes the broker's other topics", () => {
+    const h = harness();
+    register(h, [topic("A"), topic("B"), TEMPLATE], brokerExt(), 1);
+    expect(h.send({ code: 318, body: Buffer.from("deleteTopicWithBrokerRegistration=true\n") }).code).toBe(0);
+    register(h, [topic("A"), TEMPLATE], brokerExt(), 2);
+    expect(h.node.getTopics(null)).toEqual(["A", "TBW102"]);
+  });
+
   it("remoting_handlers: a first registration of exactly one topic gets Java's 'register broker failed'", () => {
     const h = harness();
     expect(register(h, [topic("Only")])).toEqual({ code: 1, remark: "register broker failed" });
