@@ -1,7 +1,8 @@
-// Four test projects: unit (pure code, colocated), sim (seeded cluster simulator),
-// integration (real sockets on 127.0.0.1 against the built CLI and server), and interop (the
+// Five test projects: unit (pure code, colocated), sim (seeded cluster simulator),
+// integration (real sockets on 127.0.0.1 against the built CLI and server), interop (the
 // real Apache RocketMQ from Maven Central against our nodes; not part of `npm test`, run with
-// `npm run test:interop`).
+// `npm run test:interop`), and chaos (the chaos checker on made-up histories, and the proof
+// that it catches a broken cluster in network namespaces; `npm run test:chaos`, as root).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -16,6 +17,16 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "chaos",
+          include: ["test/chaos/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
 import * as limits from "../limits.js";
 import {
+  CLOCK_OFFSET_MS_MAX,
   FRAME_BYTES_MAX_MIN,
   defaultConfig,
   localConfig,
@@ -60,6 +61,7 @@ describe("config", () => {
       requestsPerConnectionBurstMax: limits.REQUESTS_PER_CONNECTION_BURST_MAX,
       clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX,
       helloTimeoutMs: limits.HELLO_TIMEOUT_MS,
+      clockOffsetMs: 0,
     });
   });
 
@@ -223,5 +225,16 @@ describe("config: security (issue #7)", () => {
     expect(problemsOf({ connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX + 1 })).toHaveLength(1);
     expect(problemsOf({ clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX + 1 })).toHaveLength(1);
     expect(parseConfig({ frameBytesMax: 8_192 }).clientFrameBytesMax).toBe(8_192);
+  });
+
+  it("config: the test-only clock offset defaults to 0 and stays within an hour either way", () => {
+    expect(parseConfig({}).clockOffsetMs).toBe(0);
+    expect(parseConfig({ clockOffsetMs: -CLOCK_OFFSET_MS_MAX }).clockOffsetMs).toBe(-CLOCK_OFFSET_MS_MAX);
+    expect(parseConfig({ clockOffsetMs: 90_000 }).clockOffsetMs).toBe(90_000);
+    expect(problemsOf({ clockOffsetMs: CLOCK_OFFSET_MS_MAX + 1 })).toEqual([
+      `'clockOffsetMs' must be an integer in -${CLOCK_OFFSET_MS_MAX}..${CLOCK_OFFSET_MS_MAX}, got ${CLOCK_OFFSET_MS_MAX + 1}`,
+    ]);
+    expect(problemsOf({ clockOffsetMs: "5s" })).toHaveLength(1);
+    expect(problemsOf({ clockOffsetMs: 1.5 })).toHaveLength(1);
   });
 });

@@ -35,6 +35,11 @@ export const HELLO_TIMEOUT_MS_MIN = 100;
 export const ACL_SECRET_KEY_CHARS_MIN = 6;
 /** RocketMQ ACL accessKey length bound. */
 export const ACL_ACCESS_KEY_CHARS_MAX = 128;
+/**
+ * Largest test-only clock offset either way: one hour steps a clock far past any NTP error,
+ * yet stays 24 times below TOMBSTONE_MS, so tombstones keep their meaning.
+ */
+export const CLOCK_OFFSET_MS_MAX = 3_600_000;
 
 /** TLS material of the HTTP + WebSocket port (PEM text, read by the CLI from files). */
 export interface TlsConfig {
@@ -141,6 +146,11 @@ export interface Config {
   readonly clientFrameBytesMax: number;
   /** Time a connection has to finish its hello (and peer challenge). @default HELLO_TIMEOUT_MS */
   readonly helloTimeoutMs: number;
+  /**
+   * TEST ONLY: milliseconds added to this node's wall clock (the chaos run steps clocks with
+   * it). Never set it in production. @default 0
+   */
+  readonly clockOffsetMs: number;
 }
 
 /** Collects problems; each names the field and quotes the value. */
@@ -185,6 +195,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "requestsPerConnectionBurstMax",
   "clientFrameBytesMax",
   "helloTimeoutMs",
+  "clockOffsetMs",
 ]);
 
 const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -262,6 +273,7 @@ export function parseConfig(input: unknown): Config {
     ),
     topicsMax: intField(problems, "topicsMax", read("topicsMax"), limits.TOPICS_PER_BROKER_MAX, limits.TOPICS_MAX, limits.TOPICS_MAX),
     brokersMax: intField(problems, "brokersMax", read("brokersMax"), 1, limits.BROKERS_MAX, limits.BROKERS_MAX),
+    clockOffsetMs: intField(problems, "clockOffsetMs", read("clockOffsetMs"), -CLOCK_OFFSET_MS_MAX, CLOCK_OFFSET_MS_MAX, 0),
     ...securityFields(problems, read, frameBytesMax),
   };
   checkCrossFieldRules(problems, config);

@@ -1,0 +1,187 @@
+// Ground truth of a history as intervals: when each process ran, when each link was disturbed,
+// when each broker's agent was registered with each node. Pure; the checker asks it questions
+// like "did X run throughout [a, b]" or "were N and M connected through clean links".
+import type { History } from "./history.js";
+
+/** A half-open interval [fromMs, toMs). */
+export interface Interval {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** Whether [a, b] lies inside one of the (disjoint, sorted) intervals. */
+export function covers(intervals: readonly Interval[], a: number, b: number): boolean {
+  return intervals.some((interval) => interval.fromMs <= a && b <= interval.toMs);
+}
+
+/** Whether any interval meets [a, b]. */
+export function meets(intervals: readonly Interval[], a: number, b: number): boolean {
+  return intervals.some((interval) => interval.fromMs <= b && a <= interval.toMs);
+}
+
+/** Facts of one history, indexed. */
+export class Truth {
+  readonly nodes: readonly string[];
+  readonly brokers: readonly string[];
+  /** Process id -> intervals during which it ran (spawned, not exited, not stopped). */
+  readonly running = new Map<string, Interval[]>();
+  /** Process id -> spawn times. */
+  readonly spawns = new Map<string, number[]>();
+  /** Process id -> exits (time, signal). */
+  readonly exits = new Map<string, { atMs: number; signal: string | null; code: number | null }[]>();
+  /** "a>b" -> intervals during which packets from a to b were dropped, lost or delayed. */
+  readonly disturbed = new Map<string, Interval[]>();
+  /** "broker>node" -> intervals during which the agent held a registration with the node. */
+  readonly registered = new Map<string, Interval[]>();
+  /** Node -> intervals of a KV disk fault. */
+  readonly diskFaults = new Map<string, Interval[]>();
+  readonly endMs: number;
+
+  constructor(readonly history: History) {
+    const { meta } = history;
+    this.nodes = meta.nodes;
+    this.brokers = meta.brokers;
+    this.endMs = meta.endMs;
+    this.indexProcesses();
+    for (const fault of history.faults) {
+      const interval = { fromMs: fault.startMs, toMs: fault.healedMs ?? this.endMs };
+      for (const link of fault.links) push(this.disturbed, `${link.from}>${link.to}`, interval);
+      if (fault.kind === "kvDisk") push(this.diskFaults, fault.targets[0] as string, interval);
+    }
+    this.indexAgentLinks();
+  }
+
+  private indexProcesses(): void {
+    const byId = new Map<string, typeof this.history.processes>();
+    for (const event of this.history.processes) {
+      const list = byId.get(event.id) ?? [];
+      list.push(event);
+      byId.set(event.id, list);
+    }
+    for (const [id, events] of byId) {
+      const running: Interval[] = [];
+      let since: number | null = null;
+      for (const event of [...events].sort((a, b) => a.atMs - b.atMs)) {
+        if (event.kind === "spawn") {
+          push(this.spawns, id, event.atMs);
+          since = event.atMs;
+        } else if (event.kind === "exit" || event.kind === "stop") {
+          if (since !== null) running.push({ fromMs: since, toMs: event.atMs });
+          since = null;
+          if (event.kind === "exit") push(this.exits, id, { atMs: event.atMs, signal: event.signal ?? null, code: event.code ?? null });
+        } else if (event.kind === "cont") since = event.atMs;
+      }
+      if (since !== null) running.push({ fromMs: since, toMs: this.endMs });
+      this.running.set(id, running);
+    }
+  }
+
+  private indexAgentLinks(): void {
+    const open = new Map<string, number>();
+    const close = (key: string, atMs: number): void => {
+      const since = open.get(key);
+      if (since === undefined) return;
+      push(this.registered, key, { fromMs: since, toMs: atMs });
+      open.delete(key);
+    };
+    const events = [
+      ...this.history.agentLinks.map((event) => ({ atMs: event.atMs, key: `${event.broker}>${event.node}`, broker: event.broker, kind: event.kind })),
+      // A broker's exit (or a new instance) ends every registration of the old instance.
+      ...this.history.processes
+        .filter((event) => this.brokers.includes(event.id) && (event.kind === "exit" || event.kind === "spawn"))
+        .map((event) => ({ atMs: event.atMs, key: null, broker: event.id, kind: "reset" as const })),
+    ].sort((a, b) => a.atMs - b.atMs);
+    for (const event of events) {
+      if (event.kind === "reset") {
+        for (const node of this.nodes) close(`${event.broker}>${node}`, event.atMs);
+      } else if (event.kind === "registered" && event.key !== null) {
+        if (!open.has(event.key)) open.set(event.key, event.atMs);
+      } else if (event.key !== null) close(event.key, event.atMs);
+    }
+    for (const key of [...open.keys()]) close(key, this.endMs);
+  }
+
+  /** Whether process `id` ran throughout [a, b]. */
+  ranThroughout(id: string, a: number, b: number): boolean {
+    return covers(this.running.get(id) ?? [], a, b);
+  }
+
+  /** Whether packets between x and y flowed undisturbed both ways throughout [a, b]. */
+  cleanBetween(x: string, y: string, a: number, b: number): boolean {
+    return !meets(this.disturbed.get(`${x}>${y}`) ?? [], a, b) && !meets(this.disturbed.get(`${y}>${x}`) ?? [], a, b);
+  }
+
+  /** Broker b heartbeats to node n throughout [a, b]: both run, the link is clean, registered. */
+  supports(broker: string, node: string, a: number, b: number): boolean {
+    return (
+      this.ranThroughout(broker, a, b) &&
+      this.ranThroughout(node, a, b) &&
+      this.cleanBetween(broker, node, a, b) &&
+      covers(this.registered.get(`${broker}>${node}`) ?? [], a, b)
+    );
+  }
+
+  /**
+   * Whether nodes n and m were connected through running nodes and clean node links at every
+   * moment of [a, b] (the path may change shape).
+   */
+  connected(n: string, m: string, a: number, b: number): boolean {
+    for (const [from, to] of this.segments(a, b)) {
+      const mid = (from + to) / 2;
+      if (!this.componentOf(n, mid).has(m)) return false;
+    }
+    return true;
+  }
+
+  /** Every node ran and every node link was clean throughout [a, b]. */
+  nodesClean(a: number, b: number, except: string | null = null): boolean {
+    for (const n of this.nodes) {
+      if (n !== except && !this.ranThroughout(n, a, b)) return false;
+      for (const m of this.nodes) if (n < m && !this.cleanBetween(n, m, a, b)) return false;
+    }
+    return true;
+  }
+
+  /** Sub-intervals of [a, b] within which no process or node link changes state. */
+  private segments(a: number, b: number): [number, number][] {
+    const cuts = new Set<number>([a, b]);
+    const add = (intervals: readonly Interval[] | undefined): void => {
+      for (const interval of intervals ?? []) {
+        if (interval.fromMs > a && interval.fromMs < b) cuts.add(interval.fromMs);
+        if (interval.toMs > a && interval.toMs < b) cuts.add(interval.toMs);
+      }
+    };
+    for (const n of this.nodes) {
+      add(this.running.get(n));
+      for (const m of this.nodes) add(this.disturbed.get(`${n}>${m}`));
+    }
+    const sorted = [...cuts].sort((x, y) => x - y);
+    const out: [number, number][] = [];
+    for (let index = 0; index + 1 < sorted.length; index++) out.push([sorted[index] as number, sorted[index + 1] as number]);
+    return out.length === 0 ? [[a, b]] : out;
+  }
+
+  /** Nodes reachable from `start` within one segment [from, to] (constant graph). */
+  private componentOf(start: string, mid: number): Set<string> {
+    const seen = new Set<string>();
+    if (!covers(this.running.get(start) ?? [], mid, mid)) return seen;
+    const stack = [start];
+    seen.add(start);
+    while (stack.length > 0) {
+      const n = stack.pop() as string;
+      for (const m of this.nodes) {
+        if (seen.has(m) || !covers(this.running.get(m) ?? [], mid, mid)) continue;
+        if (!this.cleanBetween(n, m, mid, mid)) continue;
+        seen.add(m);
+        stack.push(m);
+      }
+    }
+    return seen;
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key) ?? [];
+  list.push(value);
+  map.set(key, list);
+}
