@@ -32,6 +32,7 @@ interface StartFlags extends SecurityFileFlags {
   readonly remotingBrokerExpiryMs?: string;
   readonly dataDir?: string;
   readonly logLevel?: string;
+  readonly clockOffsetMs?: string;
 }
 
 function collect(value: string, previous: readonly string[]): string[] {
@@ -58,6 +59,7 @@ function buildProgram(): Command {
     .option("--remoting-broker-expiry-ms <n>", "expiry of RocketMQ remoting brokers that declare none (default: 120000)")
     .option("--data-dir <dir>", "directory for kv.json (default: KV in memory)")
     .option("--log-level <level>", "trace|debug|info|warn|error|fatal (default: info)")
+    .option("--clock-offset-ms <n>", "TEST ONLY: add n ms to this node's clock (default: 0)")
     .option("--cluster-secret-file <file>", "cluster secrets for peer authentication, one per line, current first (or env NAMESRV_CLUSTER_SECRET)")
     .option("--broker-token-file <file>", "tokens granting the broker role, one per line (or env NAMESRV_BROKER_TOKENS)")
     .option("--admin-token-file <file>", "tokens granting admin writes, one per line (or env NAMESRV_ADMIN_TOKENS)")
@@ -137,6 +139,7 @@ function flagOptions(flags: StartFlags): Record<string, unknown> {
   if (flags.remotingBrokerExpiryMs !== undefined) options["remotingBrokerExpiryMs"] = numberish(flags.remotingBrokerExpiryMs);
   if (flags.dataDir !== undefined) options["dataDir"] = flags.dataDir;
   if (flags.logLevel !== undefined) options["logLevel"] = flags.logLevel;
+  if (flags.clockOffsetMs !== undefined) options["clockOffsetMs"] = numberish(flags.clockOffsetMs);
   if (flags.requireClientToken !== undefined) options["requireClientToken"] = flags.requireClientToken;
   if (flags.remotingAdminAllow !== undefined) options["remotingAdminAllow"] = splitList(flags.remotingAdminAllow);
   if (flags.remotingBrokerAllow !== undefined) options["remotingBrokerAllow"] = splitList(flags.remotingBrokerAllow);
@@ -156,7 +159,9 @@ async function runStart(flags: StartFlags, extraArgs: readonly string[]): Promis
   const logger = createLogger(config.logLevel, config.id);
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger });
+    // The test-only offset shifts every reading of the node's clock (deadlines, stamps, KV file).
+    const clock = config.clockOffsetMs === 0 ? {} : { clock: { nowMs: () => Date.now() + config.clockOffsetMs } };
+    server = await startServer(config, { logger, ...clock });
   } catch (error) {
     logger.fatal({ error: (error as Error).message }, "start failed");
     process.exit(EXIT_FAILURE);
