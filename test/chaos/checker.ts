@@ -80,7 +80,13 @@ export interface CheckOptions {
   readonly heartbeatMs: number;
 }
 
-/** Checks a history; returns every violation found, sorted by time. */
+/**
+ * Answers of one node about one broker that break the same promise within this of each other
+ * are one violation (an episode), not one per poll round.
+ */
+export const EPISODE_GAP_MS = 1_000;
+
+/** Checks a history; returns every violation found (one per episode), sorted by time. */
 export function check(history: History, options: CheckOptions): Violation[] {
   const truth = new Truth(history);
   const violations: Violation[] = [
@@ -90,7 +96,31 @@ export function check(history: History, options: CheckOptions): Violation[] {
     ...checkKv(truth),
     ...checkCrashes(truth),
   ];
-  return violations.sort((a, b) => a.atMs - b.atMs);
+  return episodes(violations.sort((a, b) => a.atMs - b.atMs));
+}
+
+/** Merges violations of one kind, node and broker that follow each other within EPISODE_GAP_MS. */
+function episodes(sorted: readonly Violation[]): Violation[] {
+  const open = new Map<string, { first: Violation; lastMs: number; count: number; faults: Set<string> }>();
+  const done: { first: Violation; lastMs: number; count: number; faults: Set<string> }[] = [];
+  for (const item of sorted) {
+    const key = `${item.kind}/${item.node ?? ""}/${item.broker ?? ""}`;
+    const current = open.get(key);
+    if (current && item.atMs - current.lastMs <= EPISODE_GAP_MS) {
+      current.lastMs = item.atMs;
+      current.count += 1;
+      for (const fault of item.faults) current.faults.add(fault);
+      continue;
+    }
+    const next = { first: item, lastMs: item.atMs, count: 1, faults: new Set(item.faults) };
+    open.set(key, next);
+    done.push(next);
+  }
+  return done.map(({ first, lastMs, count, faults }) => ({
+    ...first,
+    detail: count === 1 ? first.detail : `${first.detail} (${count} answers over ${Math.round(lastMs - first.atMs)} ms)`,
+    faults: [...faults],
+  }));
 }
 
 /** Faults active at some time in [a, b], as "id:kind". */

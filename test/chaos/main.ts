@@ -1,17 +1,20 @@
 // `npm run chaos -- [--quick] [--duration 30m] [--seed N] [--nodes 3..5] ...`: one chaos run,
 // its summary line on stdout, history.json, summary.json and timeline.svg in the output
 // folder. Exit 0 when the checker found no violation, 1 when it found some, 2 for bad flags,
-// 3 when the cluster could not be run. Needs root, ip netns and iptables.
+// 3 when the cluster could not be run. Needs root, ip netns and iptables. `--recheck DIR`
+// checks a recorded run again; `--cleanup` removes what a killed run left behind.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "./cluster.js";
-import { FAULT_KINDS, type FaultKind } from "./history.js";
+import { CHAOS_BROKER_EXPIRY_MS, CHAOS_HEARTBEAT_MS, QUICK } from "./defaults.js";
+import { check } from "./checker.js";
+import { FAULT_KINDS, type FaultKind, type History } from "./history.js";
 import { leftoverNamespaces, pidsIn, run } from "./net.js";
-import { runChaos, type Sabotage } from "./run.js";
+import { summarize } from "./report.js";
+import { runChaos, writeOutputs, type Sabotage } from "./run.js";
 
-/** The CI run (issue 14: at most three minutes, set-up and checking included). */
-export const QUICK = { durationMs: 100_000, nodes: 3, brokers: 3, lanes: 2 } as const;
 /** A run without --quick or --duration. */
 const DEFAULT_DURATION_MS = 300_000;
 /** Node count bounds (the issue: three to five). */
@@ -20,13 +23,6 @@ const NODES_MAX = 5;
 /** Broker count bounds: self-preservation needs four to apply; one address octet each. */
 const BROKERS_MIN = 1;
 const BROKERS_MAX = 8;
-/**
- * Expiry the nodes give our agents: four heartbeats, so a 1-8 s broker pause often outlives
- * it (evictions and re-registrations happen), and short enough that silent bounds fit a run.
- */
-export const CHAOS_BROKER_EXPIRY_MS = 4_000;
-/** Agent heartbeat: the default. */
-export const CHAOS_HEARTBEAT_MS = 1_000;
 
 const EXIT_VIOLATIONS = 1;
 const EXIT_USAGE = 2;
@@ -73,6 +69,17 @@ function checkPrerequisites(): void {
   }
 }
 
+/** Checks a recorded run again (after a change of the checker) and rewrites its outputs. */
+function recheck(dir: string): number {
+  const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as History;
+  const violations = check(history, { brokerExpiryMs: history.meta.brokerExpiryMs, heartbeatMs: history.meta.heartbeatMs });
+  const summary = summarize(history, violations);
+  writeOutputs(dir, history, violations, summary);
+  for (const violation of violations.slice(0, 50)) process.stderr.write(`violation ${violation.kind} at ${Math.round(violation.atMs)} ms: ${violation.detail}\n`);
+  process.stdout.write(`${summary.line}\n`);
+  return violations.length === 0 ? 0 : EXIT_VIOLATIONS;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -87,6 +94,7 @@ async function main(): Promise<number> {
       sabotage: { type: "string" },
       "broker-expiry-ms": { type: "string" },
       cleanup: { type: "boolean" },
+      recheck: { type: "string" },
     },
     strict: true,
   });
@@ -94,6 +102,7 @@ async function main(): Promise<number> {
     await cleanup();
     return 0;
   }
+  if (values.recheck !== undefined) return recheck(values.recheck);
   const quick = values.quick ?? false;
   const seed = intFlag("seed", values.seed, 0, 0xffff_ffff, Math.floor(Math.random() * 0xffff_ffff));
   const durationMs = values.duration === undefined ? (quick ? QUICK.durationMs : DEFAULT_DURATION_MS) : parseDuration(values.duration);

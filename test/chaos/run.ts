@@ -96,7 +96,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     await cluster.start();
     options.log(`cluster up (run ${runId}): ${plan.nodes.join(" ")} + ${plan.brokers.join(" ")}`);
-    await waitFor("a steady cluster", STEADY_DEADLINE_MS, () => interrupted || steadyRound(history, plan.nodes, plan.brokers, 0) !== null);
+    // Nodes that cannot gossip never agree; they are only asked to route every broker.
+    const agreeing = options.sabotage !== "noGossip";
+    await waitFor("a steady cluster", STEADY_DEADLINE_MS, () => interrupted || steadyRound(history, plan.nodes, plan.brokers, 0, agreeing) !== null);
     nemesisStartMs = cluster.nowMs();
     const schedule = makeSchedule({
       seed: options.seed, nodes: plan.nodes, brokers: plan.brokers, lanes: options.lanes,
@@ -106,7 +108,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (!interrupted) await nemesis.run(schedule);
     finalHealMs = cluster.nowMs();
     cluster.stopWrites();
-    const settled = await waitFor("the cluster to settle", SETTLE_DEADLINE_MS, () => interrupted || steadyRound(history, plan.nodes, plan.brokers, finalHealMs) !== null, false);
+    const settled = await waitFor("the cluster to settle", SETTLE_DEADLINE_MS, () => interrupted || steadyRound(history, plan.nodes, plan.brokers, finalHealMs, true) !== null, false);
     options.log(settled ? `settled ${Math.round(cluster.nowMs() - finalHealMs)} ms after the final heal` : "did not settle");
     const quietUntil = cluster.nowMs() + FINAL_QUIET_MS;
     await waitFor("the final answers", FINAL_QUIET_MS * 2, () => interrupted || cluster.nowMs() >= quietUntil);
@@ -128,8 +130,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   return { history, violations, summary };
 }
 
-/** The latest round after `afterMs` in which every node answered alike with every broker. */
-export function steadyRound(history: History, nodes: readonly string[], brokers: readonly string[], afterMs: number): number | null {
+/** The latest round after `afterMs` in which every node routed every broker (and, if `agreeing`, alike). */
+export function steadyRound(history: History, nodes: readonly string[], brokers: readonly string[], afterMs: number, agreeing: boolean): number | null {
   const rounds = new Map<number, { route: Map<string, string>; kv: Map<string, string> }>();
   for (const sample of history.routes.slice(-nodes.length * 20)) {
     if (sample.status !== "ok" || sample.sendMs < afterMs || !brokers.every((broker) => sample.brokers?.includes(broker))) continue;
@@ -140,7 +142,8 @@ export function steadyRound(history: History, nodes: readonly string[], brokers:
   for (const sample of history.kvReads.slice(-nodes.length * 20)) {
     if (sample.status === "ok" && sample.sendMs >= afterMs) rounds.get(sample.round)?.kv.set(sample.node, JSON.stringify(Object.entries(sample.table ?? {}).sort()));
   }
-  const steady = [...rounds].filter(([, round]) => round.route.size === nodes.length && round.kv.size === nodes.length && new Set(round.route.values()).size === 1 && new Set(round.kv.values()).size === 1);
+  const alike = (values: Map<string, string>): boolean => !agreeing || new Set(values.values()).size === 1;
+  const steady = [...rounds].filter(([, round]) => round.route.size === nodes.length && round.kv.size === nodes.length && alike(round.route) && alike(round.kv));
   return steady.length === 0 ? null : Math.max(...steady.map(([round]) => round));
 }
 
@@ -157,7 +160,8 @@ async function waitFor(what: string, deadlineMs: number, condition: () => boolea
   return true;
 }
 
-function writeOutputs(dir: string, history: History, violations: readonly Violation[], summary: Summary): void {
+/** Writes history.json, summary.json and timeline.svg into `dir`. */
+export function writeOutputs(dir: string, history: History, violations: readonly Violation[], summary: Summary): void {
   writeFileSync(join(dir, "history.json"), `${JSON.stringify(history)}\n`);
   writeFileSync(join(dir, "summary.json"), `${JSON.stringify({ ...summary, violations }, null, 2)}\n`);
   writeFileSync(join(dir, "timeline.svg"), renderTimeline(history, violations));
