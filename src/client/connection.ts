@@ -1,7 +1,6 @@
 // NativeConnection: one WebSocket to one name server's HTTP port, with the hello, request /
 // response correlation, per-request timeouts, a bound on requests in flight, and pushes.
-// The only client-side file that imports 'ws'. Every ws callback ends in a handler.
-import WebSocket from "ws";
+// The socket comes from transport's dialer; every transport callback ends in a handler.
 import {
   ConnectionClosedError,
   LimitExceededError,
@@ -24,6 +23,8 @@ import { decodeHelloResponse, type Role } from "../protocol/messages/hello.js";
 import { CONNECT_TIMEOUT_MS } from "./client_limits.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "./scheduler.js";
 import type { ClientConnection, ConnectionEvents, Dialer } from "./transport.js";
+import type { TransportError } from "../transport/connection.js";
+import { dialWebSocket, type DialedConnection } from "../transport/ws_dialer.js";
 
 /** TLS of a client connection: wss://, the node's certificate checked against `ca`. */
 export interface ClientTls {
@@ -70,7 +71,7 @@ export class NativeConnection implements ClientConnection {
   readonly addr: string;
   private helloNodeId = "";
   private helloReady = false;
-  private readonly ws: WebSocket;
+  private readonly ws: DialedConnection;
   private readonly options: NativeConnectionOptions;
   private readonly scheduler: Scheduler;
   private readonly logger: ClientLogger;
@@ -85,16 +86,12 @@ export class NativeConnection implements ClientConnection {
     this.addr = options.addr;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? silentLogger;
-    // Explicit options (STYLE §5): bounded payload, no compression, bounded handshake.
-    const tls = options.tls;
-    this.ws = new WebSocket(`${tls ? "wss" : "ws"}://${options.addr}/`, {
-      maxPayload: FRAME_BYTES_MAX,
-      perMessageDeflate: false,
-      handshakeTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-      followRedirects: false,
-      ...(tls ? { rejectUnauthorized: true, ...tls } : {}),
+    this.ws = dialWebSocket({
+      addr: options.addr,
+      maxPayloadBytes: FRAME_BYTES_MAX,
+      handshakeTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      tls: options.tls,
     });
-    this.ws.binaryType = "nodebuffer";
   }
 
   /** Dials `addr`, does the hello, and resolves once the node answered it. */
@@ -158,30 +155,35 @@ export class NativeConnection implements ClientConnection {
 
   private start(): Promise<NativeConnection> {
     return new Promise<NativeConnection>((resolve, reject) => {
-      this.ws.on("open", () => {
-        this.hello().then(
-          () => {
-            this.established = true;
-            resolve(this);
-          },
-          (error: unknown) => {
-            this.fail(asError(error));
-            reject(asError(error));
-          },
-        );
+      this.ws.setHandlers({
+        message: (data, isBinary) => this.onMessage(data, isBinary),
+        error: (error: TransportError) => {
+          // Every transport error is followed by a close; remember why for the close handler.
+          this.closeError ??= new ConnectionClosedError(`connection to ${this.addr} failed: ${error.message}`, { cause: error });
+        },
+        close: (code, reason) => {
+          const error =
+            this.closeError ??
+            new ConnectionClosedError(`connection to ${this.addr} closed by the node (code ${code}${reason.length > 0 ? `, ${reason}` : ""})`);
+          if (!this.established) reject(error);
+          this.finish(error);
+        },
       });
-      this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-      this.ws.on("error", (error) => {
-        // ws follows every 'error' with 'close'; remember why for the close handler.
-        this.closeError ??= new ConnectionClosedError(`connection to ${this.addr} failed: ${error.message}`, { cause: error });
-      });
-      this.ws.on("close", (code, reason) => {
-        const error =
-          this.closeError ??
-          new ConnectionClosedError(`connection to ${this.addr} closed by the node (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ""})`);
-        if (!this.established) reject(error);
-        this.finish(error);
-      });
+      this.ws.opened.then(
+        () =>
+          this.hello().then(
+            () => {
+              this.established = true;
+              resolve(this);
+            },
+            (error: unknown) => {
+              this.fail(asError(error));
+              reject(asError(error));
+            },
+          ),
+        // The close handler rejects with the reason.
+        () => undefined,
+      );
     });
   }
 
@@ -209,22 +211,19 @@ export class NativeConnection implements ClientConnection {
   }
 
   private send(bytes: Uint8Array): void {
-    if (this.ws.bufferedAmount + bytes.length > SEND_BUFFER_BYTES_MAX) {
+    if (this.ws.bufferedBytes() + bytes.length > SEND_BUFFER_BYTES_MAX) {
       this.fail(new LimitExceededError("SEND_BUFFER_BYTES_MAX", `send buffer to ${this.addr} exceeds ${SEND_BUFFER_BYTES_MAX} bytes`));
       return;
     }
-    this.ws.send(bytes, { binary: true }, (error) => {
-      if (error) this.fail(new ConnectionClosedError(`send to ${this.addr} failed: ${error.message}`, { cause: error }));
-    });
+    this.ws.send(bytes);
   }
 
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  private onMessage(data: Uint8Array, isBinary: boolean): void {
     if (this.isClosed) return;
     let frame: Frame;
     try {
       if (!isBinary) throw new ProtocolError("text frames are not part of the native protocol");
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      frame = decodeFrame(bytes);
+      frame = decodeFrame(data);
     } catch (error) {
       this.logger.warn({ addr: this.addr, err: asError(error).message }, "malformed frame from node");
       this.fail(asError(error));
@@ -292,10 +291,7 @@ export class NativeConnection implements ClientConnection {
   }
 
   private shutdownSocket(reason: string): void {
-    // A close reason is at most 123 bytes; keep it printable ASCII so slicing is safe.
-    const ascii = reason.replace(/[^\x20-\x7e]/g, "?").slice(0, 120);
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, ascii);
-    else if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    this.ws.close(1000, reason);
   }
 }
 

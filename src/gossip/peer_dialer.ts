@@ -1,8 +1,7 @@
 // PeerDialer: keeps one outbound WebSocket link to each known peer address. It says hello
 // as a peer (with the challenge-response when the cluster has a secret, over wss:// when the
 // node has TLS), watches the link with pings, and redials with exponential backoff and jitter.
-// Shell code: real sockets and timers; all decisions about cluster state stay in the core.
-import { WebSocket, type RawData } from "ws";
+// Shell code: sockets (through transport's dialer) and timers; cluster state stays in the core.
 import { backoffMs, type Clock, type Rng } from "../core/clock.js";
 import { ErrorCode, NsError } from "../errors.js";
 import {
@@ -23,6 +22,8 @@ import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/he
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
+import type { TransportError } from "../transport/connection.js";
+import { dialWebSocket, type DialedConnection } from "../transport/ws_dialer.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
 
 /** Correlation id of the hello on an outbound peer link. */
@@ -58,7 +59,7 @@ export interface PeerDialerOptions {
 interface Target {
   readonly addr: string;
   attempt: number;
-  ws: WebSocket | null;
+  ws: DialedConnection | null;
   link: PeerLink | null;
   timer: NodeJS.Timeout | null;
   /** True once a hello answered with our own node id: never dial it again. */
@@ -104,21 +105,19 @@ export class PeerDialer implements Dialer {
     target.timer = null;
     if (this.stopped) return;
     const tls = this.options.tls ?? null;
-    const ws = new WebSocket(`${tls ? "wss" : "ws"}://${target.addr}/`, {
-      maxPayload: FRAME_BYTES_MAX,
-      perMessageDeflate: false,
-      handshakeTimeout: REQUEST_TIMEOUT_MS,
-      followRedirects: false,
-      ...(tls ? { cert: tls.cert, key: tls.key, rejectUnauthorized: true, ...(tls.ca === null ? {} : { ca: tls.ca }) } : {}),
+    const ws = dialWebSocket({
+      addr: target.addr,
+      maxPayloadBytes: FRAME_BYTES_MAX,
+      handshakeTimeoutMs: REQUEST_TIMEOUT_MS,
+      tls: tls === null ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === null ? {} : { ca: tls.ca }) },
     });
-    ws.binaryType = "nodebuffer";
     target.ws = ws;
     let lastHeardMs = this.options.clock.nowMs();
     let pinger: NodeJS.Timeout | null = null;
     // Silent past PEER_SUSPECT_MS: logged; past PEER_DOWN_MS: the link is closed and redialled.
     let suspect = false;
     const helloTimer = setTimeout(() => ws.terminate(), REQUEST_TIMEOUT_MS);
-    ws.on("open", () => {
+    const onOpen = (): void => {
       const auth = this.options.auth;
       target.nonce = auth?.peerAuthRequired ? auth.newNonce() : null;
       target.authPeerId = null;
@@ -147,32 +146,33 @@ export class PeerDialer implements Dialer {
         }
         ws.ping();
       }, PEER_PING_MS);
-    });
-    ws.on("pong", () => {
+    };
+    ws.opened.then(onOpen, () => undefined);
+    ws.onPong(() => {
       lastHeardMs = this.options.clock.nowMs();
     });
-    ws.on("message", (data: RawData) => {
-      lastHeardMs = this.options.clock.nowMs();
-      this.onMessage(target, ws, data, helloTimer);
-    });
-    ws.on("error", (error: Error & { code?: string }) => {
-      // A TLS verification failure is worth a warning: the peer is not who the CA vouches for.
-      const tlsFailure = typeof error.code === "string" && /CERT|SELF_SIGNED|TLS|SSL/.test(error.code);
-      this.options.logger[tlsFailure ? "warn" : "debug"]({ addr: target.addr, err: error.message, errCode: error.code }, "peer dial error");
-    });
-    ws.on("close", () => {
-      clearTimeout(helloTimer);
-      if (pinger) clearInterval(pinger);
-      const link = target.link;
-      target.link = null;
-      target.ws = null;
-      if (link) this.hub.linkDown(link);
-      this.scheduleRedial(target);
+    ws.setHandlers({
+      message: (bytes) => {
+        lastHeardMs = this.options.clock.nowMs();
+        this.onMessage(target, ws, bytes, helloTimer);
+      },
+      error: (error: TransportError) => {
+        // A TLS verification failure is worth a warning: the peer is not who the CA vouches for.
+        this.options.logger[error.kind === "tls" ? "warn" : "debug"]({ addr: target.addr, err: error.message, kind: error.kind }, "peer dial error");
+      },
+      close: () => {
+        clearTimeout(helloTimer);
+        if (pinger) clearInterval(pinger);
+        const link = target.link;
+        target.link = null;
+        target.ws = null;
+        if (link) this.hub.linkDown(link);
+        this.scheduleRedial(target);
+      },
     });
   }
 
-  private onMessage(target: Target, ws: WebSocket, data: RawData, helloTimer: NodeJS.Timeout): void {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+  private onMessage(target: Target, ws: DialedConnection, bytes: Uint8Array, helloTimer: NodeJS.Timeout): void {
     let frame;
     try {
       frame = decodeFrame(bytes);
@@ -226,7 +226,7 @@ export class PeerDialer implements Dialer {
   }
 
   /** Checks the acceptor's proof, then proves ourselves with PEER_AUTH; the link waits for its answer. */
-  private answerChallenge(target: Target, ws: WebSocket, hello: HelloResponse, nonce: Uint8Array): void {
+  private answerChallenge(target: Target, ws: DialedConnection, hello: HelloResponse, nonce: Uint8Array): void {
     const auth = this.options.auth as Authenticator;
     const refuse = (reason: AuthRefusalReason, message: string): void => {
       this.options.onAuthFailure?.(reason);
@@ -245,15 +245,13 @@ export class PeerDialer implements Dialer {
     ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.PEER_AUTH, id: PEER_AUTH_ID, body }));
   }
 
-  private linkUp(target: Target, ws: WebSocket, peerId: string): void {
+  private linkUp(target: Target, ws: DialedConnection, peerId: string): void {
     target.authPeerId = null;
     target.attempt = 0;
     const link: PeerLink = {
       peerId,
       direction: "outbound",
-      send: (out) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(out);
-      },
+      send: (out) => ws.send(out),
       close: (reason) => ws.close(1001, reason),
     };
     target.link = link;

@@ -40,7 +40,7 @@ export interface Listener {
 }
 
 /** Why the transport gave up on a connection. */
-export type TransportErrorKind = "frameTooLarge" | "protocol" | "socket";
+export type TransportErrorKind = "frameTooLarge" | "protocol" | "socket" | "tls";
 
 /** A transport failure with a classification the shell can log and count. */
 export class TransportError extends Error {
