@@ -5,86 +5,28 @@
 import type { Clock, Rng } from "../core/clock.js";
 import { backoffMs } from "../core/clock.js";
 import type { TopicConfig } from "../model/types.js";
-import { ConfigError, NsError } from "../errors.js";
+import { NsError } from "../errors.js";
 import {
-  BROKER_EXPIRY_MS_MAX,
-  BROKER_EXPIRY_MS_MIN,
-  BROKER_HEARTBEAT_MS,
-  BROKER_HEARTBEAT_MS_MIN,
-  BROKER_REGISTER_INTERVAL_MS,
   REDIAL_BACKOFF_MS_MAX,
   REDIAL_BACKOFF_MS_MIN,
   REDIAL_JITTER_RATIO,
-  REQUEST_TIMEOUT_MS,
-  TOPICS_PER_BROKER_MAX,
 } from "../limits.js";
 import { RequestCode } from "../protocol/codes.js";
-import { decodeTopicConfig } from "../protocol/messages/broker.js";
-import { checkAddr, checkName } from "../protocol/validate.js";
-import { checkNameServers } from "../client/addresses.js";
 import { AGENT_REGISTER_RETRY_MS, AGENT_STOP_WAIT_MS } from "../client/client_limits.js";
-import { NativeConnection, type ClientTls } from "../client/connection.js";
+import { NativeConnection } from "../client/connection.js";
 import { decodeHeartbeatResponse, decodeRegisterResponse } from "../client/responses.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "../client/scheduler.js";
 import type { ClientConnection, Dialer } from "../client/transport.js";
+import { checkBrokerAgentOptions, checkTopics, type AgentEvent, type AgentSettings, type BrokerAgentOptions, type TopicConfigInput } from "./agent_options.js";
 
-/** Largest broker id, as the REGISTER_BROKER validator allows. */
-const BROKER_ID_MAX = 0x7fff_ffff;
-
-/** A topic as the agent is given it; sysFlag and order default to 0 and false. */
-export interface TopicConfigInput {
-  readonly topicName: string;
-  readonly readQueueNums: number;
-  readonly writeQueueNums: number;
-  readonly perm: number;
-  readonly topicSysFlag?: number;
-  readonly order?: boolean;
-}
-
-/** Options of a BrokerAgent. */
-export interface BrokerAgentOptions {
-  /** "host:port" of every name server's HTTP + WebSocket port; the agent talks to all. */
-  readonly nameServers: readonly string[];
-  readonly clusterName: string;
-  readonly brokerName: string;
-  /** 0 = master. */
-  readonly brokerId: number;
-  /** "host:port" producers and consumers reach this broker at. */
-  readonly brokerAddr: string;
-  /** @default "" */
-  readonly haServerAddr?: string;
-  readonly zoneName?: string;
-  readonly topics: readonly TopicConfigInput[];
-  /** Light heartbeat period. @default BROKER_HEARTBEAT_MS (min BROKER_HEARTBEAT_MS_MIN) */
-  readonly heartbeatMs?: number;
-  /** Full re-registration period. @default BROKER_REGISTER_INTERVAL_MS */
-  readonly registerIntervalMs?: number;
-  /** Expiry declared to the nodes; at least 2 heartbeats. @default none (the node's default) */
-  readonly heartbeatTimeoutMs?: number;
-  /** Timeout of one request. @default REQUEST_TIMEOUT_MS */
-  readonly requestTimeoutMs?: number;
-  readonly clock: Clock;
-  readonly rng: Rng;
-  /** @default a RealScheduler */
-  readonly scheduler?: Scheduler;
-  /** @default NativeConnection.dialer */
-  readonly dialer?: Dialer;
-  /** @default silentLogger */
-  readonly logger?: ClientLogger;
-  /** Token sent in every hello (broker, admin or client token). @default none */
-  readonly token?: string;
-  /** Connect with wss:// (CA, optional client certificate). @default plain ws:// */
-  readonly tls?: ClientTls;
-  /** Called on every event; must not throw. */
-  readonly onEvent?: (event: AgentEvent) => void;
-}
-
-/** What the agent reports per name server. */
-export type AgentEvent =
-  | { readonly kind: "registered"; readonly addr: string; readonly nodeId: string; readonly seq: number }
-  | { readonly kind: "registerFailed"; readonly addr: string; readonly error: Error }
-  | { readonly kind: "lost"; readonly addr: string; readonly reason: string }
-  | { readonly kind: "reconnected"; readonly addr: string; readonly nodeId: string };
+export {
+  type AgentEvent,
+  checkBrokerAgentOptions,
+  checkTopics,
+  type AgentSettings,
+  type BrokerAgentOptions,
+  type TopicConfigInput,
+} from "./agent_options.js";
 
 /** The agent's view of one name server. */
 export interface AgentLinkStatus {
@@ -94,21 +36,6 @@ export interface AgentLinkStatus {
   readonly nodeId: string | null;
 }
 
-/** Validated agent settings. */
-export interface AgentSettings {
-  readonly nameServers: readonly string[];
-  readonly clusterName: string;
-  readonly brokerName: string;
-  readonly brokerId: number;
-  readonly brokerAddr: string;
-  readonly haServerAddr: string;
-  readonly zoneName: string | null;
-  readonly topics: readonly TopicConfig[];
-  readonly heartbeatMs: number;
-  readonly registerIntervalMs: number;
-  readonly heartbeatTimeoutMs: number | null;
-  readonly requestTimeoutMs: number;
-}
 
 interface Link {
   readonly addr: string;
@@ -485,59 +412,4 @@ export class BrokerAgent {
       this.logger.error({ kind: event.kind, err: (error as Error).message }, "agent event handler threw");
     }
   }
-}
-
-/** Checks agent options; reports every problem in one ConfigError. */
-export function checkBrokerAgentOptions(options: BrokerAgentOptions): AgentSettings {
-  const problems: string[] = [];
-  const attempt = <T>(fallback: T, check: () => T): T => {
-    try {
-      return check();
-    } catch (error) {
-      problems.push((error as Error).message);
-      return fallback;
-    }
-  };
-  const nameServers = attempt<string[]>([], () => checkNameServers(options.nameServers));
-  const clusterName = attempt("", () => checkName("clusterName", options.clusterName));
-  const brokerName = attempt("", () => checkName("brokerName", options.brokerName));
-  const brokerAddr = attempt("", () => checkAddr("brokerAddr", options.brokerAddr));
-  const haServerAddr = options.haServerAddr === undefined || options.haServerAddr === "" ? "" : attempt("", () => checkAddr("haServerAddr", options.haServerAddr));
-  const zoneName = options.zoneName === undefined ? null : attempt(null, () => checkName("zoneName", options.zoneName));
-  const topics = attempt<TopicConfig[]>([], () => checkTopics(options.topics));
-  const intIn = (field: string, value: number, min: number, max: number): number => {
-    if (!Number.isSafeInteger(value) || value < min || value > max) problems.push(`'${field}' must be an integer in ${min}..${max}, got ${value}`);
-    return value;
-  };
-  const brokerId = intIn("brokerId", options.brokerId, 0, BROKER_ID_MAX);
-  const heartbeatMs = intIn("heartbeatMs", options.heartbeatMs ?? BROKER_HEARTBEAT_MS, BROKER_HEARTBEAT_MS_MIN, BROKER_EXPIRY_MS_MAX);
-  const registerIntervalMs = intIn("registerIntervalMs", options.registerIntervalMs ?? BROKER_REGISTER_INTERVAL_MS, BROKER_HEARTBEAT_MS_MIN, BROKER_EXPIRY_MS_MAX);
-  const requestTimeoutMs = intIn("requestTimeoutMs", options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, 1, 60_000);
-  let heartbeatTimeoutMs: number | null = null;
-  if (options.heartbeatTimeoutMs !== undefined) {
-    heartbeatTimeoutMs = intIn("heartbeatTimeoutMs", options.heartbeatTimeoutMs, BROKER_EXPIRY_MS_MIN, BROKER_EXPIRY_MS_MAX);
-    // Two missed heartbeats must not expire the broker.
-    if (heartbeatTimeoutMs < 2 * heartbeatMs) {
-      problems.push(`'heartbeatTimeoutMs' must be at least 2 x heartbeatMs (${2 * heartbeatMs}), got ${heartbeatTimeoutMs}`);
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return {
-    nameServers, clusterName, brokerName, brokerId, brokerAddr, haServerAddr, zoneName, topics,
-    heartbeatMs, registerIntervalMs, heartbeatTimeoutMs, requestTimeoutMs,
-  };
-}
-
-/** Validates topic configs as the node will (same validator), plus unique names. */
-export function checkTopics(topics: readonly TopicConfigInput[]): TopicConfig[] {
-  if (topics.length > TOPICS_PER_BROKER_MAX) {
-    throw new ConfigError([`'topics' must have at most ${TOPICS_PER_BROKER_MAX} items, got ${topics.length}`]);
-  }
-  const seen = new Set<string>();
-  return topics.map((raw, index) => {
-    const topic = decodeTopicConfig(raw, `topics[${index}]`);
-    if (seen.has(topic.topicName)) throw new ConfigError([`'topics[${index}].topicName' must be unique, got '${topic.topicName}'`]);
-    seen.add(topic.topicName);
-    return topic;
-  });
 }

@@ -6,7 +6,6 @@ import type { Clock, Rng } from "../core/clock.js";
 import { backoffMs, nextIndex } from "../core/clock.js";
 import type { ClusterInfo, TopicRouteData } from "../model/types.js";
 import {
-  ConfigError,
   ConnectionClosedError,
   LimitExceededError,
   NotFoundError,
@@ -17,16 +16,13 @@ import {
   REDIAL_BACKOFF_MS_MAX,
   REDIAL_BACKOFF_MS_MIN,
   REDIAL_JITTER_RATIO,
-  REQUEST_TIMEOUT_MS,
-  ROUTE_CACHE_MS,
 } from "../limits.js";
 import { PushCode, RequestCode } from "../protocol/codes.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import { checkKvKey, checkKvValue, checkName, checkTopic } from "../protocol/validate.js";
-import { checkNameServers } from "./addresses.js";
 import { NameServersUnavailableError, type AttemptFailure } from "./client_errors.js";
 import { LISTENERS_PER_TOPIC_MAX, ROUTE_CACHE_ENTRIES_MAX, SUBSCRIBED_TOPICS_PER_CLIENT_MAX } from "./client_limits.js";
-import { NativeConnection, type ClientTls } from "./connection.js";
+import { NativeConnection } from "./connection.js";
 import {
   decodeClusterInfoResponse,
   decodeCountResponse,
@@ -38,37 +34,10 @@ import {
 } from "./responses.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "./scheduler.js";
 import type { ClientConnection, Dialer } from "./transport.js";
+import { checkRouteClientOptions, type RouteClientOptions, type Settings } from "./route_client_options.js";
 
-/** Largest request timeout accepted: one minute is already far past any sane answer. */
-const REQUEST_TIMEOUT_MS_LIMIT = 60_000;
-/** Largest route cache period: one day. */
-const CACHE_MS_LIMIT = 86_400_000;
+export { checkRouteClientOptions, type RouteClientOptions } from "./route_client_options.js";
 
-/** Options of a RouteClient. */
-export interface RouteClientOptions {
-  /** "host:port" of each name server's HTTP + WebSocket port; at least one. */
-  readonly nameServers: readonly string[];
-  /** Timeout of one request to one node. @default REQUEST_TIMEOUT_MS */
-  readonly requestTimeoutMs?: number;
-  /** How long a fetched route is served from the cache. @default ROUTE_CACHE_MS */
-  readonly cacheMs?: number;
-  /** Time source for the cache. */
-  readonly clock: Clock;
-  /** Randomness for the node choice and redial jitter. */
-  readonly rng: Rng;
-  /** Timer source for redials. @default a RealScheduler */
-  readonly scheduler?: Scheduler;
-  /** Opens connections. @default NativeConnection.dialer with the same timeouts */
-  readonly dialer?: Dialer;
-  /** @default silentLogger */
-  readonly logger?: ClientLogger;
-  /** Token sent in every hello (broker, admin or client token). @default none */
-  readonly token?: string;
-  /** Connect with wss:// (CA, optional client certificate). @default plain ws:// */
-  readonly tls?: ClientTls;
-}
-
-/** Called on every new route revision of a subscribed topic; `route` null = no route now. */
 export type RouteListener = (change: RouteChangedPush) => void;
 
 /** A live subscription; `unsubscribe()` stops its listener. */
@@ -92,34 +61,6 @@ interface TopicFollow {
 interface Current {
   readonly conn: ClientConnection;
   readonly index: number;
-}
-
-/** Validated options with defaults filled in. */
-interface Settings {
-  readonly nameServers: readonly string[];
-  readonly requestTimeoutMs: number;
-  readonly cacheMs: number;
-}
-
-/** Checks RouteClient options; reports every problem in one ConfigError. */
-export function checkRouteClientOptions(options: RouteClientOptions): Settings {
-  const problems: string[] = [];
-  let nameServers: string[] = [];
-  try {
-    nameServers = checkNameServers(options.nameServers);
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
-  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1 || requestTimeoutMs > REQUEST_TIMEOUT_MS_LIMIT) {
-    problems.push(`'requestTimeoutMs' must be an integer in 1..${REQUEST_TIMEOUT_MS_LIMIT}, got ${requestTimeoutMs}`);
-  }
-  const cacheMs = options.cacheMs ?? ROUTE_CACHE_MS;
-  if (!Number.isSafeInteger(cacheMs) || cacheMs < 0 || cacheMs > CACHE_MS_LIMIT) {
-    problems.push(`'cacheMs' must be an integer in 0..${CACHE_MS_LIMIT}, got ${cacheMs}`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { nameServers, requestTimeoutMs, cacheMs };
 }
 
 /** Route lookups, admin calls and route subscriptions against a name server cluster. */
