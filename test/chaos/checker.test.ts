@@ -69,6 +69,13 @@ describe("chaos checker", () => {
     expect(kinds(excused)).toEqual([]);
   });
 
+  it("checker: a broker told to stop (SIGTERM) unregisters at once and is not live from then on", () => {
+    const history = baseHistory();
+    history.processes.push({ id: "b1", kind: "term", atMs: 20_000, pid: 3 }, { id: "b1", kind: "exit", atMs: 20_030, pid: 3, code: 0 });
+    sample(history, 0, END_MS, (_node, atMs) => (atMs < 20_000 ? ["b1"] : []));
+    expect(kinds(history)).toEqual([]);
+  });
+
   it("checker: a node cut from its peers may miss a broker it does not hear, until the path held PATH_HOLD_MS", () => {
     const history = baseHistory();
     const healMs = 20_000;

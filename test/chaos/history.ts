@@ -51,10 +51,13 @@ export interface FaultRecord {
   healedMs: number | null;
 }
 
-/** A process life event. `id` is a node id or broker id. */
+/**
+ * A process life event. `id` is a node id or broker id. "term": it was told to stop (SIGTERM)
+ * and shuts down; "stop"/"cont": SIGSTOP/SIGCONT.
+ */
 export interface ProcessEvent {
   readonly id: string;
-  readonly kind: "spawn" | "exit" | "stop" | "cont";
+  readonly kind: "spawn" | "term" | "exit" | "stop" | "cont";
   readonly atMs: number;
   readonly pid: number;
   /** For exits: the signal that ended it (SIGKILL for kill -9), else null. */

@@ -65,7 +65,7 @@ export class Truth {
         if (event.kind === "spawn") {
           push(this.spawns, id, event.atMs);
           since = event.atMs;
-        } else if (event.kind === "exit" || event.kind === "stop") {
+        } else if (event.kind === "exit" || event.kind === "stop" || event.kind === "term") {
           if (since !== null) running.push({ fromMs: since, toMs: event.atMs });
           since = null;
           if (event.kind === "exit") push(this.exits, id, { atMs: event.atMs, signal: event.signal ?? null, code: event.code ?? null });

@@ -95,11 +95,14 @@ export class Processes {
     if (proc.signal(stop ? "SIGSTOP" : "SIGCONT")) this.onEvent({ id: proc.id, kind: stop ? "stop" : "cont", atMs: this.now(), pid: proc.pid });
   }
 
-  /** SIGTERM, then SIGKILL after STOP_GRACE_MS; resolves on exit. */
+  /**
+   * SIGTERM, then SIGKILL after STOP_GRACE_MS; resolves on exit. Reported as "term": a process
+   * told to stop no longer counts as live (a broker unregisters at once).
+   */
   async stop(proc: Proc, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     if (!proc.running) return;
     proc.signal("SIGCONT");
-    proc.signal(signal);
+    if (proc.signal(signal)) this.onEvent({ id: proc.id, kind: "term", atMs: this.now(), pid: proc.pid });
     const timer = setTimeout(() => proc.signal("SIGKILL"), STOP_GRACE_MS);
     await proc.exited;
     clearTimeout(timer);
