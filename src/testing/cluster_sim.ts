@@ -9,177 +9,47 @@ import * as limits from "../limits.js";
 import { nextIndex, SeededRng } from "../core/clock.js";
 import type { Effect, PeerMessage } from "../core/effects.js";
 import { defaultNodeOptions, NameServerNode, type NodeOptions } from "../core/node.js";
-import type { BrokerRegistration, ConnectionId, Evidence, Origin, RegisterOptions, TopicRouteData } from "../model/types.js";
+import type { ConnectionId } from "../model/types.js";
 import {
   decodePeerDeltas,
   decodePeerDigest,
   decodePeerPull,
   decodePeerSummary,
   decodePeerWant,
-  type PeerDeltas,
 } from "../protocol/messages/gossip.js";
+import {
+  registerOptionsOf,
+  SimBroker,
+  SimClient,
+  SimNodeHost,
+  type BrokerSpec,
+  type ClusterSimOptions,
+  type DeltasInterceptor,
+  type SimLogLine,
+  type BrokerRequest,
+  type WirePayload,
+} from "./sim_actors.js";
+import { SimBrokerDriver } from "./sim_brokers.js";
 import { SimClock } from "./sim_clock.js";
-import { SimNetwork, type SimNetworkOptions } from "./sim_network.js";
+import { SimNetwork } from "./sim_network.js";
 
 /** Log lines kept in memory; the tail is printed when a check fails. */
 export const SIM_LOG_LINES_MAX = 20_000;
 /** Inputs queued for one paused node (its kernel buffers); above it the checker fails. */
 export const SIM_INBOX_MAX = 200_000;
+export {
+  SimBroker,
+  SimClient,
+  SimNodeHost,
+  type BrokerSpec,
+  type ClusterSimOptions,
+  type DeltasInterceptor,
+  type SimConnection,
+  type SimLogLine,
+} from "./sim_actors.js";
+
 /** Port every simulated node advertises. */
 const SIM_PEER_PORT = 9877;
-
-/** Options of one simulation. */
-export interface ClusterSimOptions {
-  readonly seed: number;
-  /** Nodes are named n1..nN. @default 3 */
-  readonly nodeCount: number;
-  readonly network: Partial<SimNetworkOptions>;
-  /** Overrides of every node's options (peersConfigured and seeds are set by the sim). */
-  readonly node: Partial<NodeOptions>;
-}
-
-/** What a simulated broker looks like. */
-export interface BrokerSpec {
-  /** Endpoint name; also the broker name unless `brokerName` is given. */
-  readonly name: string;
-  /** Nodes it keeps a connection to. @default every node */
-  readonly nodes?: readonly string[];
-  /** native: our agent (heartbeats with (bootEpoch, seq)); remoting: RocketMQ 4.x broker. */
-  readonly origin?: Origin;
-  readonly topics?: readonly string[];
-  /** @default BROKER_HEARTBEAT_MS for native, BROKER_REGISTER_INTERVAL_MS for remoting */
-  readonly heartbeatMs?: number;
-  readonly heartbeatTimeoutMs?: number | null;
-  readonly clusterName?: string;
-  readonly brokerName?: string;
-  readonly brokerId?: number;
-  /**
-   * Remoting brokers only: send the table in chunks of this many topics, each with the same
-   * DataVersion, as a 5.x broker with enableSplitRegistration. @default null (one registration)
-   */
-  readonly splitRegistrationSize?: number | null;
-}
-
-/** The auto-create template topic every RocketMQ broker registers (and what keeps a first
- * registration from being exactly one topic, which RocketMQ refuses). */
-const TEMPLATE_TOPIC = "TBW102";
-
-/** One connection of a broker or client to a node incarnation. */
-export interface SimConnection {
-  readonly connId: ConnectionId;
-  readonly nodeId: string;
-  readonly incarnation: number;
-  readonly openedAtMs: number;
-  open: boolean;
-}
-
-type BrokerRequest =
-  | { readonly kind: "register"; readonly registration: BrokerRegistration; readonly evidence: Evidence | null }
-  | { readonly kind: "heartbeat"; readonly evidence: Evidence }
-  | { readonly kind: "unregister"; readonly evidence: Evidence | null }
-  | { readonly kind: "subscribe"; readonly topics: readonly string[] }
-  | { readonly kind: "close" };
-
-type WirePayload =
-  | { readonly type: "peer"; readonly incarnation: number; readonly message: PeerMessage }
-  | { readonly type: "request"; readonly incarnation: number; readonly connId: ConnectionId; readonly request: BrokerRequest }
-  | { readonly type: "heartbeatReply"; readonly nodeId: string; readonly connId: ConnectionId; readonly registered: boolean }
-  | { readonly type: "push"; readonly topic: string; readonly route: TopicRouteData | null };
-
-/** One name server process: its node (null while stopped), pause state and inbox. */
-export class SimNodeHost {
-  node: NameServerNode | null = null;
-  paused = false;
-  /** Bumped on every stop and restart; frames and inputs for an older one are dropped. */
-  incarnation = 0;
-  startedAtMs = 0;
-  readonly inbox: (() => void)[] = [];
-  /** Connections open on this incarnation, by id. */
-  readonly openConnections = new Set<ConnectionId>();
-  constructor(
-    readonly id: string,
-    readonly addr: string,
-  ) {}
-
-  /** Running (not stopped); may be paused. */
-  get running(): boolean {
-    return this.node !== null;
-  }
-
-  /** Running, not paused and ready: its answers are what clients see. */
-  get serving(): boolean {
-    return this.node !== null && !this.paused && this.node.isReady();
-  }
-}
-
-/** A simulated broker: our agent (native) or a RocketMQ 4.x broker (remoting). */
-export class SimBroker {
-  state: "running" | "paused" | "dead" | "unregistered" = "running";
-  bootEpoch: number;
-  seq = 0;
-  registration: BrokerRegistration;
-  readonly connections = new Map<string, SimConnection>();
-  /** Last time the broker sent a register or heartbeat. */
-  lastSentMs = -1;
-  /** Last time any node processed a register or heartbeat of it: "evidence from the broker". */
-  lastHeardMs = -1;
-  /** When it was last killed, paused, unregistered or (re)started. */
-  lastTransitionMs = 0;
-  generation = 0;
-  /** Content changed: the next round registers in full instead of heartbeating. */
-  contentDirty = false;
-  /** Topics per registration for a splitting remoting broker; null sends the table whole. */
-  splitSize: number | null = null;
-  constructor(
-    readonly name: string,
-    readonly origin: Origin,
-    readonly nodes: readonly string[],
-    readonly heartbeatMs: number,
-    registration: BrokerRegistration,
-    bootEpoch: number,
-  ) {
-    this.registration = registration;
-    this.bootEpoch = bootEpoch;
-  }
-
-  /** The broker key the core uses. */
-  get key(): string {
-    return `${this.registration.clusterName}@${this.registration.brokerAddr}`;
-  }
-
-  /** Whether it heartbeats now. */
-  get active(): boolean {
-    return this.state === "running";
-  }
-
-  /** The evidence of its current heartbeat round (null for remoting brokers). */
-  evidence(): Evidence | null {
-    return this.origin === "native" ? { epoch: this.bootEpoch, seq: this.seq } : null;
-  }
-}
-
-/** A route subscriber connected to one node. */
-export class SimClient {
-  readonly pushes: { atMs: number; topic: string; route: TopicRouteData | null }[] = [];
-  connection: SimConnection | null = null;
-  constructor(
-    readonly name: string,
-    readonly nodeId: string,
-    readonly topics: readonly string[],
-  ) {}
-}
-
-/** One log line of a node. */
-export interface SimLogLine {
-  readonly atMs: number;
-  readonly nodeId: string;
-  readonly level: string;
-  readonly msg: string;
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
-/** Rewrites the deltas a node receives: the hook for breaking a merge rule on purpose in tests. */
-export type DeltasInterceptor = (node: NameServerNode, fromPeer: string, deltas: PeerDeltas) => PeerDeltas;
 
 /** The simulated cluster. */
 export class ClusterSim {
@@ -198,7 +68,7 @@ export class ClusterSim {
   private readonly samplers: ((nowMs: number) => void)[] = [];
   private readonly interceptors = new Map<string, DeltasInterceptor>();
   private nextConnectionId = 1;
-  private nextBrokerIndex = 1;
+  private readonly brokerDriver: SimBrokerDriver = new SimBrokerDriver(this);
 
   constructor(options: Partial<ClusterSimOptions> & { seed: number }) {
     this.options = { nodeCount: 3, network: {}, node: {}, ...options };
@@ -371,117 +241,56 @@ export class ClusterSim {
     return [...this.nodeIds, ...this.brokers.keys(), ...this.clients.keys()];
   }
 
-  // ---- Brokers ------------------------------------------------------------------------------
+  // ---- Brokers (sim_brokers.ts) --------------------------------------------------------------
+
+  /** A fresh connection id (brokers and clients share one sequence). */
+  allocateConnectionId(): ConnectionId {
+    return this.nextConnectionId++;
+  }
 
   /** Adds a broker; it connects and registers on its first heartbeat round (right away). */
   addBroker(spec: BrokerSpec): SimBroker {
-    assert(!this.brokers.has(spec.name), `broker ${spec.name} exists`);
-    const origin = spec.origin ?? "native";
-    const index = this.nextBrokerIndex++;
-    const named = spec.topics ?? [`Topic-${spec.name}`];
-    const topics = origin === "remoting" && !named.includes(TEMPLATE_TOPIC) ? [...named, TEMPLATE_TOPIC] : named;
-    const registration: BrokerRegistration = {
-      clusterName: spec.clusterName ?? "DefaultCluster",
-      brokerAddr: `10.0.${Math.floor(index / 250)}.${index % 250}:10911`,
-      brokerName: spec.brokerName ?? spec.name,
-      brokerId: spec.brokerId ?? 0,
-      haServerAddr: `10.0.${Math.floor(index / 250)}.${index % 250}:10912`,
-      zoneName: null,
-      enableActingMaster: false,
-      heartbeatTimeoutMs: spec.heartbeatTimeoutMs ?? null,
-      dataVersion: { timestamp: this.nowMs + 1, counter: 1, stateVersion: 0 },
-      topics: topics.map((topicName) => ({ topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false })),
-    };
-    const heartbeatMs = spec.heartbeatMs ?? (origin === "native" ? limits.BROKER_HEARTBEAT_MS : limits.BROKER_REGISTER_INTERVAL_MS);
-    const broker = new SimBroker(spec.name, origin, spec.nodes ?? this.nodeIds, heartbeatMs, registration, this.nowMs + 1);
-    broker.lastTransitionMs = this.nowMs;
-    broker.splitSize = origin === "remoting" ? (spec.splitRegistrationSize ?? null) : null;
-    this.brokers.set(spec.name, broker);
-    this.startBrokerLoop(broker);
-    return broker;
+    return this.brokerDriver.add(spec);
   }
 
   /** The broker of a name. */
   broker(name: string): SimBroker {
-    const broker = this.brokers.get(name);
-    assert(broker, `no broker ${name}`);
-    return broker;
+    return this.brokerDriver.get(name);
   }
 
   /** Crash: its connections close (each node gets a FIN unless the path is blocked). */
   killBroker(name: string): void {
-    const broker = this.broker(name);
-    if (broker.state === "dead") return;
-    this.closeBrokerConnections(broker);
-    this.transition(broker, "dead");
+    this.brokerDriver.kill(name);
   }
 
   /** Silent: stops heartbeating, connections stay open (SIGSTOP, or a hung process). */
   pauseBroker(name: string): void {
-    const broker = this.broker(name);
-    if (broker.state === "running") this.transition(broker, "paused");
+    this.brokerDriver.pause(name);
   }
 
   /** Heartbeats again with the next sequence number of the same boot. */
   resumeBroker(name: string): void {
-    const broker = this.broker(name);
-    if (broker.state !== "paused") return;
-    this.transition(broker, "running");
-    this.startBrokerLoop(broker);
+    this.brokerDriver.resume(name);
   }
 
   /** Graceful stop: unregisters from every node it is connected to, then closes. */
   unregisterBroker(name: string): void {
-    const broker = this.broker(name);
-    if (broker.state === "dead" || broker.state === "unregistered") return;
-    broker.seq += 1;
-    for (const connection of broker.connections.values()) {
-      if (connection.open) this.sendRequest(broker, connection, { kind: "unregister", evidence: broker.evidence() });
-    }
-    this.closeBrokerConnections(broker);
-    this.transition(broker, "unregistered");
+    this.brokerDriver.unregister(name);
   }
 
   /** A new boot of a dead or unregistered broker: a higher bootEpoch, seq from 0. */
   restartBroker(name: string): void {
-    const broker = this.broker(name);
-    if (broker.state === "running" || broker.state === "paused") this.closeBrokerConnections(broker);
-    broker.bootEpoch = Math.max(broker.bootEpoch + 1, this.nowMs);
-    broker.seq = 0;
-    this.transition(broker, "running");
-    this.startBrokerLoop(broker);
+    this.brokerDriver.restart(name);
   }
 
   /** The broker changes its topics: a new dataVersion, registered on its next round. */
   setBrokerTopics(name: string, topics: readonly string[]): void {
-    const broker = this.broker(name);
-    const { dataVersion } = broker.registration;
-    broker.registration = {
-      ...broker.registration,
-      dataVersion: { ...dataVersion, timestamp: Math.max(dataVersion.timestamp, this.nowMs), counter: dataVersion.counter + 1 },
-      topics: topics.map((topicName) => ({ topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false })),
-    };
-    broker.contentDirty = true;
+    this.brokerDriver.setTopics(name, topics);
   }
 
-  /**
-   * A 5.x broker creates a topic: the topic joins its table with the next DataVersion, and an
-   * incremental registration carrying only it goes to `nodes` (default: every node it holds an
-   * open connection to). Its later periodic registrations carry the whole table, same version.
-   */
+  /** A 5.x broker creates a topic and sends an incremental registration to `nodes` (default: all). */
   createTopic(name: string, topicName: string, nodes?: readonly string[]): void {
-    const broker = this.broker(name);
-    const { dataVersion } = broker.registration;
-    const topic = { topicName, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0, order: false };
-    const next = { ...dataVersion, counter: dataVersion.counter + 1 };
-    broker.registration = { ...broker.registration, dataVersion: next, topics: [...broker.registration.topics, topic] };
-    if (!broker.active) return;
-    const incremental = { ...broker.registration, topics: [topic] };
-    for (const nodeId of nodes ?? broker.nodes) {
-      const connection = broker.connections.get(nodeId);
-      if (connection?.open !== true) continue;
-      this.sendRequest(broker, connection, { kind: "register", registration: incremental, evidence: broker.evidence() });
-    }
+    this.brokerDriver.createTopic(name, topicName, nodes);
   }
 
   // ---- Clients ------------------------------------------------------------------------------
@@ -492,7 +301,7 @@ export class ClusterSim {
     this.clients.set(name, client);
     const host = this.host(nodeId);
     if (host.running) {
-      client.connection = { connId: this.nextConnectionId++, nodeId, incarnation: host.incarnation, openedAtMs: this.nowMs, open: true };
+      client.connection = { connId: this.allocateConnectionId(), nodeId, incarnation: host.incarnation, openedAtMs: this.nowMs, open: true };
       this.network.sendDatagram(name, nodeId, {
         type: "request",
         incarnation: host.incarnation,
@@ -673,7 +482,7 @@ export class ClusterSim {
         if (!broker || payload.registered || !broker.active) return;
         const connection = broker.connections.get(payload.nodeId);
         if (connection?.open && connection.connId === payload.connId) {
-          this.sendRegistration(broker, connection);
+          this.brokerDriver.sendRegistration(broker, connection);
         }
         return;
       }
@@ -748,75 +557,6 @@ export class ClusterSim {
     }
   }
 
-  // ---- Internals: brokers ---------------------------------------------------------------------
-
-  private transition(broker: SimBroker, state: SimBroker["state"]): void {
-    broker.state = state;
-    broker.generation += 1;
-    broker.lastTransitionMs = this.nowMs;
-  }
-
-  private startBrokerLoop(broker: SimBroker): void {
-    const generation = broker.generation;
-    const round = (): void => {
-      if (broker.generation !== generation || !broker.active) return;
-      this.brokerRound(broker);
-      this.clock.schedule(this.nowMs + broker.heartbeatMs, round);
-    };
-    this.clock.schedule(this.nowMs, round);
-  }
-
-  /** One heartbeat round: (re)connect where needed, register on new connections, heartbeat on old. */
-  private brokerRound(broker: SimBroker): void {
-    if (broker.origin === "native") broker.seq += 1;
-    broker.lastSentMs = this.nowMs;
-    const fullRegistration = broker.contentDirty;
-    broker.contentDirty = false;
-    for (const nodeId of broker.nodes) {
-      const host = this.host(nodeId);
-      let connection = broker.connections.get(nodeId);
-      const usable = connection?.open === true && connection.incarnation === host.incarnation && host.running;
-      if (!usable) {
-        if (!this.canConnect(broker.name, host)) continue;
-        connection = { connId: this.nextConnectionId++, nodeId, incarnation: host.incarnation, openedAtMs: this.nowMs, open: true };
-        broker.connections.set(nodeId, connection);
-        this.sendRegistration(broker, connection);
-      } else if (connection && broker.origin === "native" && !fullRegistration) {
-        this.sendRequest(broker, connection, { kind: "heartbeat", evidence: broker.evidence() as Evidence });
-      } else if (connection) {
-        this.sendRegistration(broker, connection);
-      }
-    }
-  }
-
-  /** A connect needs a round trip and an accepting process. */
-  private canConnect(endpoint: string, host: SimNodeHost): boolean {
-    return host.running && !host.paused && !this.network.isBlocked(endpoint, host.id) && !this.network.isBlocked(host.id, endpoint);
-  }
-
-  /** A full registration: one request, or one per chunk for a splitting broker (same DataVersion). */
-  private sendRegistration(broker: SimBroker, connection: SimConnection): void {
-    const { registration } = broker;
-    const size = broker.splitSize ?? Math.max(1, registration.topics.length);
-    for (let start = 0; start === 0 || start < registration.topics.length; start += size) {
-      const chunk = { ...registration, topics: registration.topics.slice(start, start + size) };
-      this.sendRequest(broker, connection, { kind: "register", registration: chunk, evidence: broker.evidence() });
-    }
-  }
-
-  private sendRequest(broker: SimBroker, connection: SimConnection, request: BrokerRequest): void {
-    const payload: WirePayload = { type: "request", incarnation: connection.incarnation, connId: connection.connId, request };
-    this.network.sendDatagram(broker.name, connection.nodeId, payload);
-  }
-
-  private closeBrokerConnections(broker: SimBroker): void {
-    for (const connection of broker.connections.values()) {
-      if (connection.open) this.sendRequest(broker, connection, { kind: "close" });
-      connection.open = false;
-    }
-    broker.connections.clear();
-  }
-
   private scheduleSampling(): void {
     const sample = (): void => {
       for (const sampler of this.samplers) sampler(this.nowMs);
@@ -824,9 +564,4 @@ export class ClusterSim {
     };
     this.clock.schedule(limits.TICK_MS, sample);
   }
-}
-
-/** The register options each port passes (native_handlers.ts, remoting_handlers.ts). */
-function registerOptionsOf(origin: Origin): RegisterOptions {
-  return origin === "native" ? { deleteMissingTopics: true } : { refuseSingleTopicFirst: true };
 }
