@@ -92,6 +92,22 @@ export class AdminState {
     return result;
   }
 
+  /** Namespaces ever written, sorted, each with its number of live keys, at most `limit`. */
+  namespaces(limit: number): { namespace: string; keys: number }[] {
+    const result: { namespace: string; keys: number }[] = [];
+    for (const namespace of [...this.kv.keys()].sort().slice(0, Math.max(0, limit))) {
+      let keys = 0;
+      for (const record of this.kv.get(namespace)?.values() ?? []) if (record.value !== null) keys += 1;
+      result.push({ namespace, keys });
+    }
+    return result;
+  }
+
+  /** Number of namespaces ever written. */
+  get namespaceCount(): number {
+    return this.kv.size;
+  }
+
   /** Every KV record, tombstones included (for snapshots and persistence). */
   kvRecords(): KvRecord[] {
     const result: KvRecord[] = [];

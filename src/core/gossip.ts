@@ -200,6 +200,19 @@ export class GossipState {
     return result;
   }
 
+  /**
+   * The readable identity and version hash of every record in `buckets`, sorted by bucket and
+   * id, at most `limit` (for operators comparing two nodes' buckets; replication never reads it).
+   */
+  describeBuckets(buckets: readonly number[], limit: number): { bucket: number; id: string; version: string }[] {
+    const result: { bucket: number; id: string; version: string }[] = [];
+    for (const [bucket, entries] of this.entriesByBucket(buckets)) {
+      for (const entry of entries) result.push({ bucket, id: recordId(entry.record), version: hex32(entry.high) + hex32(entry.low) });
+    }
+    result.sort((a, b) => a.bucket - b.bucket || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return result.slice(0, Math.max(0, limit));
+  }
+
   private entriesByBucket(buckets: readonly number[]): Map<number, IndexEntry[]> {
     const wanted = new Set(buckets);
     const result = new Map<number, IndexEntry[]>();
@@ -375,6 +388,10 @@ function versionOf(record: ReplicatedRecord): string {
     case "perm":
       return `${record.writable}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
   }
+}
+
+function hex32(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, "0");
 }
 
 function stampText(stamp: Stamp): string {

@@ -12,6 +12,7 @@ import type { Rng } from "./clock.js";
 import type { Effect } from "./effects.js";
 import { FailureDetector } from "./failure_detector.js";
 import type { GossipCounters } from "./gossip.js";
+import { brokerDetails, type BrokerDetail } from "./inspect.js";
 import { NodeContext, type NodeCounters, type NodeOptions } from "./node_context.js";
 import { Pushes } from "./pushes.js";
 import { NOT_READY_MESSAGE, type NodeQuery, type QueryAnswers } from "./queries.js";
@@ -32,6 +33,7 @@ import type {
 } from "../model/types.js";
 
 export { ORDER_TOPIC_CONFIG_NAMESPACE } from "./broker_requests.js";
+export type { BrokerDetail, BrokerState } from "./inspect.js";
 export { defaultNodeOptions, type NodeCounters, type NodeOptions } from "./node_context.js";
 
 /** The name server state machine. */
@@ -220,6 +222,23 @@ export class NameServerNode {
   /** Number of (connection, topic) subscriptions. */
   subscriptionCount(): number {
     return this.pushes.size;
+  }
+
+  // ---- Inspection (read-only, for operators; no readiness gate) ----------------------------
+
+  /** Broker instances with liveness, evidence age, expiry and holders: live first, at most `limit`. */
+  brokerDetails(nowMs: number, limit: number): { brokers: BrokerDetail[]; total: number } {
+    return brokerDetails(this.registry, this.detector, nowMs, limit);
+  }
+
+  /** Identity and version hash of the records in some digest buckets, at most `limit`. */
+  digestEntries(buckets: readonly number[], limit: number): { bucket: number; id: string; version: string }[] {
+    return this.replication.gossip.describeBuckets(buckets, limit);
+  }
+
+  /** KV namespaces ever written with their live key counts, at most `limit`; `total` counts all. */
+  kvNamespaces(limit: number): { namespaces: { namespace: string; keys: number }[]; total: number } {
+    return { namespaces: this.ctx.admin.namespaces(limit), total: this.ctx.admin.namespaceCount };
   }
 
   // ---- Admin --------------------------------------------------------------------------------
