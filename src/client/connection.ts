@@ -24,7 +24,7 @@ import { CONNECT_TIMEOUT_MS } from "./client_limits.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "./scheduler.js";
 import type { ClientConnection, ConnectionEvents, Dialer } from "./transport.js";
 import type { TransportError } from "../transport/connection.js";
-import { dialWebSocket, type DialedConnection } from "../transport/ws_dialer.js";
+import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
 
 /** TLS of a client connection: wss://, the node's certificate checked against `ca`. */
 export interface ClientTls {
@@ -57,6 +57,8 @@ export interface NativeConnectionOptions {
   readonly token?: string;
   /** Dial wss:// with these. @default plain ws:// */
   readonly tls?: ClientTls;
+  /** Opens the socket. @default transport's dialWebSocket; the simulator passes its network's */
+  readonly dial?: (options: DialOptions) => DialedConnection;
 }
 
 interface Pending {
@@ -86,7 +88,7 @@ export class NativeConnection implements ClientConnection {
     this.addr = options.addr;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? silentLogger;
-    this.ws = dialWebSocket({
+    this.ws = (options.dial ?? dialWebSocket)({
       addr: options.addr,
       maxPayloadBytes: FRAME_BYTES_MAX,
       handshakeTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,

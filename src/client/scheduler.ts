@@ -3,48 +3,8 @@
 import { randomInt } from "node:crypto";
 import { SeededRng, type Clock, type Rng } from "../core/clock.js";
 
-/** An opaque handle of a scheduled timer. */
-export interface TimerHandle {
-  readonly id: number;
-}
-
-/**
- * Sets and clears one-shot timers. The real one uses setTimeout; tests and the simulator
- * use a fake that fires timers when simulated time is advanced.
- */
-export interface Scheduler {
-  /** Calls `callback` once after `delayMs`; the callback must not throw. */
-  setTimer(delayMs: number, callback: () => void): TimerHandle;
-  /** Cancels a timer; a no-op for timers that already fired or were cleared. */
-  clearTimer(handle: TimerHandle): void;
-}
-
-/** A Scheduler over setTimeout; timers are unref'd so they never hold the process open alone. */
-export class RealScheduler implements Scheduler {
-  private nextId = 1;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-
-  /** @param unref whether timers let the process exit (true for libraries). */
-  constructor(private readonly unref = false) {}
-
-  setTimer(delayMs: number, callback: () => void): TimerHandle {
-    const id = this.nextId++;
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      callback();
-    }, Math.max(0, delayMs));
-    if (this.unref) timer.unref();
-    this.timers.set(id, timer);
-    return { id };
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    const timer = this.timers.get(handle.id);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.timers.delete(handle.id);
-  }
-}
+export type { Scheduler, TimerHandle } from "../core/clock.js";
+export { RealScheduler } from "../transport/timers.js";
 
 /** Wall-clock time for shells. */
 export const systemClock: Clock = { nowMs: () => Date.now() };

@@ -6,6 +6,8 @@ export interface Clock {
   nowMs(): number;
 }
 
+export type { Scheduler, TimerHandle } from "../model/time.js";
+
 /** A source of random 32-bit integers. */
 export interface Rng {
   nextU32(): number;

@@ -2,7 +2,7 @@
 // as a peer (with the challenge-response when the cluster has a secret, over wss:// when the
 // node has TLS), watches the link with pings, and redials with exponential backoff and jitter.
 // Shell code: sockets (through transport's dialer) and timers; cluster state stays in the core.
-import { backoffMs, type Clock, type Rng } from "../core/clock.js";
+import { backoffMs, type Clock, type Rng, type Scheduler, type TimerHandle } from "../core/clock.js";
 import { ErrorCode, NsError } from "../errors.js";
 import {
   FRAME_BYTES_MAX,
@@ -23,7 +23,8 @@ import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
 import type { TransportError } from "../transport/connection.js";
-import { dialWebSocket, type DialedConnection } from "../transport/ws_dialer.js";
+import { RealScheduler } from "../transport/timers.js";
+import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
 
 /** Correlation id of the hello on an outbound peer link. */
@@ -53,6 +54,10 @@ export interface PeerDialerOptions {
   readonly tls?: DialTls | null;
   /** Called when a peer fails authentication (for metrics). */
   readonly onAuthFailure?: (reason: AuthRefusalReason) => void;
+  /** Timers (hello timeout, pings, redial). @default a RealScheduler; the simulator passes its own */
+  readonly scheduler?: Scheduler;
+  /** Opens a connection. @default transport's dialWebSocket; the simulator passes its network's */
+  readonly dial?: (options: DialOptions) => DialedConnection;
 }
 
 /** Per-address dial state. */
@@ -61,28 +66,48 @@ interface Target {
   attempt: number;
   ws: DialedConnection | null;
   link: PeerLink | null;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
   /** True once a hello answered with our own node id: never dial it again. */
   isSelf: boolean;
   /** Our hello nonce on the current connection (null without a secret). */
   nonce: Uint8Array | null;
   /** The acceptor's node id while we wait for the PEER_AUTH answer. */
   authPeerId: string | null;
+  /** When the current connection last brought a frame or pong. */
+  lastHeardMs: number;
+}
+
+/** One dialed peer address as the dialer sees it now (for operators: the dashboard, status). */
+export interface PeerLinkState {
+  readonly addr: string;
+  /** The peer's node id once its link is up (null while dialing). */
+  readonly peerId: string | null;
+  /** Whether an authenticated link is up. */
+  readonly linked: boolean;
+  /** Since the link last brought a frame or pong (null without a link). */
+  readonly silentMs: number | null;
+  /** Dial attempts since the last link came up. */
+  readonly attempt: number;
 }
 
 /** Dials and redials peers. */
 export class PeerDialer implements Dialer {
   private readonly targets = new Map<string, Target>();
   private stopped = false;
+  private readonly scheduler: Scheduler;
+  private readonly dialConnection: (options: DialOptions) => DialedConnection;
 
   constructor(
     private readonly hub: PeerHub,
     private readonly options: PeerDialerOptions,
-  ) {}
+  ) {
+    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.dialConnection = options.dial ?? dialWebSocket;
+  }
 
   ensure(addr: string): void {
     if (this.stopped || this.targets.has(addr) || addr === this.options.advertiseAddr) return;
-    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null };
+    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null, lastHeardMs: 0 };
     this.targets.set(addr, target);
     this.dial(target);
   }
@@ -90,10 +115,25 @@ export class PeerDialer implements Dialer {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const target of this.targets.values()) {
-      if (target.timer) clearTimeout(target.timer);
+      if (target.timer) this.scheduler.clearTimer(target.timer);
       target.ws?.terminate();
     }
     this.targets.clear();
+  }
+
+  /** Every address dialed (but our own), with its link state, sorted by address. */
+  linkStates(): PeerLinkState[] {
+    const nowMs = this.options.clock.nowMs();
+    return [...this.targets.values()]
+      .filter((target) => !target.isSelf)
+      .map((target) => ({
+        addr: target.addr,
+        peerId: target.link?.peerId ?? null,
+        linked: target.link !== null,
+        silentMs: target.link === null ? null : Math.max(0, nowMs - target.lastHeardMs),
+        attempt: target.attempt,
+      }))
+      .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   }
 
   /** Addresses with a link that finished its hello. */
@@ -105,18 +145,18 @@ export class PeerDialer implements Dialer {
     target.timer = null;
     if (this.stopped) return;
     const tls = this.options.tls ?? null;
-    const ws = dialWebSocket({
+    const ws = this.dialConnection({
       addr: target.addr,
       maxPayloadBytes: FRAME_BYTES_MAX,
       handshakeTimeoutMs: REQUEST_TIMEOUT_MS,
       tls: tls === null ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === null ? {} : { ca: tls.ca }) },
     });
     target.ws = ws;
-    let lastHeardMs = this.options.clock.nowMs();
-    let pinger: NodeJS.Timeout | null = null;
+    target.lastHeardMs = this.options.clock.nowMs();
+    let pinger: TimerHandle | null = null;
     // Silent past PEER_SUSPECT_MS: logged; past PEER_DOWN_MS: the link is closed and redialled.
     let suspect = false;
-    const helloTimer = setTimeout(() => ws.terminate(), REQUEST_TIMEOUT_MS);
+    const helloTimer = this.scheduler.setTimer(REQUEST_TIMEOUT_MS, () => ws.terminate());
     const onOpen = (): void => {
       const auth = this.options.auth;
       target.nonce = auth?.peerAuthRequired ? auth.newNonce() : null;
@@ -130,8 +170,9 @@ export class PeerDialer implements Dialer {
         ...(target.nonce === null ? {} : { nonce: target.nonce }),
       };
       ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: HELLO_ID, body: hello }));
-      pinger = setInterval(() => {
-        const silentMs = this.options.clock.nowMs() - lastHeardMs;
+      const ping = (): void => {
+        pinger = this.scheduler.setTimer(PEER_PING_MS, ping);
+        const silentMs = this.options.clock.nowMs() - target.lastHeardMs;
         if (silentMs > PEER_DOWN_MS) {
           this.options.logger.warn({ addr: target.addr, silentMs }, "peer silent; link closed");
           ws.terminate();
@@ -145,15 +186,16 @@ export class PeerDialer implements Dialer {
           this.options.logger.info({ addr: target.addr }, "peer answering again");
         }
         ws.ping();
-      }, PEER_PING_MS);
+      };
+      pinger = this.scheduler.setTimer(PEER_PING_MS, ping);
     };
     ws.opened.then(onOpen, () => undefined);
     ws.onPong(() => {
-      lastHeardMs = this.options.clock.nowMs();
+      target.lastHeardMs = this.options.clock.nowMs();
     });
     ws.setHandlers({
       message: (bytes) => {
-        lastHeardMs = this.options.clock.nowMs();
+        target.lastHeardMs = this.options.clock.nowMs();
         this.onMessage(target, ws, bytes, helloTimer);
       },
       error: (error: TransportError) => {
@@ -161,8 +203,8 @@ export class PeerDialer implements Dialer {
         this.options.logger[error.kind === "tls" ? "warn" : "debug"]({ addr: target.addr, err: error.message, kind: error.kind }, "peer dial error");
       },
       close: () => {
-        clearTimeout(helloTimer);
-        if (pinger) clearInterval(pinger);
+        this.scheduler.clearTimer(helloTimer);
+        if (pinger) this.scheduler.clearTimer(pinger);
         const link = target.link;
         target.link = null;
         target.ws = null;
@@ -172,7 +214,7 @@ export class PeerDialer implements Dialer {
     });
   }
 
-  private onMessage(target: Target, ws: DialedConnection, bytes: Uint8Array, helloTimer: NodeJS.Timeout): void {
+  private onMessage(target: Target, ws: DialedConnection, bytes: Uint8Array, helloTimer: TimerHandle): void {
     let frame;
     try {
       frame = decodeFrame(bytes);
@@ -188,7 +230,7 @@ export class PeerDialer implements Dialer {
     }
     if (frame.kind !== FrameKind.RESPONSE) return;
     if (frame.id === PEER_AUTH_ID && target.authPeerId !== null) {
-      clearTimeout(helloTimer);
+      this.scheduler.clearTimer(helloTimer);
       if (frame.code !== ErrorCode.OK) {
         this.options.logger.warn({ addr: target.addr, code: frame.code, body: frame.body }, "peer refused our proof");
         ws.close(1000, "peer auth refused");
@@ -198,7 +240,7 @@ export class PeerDialer implements Dialer {
     }
     if (frame.id !== HELLO_ID) return;
     if (frame.code !== ErrorCode.OK) {
-      clearTimeout(helloTimer);
+      this.scheduler.clearTimer(helloTimer);
       this.options.logger.warn({ addr: target.addr, code: frame.code, body: frame.body }, "peer refused hello");
       ws.close(1000, "hello refused");
       return;
@@ -208,18 +250,18 @@ export class PeerDialer implements Dialer {
       hello = decodeHelloResponse(frame.body);
     } catch (error) {
       if (!(error instanceof NsError)) throw error;
-      clearTimeout(helloTimer);
+      this.scheduler.clearTimer(helloTimer);
       ws.close(1002, "bad hello response");
       return;
     }
     if (hello.nodeId === this.options.selfId) {
-      clearTimeout(helloTimer);
+      this.scheduler.clearTimer(helloTimer);
       target.isSelf = true;
       ws.close(1000, "dialed self");
       return;
     }
     if (target.nonce === null) {
-      clearTimeout(helloTimer);
+      this.scheduler.clearTimer(helloTimer);
       return this.linkUp(target, ws, hello.nodeId);
     }
     this.answerChallenge(target, ws, hello, target.nonce);
@@ -262,6 +304,6 @@ export class PeerDialer implements Dialer {
     if (this.stopped || target.isSelf || this.targets.get(target.addr) !== target) return;
     const delayMs = backoffMs(this.options.rng, target.attempt, REDIAL_BACKOFF_MS_MIN, REDIAL_BACKOFF_MS_MAX, REDIAL_JITTER_RATIO);
     target.attempt += 1;
-    target.timer = setTimeout(() => this.dial(target), delayMs);
+    target.timer = this.scheduler.setTimer(delayMs, () => this.dial(target));
   }
 }
