@@ -22,11 +22,13 @@ const root = process.getuid?.() === 0;
 async function proofRun(sabotage: Sabotage | null, kinds?: readonly FaultKind[]): Promise<ChaosResult> {
   const outDir = mkdtempSync(join(tmpdir(), "chaos-proof-"));
   try {
-    return await runChaos({
+    const result = await runChaos({
       seed: PROOF_SEED, durationMs: PROOF_DURATION_MS, nodes: 3, brokers: 3, lanes: 2,
       brokerExpiryMs: CHAOS_BROKER_EXPIRY_MS, heartbeatMs: CHAOS_HEARTBEAT_MS, outDir, sabotage,
       ...(kinds ? { kinds } : {}), command: "broken_build.test.ts", log: () => undefined,
     });
+    process.stdout.write(`${result.summary.line}\n`);
+    return result;
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }

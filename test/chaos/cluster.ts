@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AgentLinkEvent, History, KvOp, KvSample, RouteSample } from "./history.js";
-import { AddressPlan, Network, installRules, removeRules, rulesFor, run, type LinkAction } from "./net.js";
+import { AddressPlan, HUB_ADDR, NODE_PORT, Network, installRules, removeRules, rulesFor, run, type LinkAction } from "./net.js";
 import { Processes, type Proc } from "./procs.js";
 import type { ProxyConfig, ProxyRequest } from "./proxy_main.js";
 import type { WorkloadConfig } from "./workload_main.js";
@@ -21,6 +21,11 @@ export const SHARED_TOPIC = "ChaosShared";
 export const KV_NAMESPACE = "chaos";
 /** Cluster name of the brokers. */
 const CLUSTER_NAME = "ChaosCluster";
+/** Port in each broker's address (nothing listens: only routes carry it). */
+const BROKER_PORT = 10_911;
+/** Queues of the shared topic and of each broker's own topic. */
+const SHARED_TOPIC_QUEUES = 4;
+const OWN_TOPIC_QUEUES = 2;
 
 /** The repository root: the nearest folder above this file with a package.json. */
 export function repoRoot(): string {
@@ -124,7 +129,7 @@ export class Cluster {
     const config = {
       id: node,
       host: plan.addr(node),
-      port: 9877,
+      port: NODE_PORT,
       remotingPort: null,
       peers: plan.nodes.filter((other) => other !== node).map((other) => plan.peerAddr(other)),
       advertiseAddr: plan.peerAddr(node),
@@ -184,9 +189,9 @@ export class Cluster {
       "--cluster", CLUSTER_NAME,
       "--broker-name", broker,
       "--broker-id", "0",
-      "--addr", `${plan.addr(broker)}:10911`,
-      "--topic", `${SHARED_TOPIC}:4`,
-      "--topic", `Chaos-${broker}:2`,
+      "--addr", `${plan.addr(broker)}:${BROKER_PORT}`,
+      "--topic", `${SHARED_TOPIC}:${SHARED_TOPIC_QUEUES}`,
+      "--topic", `Chaos-${broker}:${OWN_TOPIC_QUEUES}`,
       "--heartbeat-ms", String(this.settings.heartbeatMs),
       "--log-level", "info",
     ];
@@ -224,7 +229,7 @@ export class Cluster {
   private async startProxy(): Promise<void> {
     const { plan } = this.settings;
     const config: ProxyConfig = {
-      listeners: plan.nodes.map((node) => ({ node, host: "10.77.0.1", port: plan.proxyPort(node), targetHost: plan.addr(node), targetPort: 9877 })),
+      listeners: plan.nodes.map((node) => ({ node, host: HUB_ADDR, port: plan.proxyPort(node), targetHost: plan.addr(node), targetPort: NODE_PORT })),
       nodeOfAddress: Object.fromEntries(plan.nodes.flatMap((node) => [[plan.addr(node), node], [plan.proxyAlias(node), node]])),
       aliasOf: Object.fromEntries(plan.nodes.map((node) => [node, plan.proxyAlias(node)])),
       blackhole: this.settings.blackholePeers,

@@ -23,6 +23,8 @@ const NODES_MAX = 5;
 /** Broker count bounds: self-preservation needs four to apply; one address octet each. */
 const BROKERS_MIN = 1;
 const BROKERS_MAX = 8;
+/** Lanes (faults at once): the 30-minute run of 500 faults of every kind needs about 24. */
+const LANES_MAX = 32;
 
 const EXIT_VIOLATIONS = 1;
 const EXIT_USAGE = 2;
@@ -108,7 +110,7 @@ async function main(): Promise<number> {
   const durationMs = values.duration === undefined ? (quick ? QUICK.durationMs : DEFAULT_DURATION_MS) : parseDuration(values.duration);
   const nodes = intFlag("nodes", values.nodes, NODES_MIN, NODES_MAX, QUICK.nodes);
   const brokers = intFlag("brokers", values.brokers, BROKERS_MIN, BROKERS_MAX, QUICK.brokers);
-  const lanes = intFlag("lanes", values.lanes, 1, 16, QUICK.lanes);
+  const lanes = intFlag("lanes", values.lanes, 1, LANES_MAX, QUICK.lanes);
   const brokerExpiryMs = intFlag("broker-expiry-ms", values["broker-expiry-ms"], 1_000, 120_000, CHAOS_BROKER_EXPIRY_MS);
   const kinds = values.kinds?.split(",").map((kind) => kind.trim()) as FaultKind[] | undefined;
   for (const kind of kinds ?? []) if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new Error(`'--kinds' takes ${FAULT_KINDS.join(",")}, got '${kind}'`);

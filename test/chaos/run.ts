@@ -25,6 +25,12 @@ const WAIT_POLL_MS = 100;
 export const POLL_MS = 200;
 /** Timeout of one client query: a paused node must not hold a round for long. */
 export const QUERY_TIMEOUT_MS = 1_000;
+/** KV keys the writers use: three, so writes to one key interleave with the others'. */
+export const KV_KEYS = ["k1", "k2", "k3"] as const;
+/** Pause of a KV writer between two writes, ms: a few writes per second across the keys. */
+export const KV_PAUSE_MS: readonly [number, number] = [200, 900];
+/** Timeout of one KV read or write: twice a query's, since a write waits for its node's answer. */
+export const KV_TIMEOUT_MS = 2 * QUERY_TIMEOUT_MS;
 /**
  * Suspicion of the broken-build proof's "slowSuspicion" sabotage: legal configuration, but a
  * crashed broker then stays routed three times longer than the 1 s crash bound.
@@ -76,7 +82,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     heartbeatMs: options.heartbeatMs,
     nodeOverrides: options.sabotage === "slowSuspicion" ? { suspicionMs: SABOTAGE_SUSPICION_MS } : {},
     blackholePeers: options.sabotage === "noGossip",
-    workload: { pollMs: POLL_MS, queryTimeoutMs: QUERY_TIMEOUT_MS, kvTimeoutMs: QUERY_TIMEOUT_MS * 2, kvKeys: ["k1", "k2", "k3"], kvPauseMsMin: 200, kvPauseMsMax: 900, seed: options.seed },
+    workload: {
+      pollMs: POLL_MS, queryTimeoutMs: QUERY_TIMEOUT_MS, kvTimeoutMs: KV_TIMEOUT_MS, kvKeys: KV_KEYS,
+      kvPauseMsMin: KV_PAUSE_MS[0], kvPauseMsMax: KV_PAUSE_MS[1], seed: options.seed,
+    },
     origin,
     history,
     log: options.log,

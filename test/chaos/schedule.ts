@@ -32,13 +32,15 @@ export const DELAY_MS_RANGE: readonly [number, number] = [50, 1_500];
 export const CLOCK_STEP_MS_MAX = 300_000;
 /** Smallest clock step worth making: more than the HLC's usual lead over the wall clock. */
 export const CLOCK_STEP_MS_MIN = 1_000;
-/** A process stays locked this long after its fault heals: a restart takes up to about this. */
-export const RESTART_MARGIN_MS = 3_000;
+/** A restarted process stays locked this long after its fault heals: a node boots in about a second. */
+export const RESTART_MARGIN_MS = 2_000;
 /** Pause of a lane between two faults, ms. */
 export const LANE_GAP_MS: readonly [number, number] = [500, 4_000];
 
 /** Faults acting on a process: one at a time per process. */
 const PROCESS_KINDS: ReadonlySet<FaultKind> = new Set(["nodeKill", "nodePause", "clockStep", "brokerKill", "brokerPause", "brokerRestart"]);
+/** Faults that restart their process when they heal. */
+const RESTART_KINDS: ReadonlySet<FaultKind> = new Set(["nodeKill", "clockStep", "brokerKill", "brokerRestart"]);
 
 /** One planned fault. */
 export interface PlannedFault {
@@ -110,7 +112,7 @@ function nodesDown(busy: readonly Busy[], fromMs: number, toMs: number): number 
 
 function plan(kind: FaultKind, atMs: number, options: ScheduleOptions, prng: Prng, busy: Busy[]): Omit<PlannedFault, "id"> | null {
   const holdMs = prng.between(...HOLD_MS[kind]);
-  const untilMs = atMs + holdMs + RESTART_MARGIN_MS;
+  const untilMs = atMs + holdMs + (RESTART_KINDS.has(kind) ? RESTART_MARGIN_MS : 0);
   const { nodes, brokers } = options;
   const pickFree = (candidates: readonly string[], lock: (target: string) => string): string | null => {
     const open = candidates.filter((target) => free(busy, lock(target), atMs, untilMs));
@@ -154,10 +156,12 @@ function plan(kind: FaultKind, atMs: number, options: ScheduleOptions, prng: Prn
       return fault([node], others.flatMap((other) => [{ from: node, to: other }, { from: other, to: node }]), { probability });
     }
     case "peerDelay": {
-      // One delay at a time: two delays on one link would heal each other.
-      if (!free(busy, "delay", atMs, untilMs)) return null;
-      claim("delay", false);
-      const node = prng.pick(nodes);
+      // One delay per node pair at a time: two delays on one link would heal each other.
+      const pairLock = (a: string, b: string): string => `delay:${[a, b].sort().join("-")}`;
+      const open = nodes.filter((node) => peersOf(nodes, node).every((peer) => free(busy, pairLock(node, peer), atMs, untilMs)));
+      if (open.length === 0) return null;
+      const node = prng.pick(open);
+      for (const peer of peersOf(nodes, node)) claim(pairLock(node, peer), false);
       const delayMs = prng.between(...DELAY_MS_RANGE);
       return fault([node], peersOf(nodes, node).flatMap((peer) => [{ from: node, to: peer }, { from: peer, to: node }]), { delayMs });
     }
