@@ -54,8 +54,14 @@ export const KV_VALUE_CHARS_MAX = 64 * 1024;
 export const SUBSCRIBED_TOPICS_PER_CONNECTION_MAX = 1_000;
 /** Subscriptions (connection, topic) a node serves in total. */
 export const SUBSCRIPTIONS_MAX = 100_000;
-/** Open native connections per node (brokers + clients + peers). */
-export const CONNECTIONS_MAX = 10_000;
+/**
+ * Open connections per port (native: brokers + clients + peers; remoting likewise). Measured
+ * (test/integration/connection_exhaustion.int.test.ts): an idle connection costs the node ~5.5 KB
+ * of RSS on the remoting port and ~10 KB on the native port (ws + HELLO), so 50,000 on each is
+ * ~750 MB at worst, and needs ~100,000 file descriptors (`ulimit -n`). Tens of thousands of
+ * clients fit; a full port closes its least recently active unauthenticated connection.
+ */
+export const CONNECTIONS_MAX = 50_000;
 /** Requests one connection may have in flight; a client pipelines at most a handful. */
 export const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 256;
 /** Bytes buffered for sending on one socket before it is closed as a slow reader. */
@@ -69,6 +75,26 @@ export const SEND_BUFFER_BYTES_MAX = 32 * 1024 * 1024;
 
 /** Native or remoting connections from one IP address; one misbehaving host cannot take all. */
 export const CONNECTIONS_PER_ADDRESS_MAX = 512;
+/**
+ * Share of CONNECTIONS_MAX above which a port is under pressure: a new connection then also
+ * closes the unauthenticated ones idle for UNTRUSTED_IDLE_UNDER_PRESSURE_MS. A quarter stays
+ * free for bursts (brokers and clients reconnecting after a node restart).
+ */
+export const CONNECTION_PRESSURE_RATIO = 0.75;
+/**
+ * Under pressure, an unauthenticated connection (no broker, peer or admin credentials) idle this
+ * long is closed: longer than a hello or a TLS handshake, shorter than RocketMQ's 30 s route poll,
+ * so an idle client reconnects at its next poll while held-open idle sockets free their slots.
+ */
+export const UNTRUSTED_IDLE_UNDER_PRESSURE_MS = 10_000;
+/**
+ * Sockets on the HTTP + WebSocket port not upgraded to WebSocket yet (HTTP requests, upgrades in
+ * flight): each lasts milliseconds, so a few thousand cover a reconnect storm; when full, a new
+ * socket closes the oldest, so sockets held open without a request lock nobody out.
+ */
+export const HTTP_PENDING_SOCKETS_MAX = 4_096;
+/** A socket of the HTTP port with no traffic and no WebSocket upgrade is closed after this (node never closes a silent one). */
+export const HTTP_SOCKET_IDLE_MS = 10_000;
 /** Token-bucket refill: requests per second one non-peer connection may make. */
 export const REQUESTS_PER_CONNECTION_PER_SECOND_MAX = 200;
 /** Token-bucket depth: a start-up burst (register + subscribe to many topics) passes at once. */
@@ -87,6 +113,8 @@ export const SECRET_CHARS_MAX = 1_024;
 export const SECRET_CHARS_MIN = 16;
 /** Secrets or tokens one list may hold: current and next during a rotation, plus slack. */
 export const SECRETS_PER_LIST_MAX = 8;
+/** Remoting ACL accounts: a broker and an admin account, current and next during a rotation, per team. */
+export const REMOTING_ACL_ACCOUNTS_MAX = 16;
 /** Bytes of a peer-challenge nonce: 256 bits never repeat. */
 export const PEER_NONCE_BYTES = 32;
 
@@ -175,6 +203,52 @@ export const SELF_PRESERVATION_RATIO = 0.5;
 /** Self-preservation applies only from this many brokers (one broker dying is just that). */
 export const SELF_PRESERVATION_BROKERS_MIN = 4;
 
+// ---- Operator views: the dashboard, /v1 status APIs and `namesrv status` (issue 15) ----------
+// Sketch: a page polls its node about once a second and keeps one events long poll open; a
+// few operators at once. Every answer is bounded so that a page on a 100,000-topic, 10,000-broker
+// cluster costs a node milliseconds and a few hundred KiB, not its whole table.
+
+/** Broker instances one /v1/brokers answer lists (live first): more than any cluster we serve. */
+export const BROKER_DETAILS_MAX = 2_000;
+/** Topic names one /v1/topics/search answer lists; the rest are only counted. */
+export const TOPIC_SEARCH_RESULTS_MAX = 200;
+/** KV namespaces one /v1/kv answer lists: all of them. */
+export const KV_NAMESPACES_LISTED_MAX = KV_NAMESPACES_MAX;
+/** Events a node keeps for the timeline: minutes of a busy cluster's churn, ~300 B each. */
+export const EVENTS_KEPT_MAX = 2_000;
+/** Events one /v1/events answer carries; a page asks again from the last one it got. */
+export const EVENTS_PER_ANSWER_MAX = 500;
+/** Longest wait of a /v1/events long poll: well inside HTTP_REQUEST_TIMEOUT_MS and proxies' idle timeouts. */
+export const EVENTS_WAIT_MS_MAX = 10_000;
+/** /v1/events long polls waiting at once on one node: a few dozen open pages. */
+export const EVENT_WAITERS_MAX = 64;
+/** Sample period of the node's own figures, and the window kept: 15 minutes of 5 s samples. */
+export const SERIES_SAMPLE_MS = 5_000;
+export const SERIES_WINDOW_MS = 15 * 60_000;
+export const SERIES_SAMPLES_MAX = SERIES_WINDOW_MS / SERIES_SAMPLE_MS;
+/** Request types one sample keeps apart (there are ~20 native codes and HTTP routes); the rest sum as "other". */
+export const SERIES_REQUEST_TYPES_MAX = 48;
+/**
+ * A peer's status must answer within this, or it is shown unreachable: a page polls about every
+ * second and must see a stopped node down within PEER_DOWN_MS + 1 s.
+ */
+export const STATUS_PEER_TIMEOUT_MS = 500;
+/** Largest JSON answer taken from a peer or read by `namesrv status`: a node report is ~10 KiB, records lists more. */
+export const STATUS_ANSWER_BYTES_MAX = 4 * 1024 * 1024;
+/** A cluster status is reused this long: many pages polling at once cost one fan-out to the peers. */
+export const STATUS_CACHE_MS = 250;
+/** Differing digest buckets whose records a status compares: a few name the differing records. */
+export const DIFF_BUCKETS_MAX = 8;
+/** Differing records one status lists. */
+export const DIFF_RECORDS_MAX = 200;
+/** Records one /v1/node/records answer names (id and version hash, ~90 B each): ~2 MiB. */
+export const DIGEST_ENTRIES_MAX = 20_000;
+/** Body of an HTTP admin write: a KV put of the largest value fits, as in a client frame. */
+export const ADMIN_BODY_BYTES_MAX = CLIENT_FRAME_BYTES_MAX;
+/** Dashboard files served from memory, and their total size (the build is ~150 KiB). */
+export const DASHBOARD_FILES_MAX = 64;
+export const DASHBOARD_BYTES_MAX = 8 * 1024 * 1024;
+
 // ---- Native protocol --------------------------------------------------------------------
 
 /** Versions of the native protocol this build speaks; negotiated in the hello. */
@@ -200,11 +274,21 @@ export function checkLimitRelationships(): void {
   assert(PROTOCOL_VERSION_MIN <= PROTOCOL_VERSION_MAX, "version range");
   assert(TOMBSTONE_MS > 100 * ANTI_ENTROPY_INTERVAL_MS, "tombstones outlive many rounds");
   assert(CONNECTIONS_PER_ADDRESS_MAX <= CONNECTIONS_MAX, "one address cannot exceed the node");
+  assert(CONNECTION_PRESSURE_RATIO > 0 && CONNECTION_PRESSURE_RATIO < 1, "pressure starts before the port is full");
+  assert(UNTRUSTED_IDLE_UNDER_PRESSURE_MS >= HELLO_TIMEOUT_MS && UNTRUSTED_IDLE_UNDER_PRESSURE_MS >= TLS_HANDSHAKE_TIMEOUT_MS, "an honest handshake finishes before its connection counts as idle");
+  assert(UNTRUSTED_IDLE_UNDER_PRESSURE_MS < BROKER_REGISTER_INTERVAL_MS, "idle clients under pressure are closed between polls, not after");
+  assert(HTTP_PENDING_SOCKETS_MAX >= CONNECTIONS_PER_ADDRESS_MAX, "one address's upgrades in flight fit");
+  assert(HTTP_SOCKET_IDLE_MS >= HELLO_TIMEOUT_MS, "an HTTP socket is closed no sooner than a WebSocket that never says hello");
   assert(REQUESTS_PER_CONNECTION_PER_SECOND_MAX >= 10 * (1_000 / BROKER_HEARTBEAT_MS_MIN), "the fastest agent uses a tenth of the rate");
   assert(REQUESTS_PER_CONNECTION_BURST_MAX >= REQUESTS_PER_CONNECTION_PER_SECOND_MAX, "burst covers one second");
   assert(CLIENT_FRAME_BYTES_MAX < FRAME_BYTES_MAX, "client frames are smaller than broker frames");
   assert(CLIENT_FRAME_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put (UTF-8, 3 B/char worst case) fits a client frame");
   assert(HELLO_TIMEOUT_MS > REQUEST_TIMEOUT_MS, "a slow but honest hello completes");
   assert(SECRET_CHARS_MIN < SECRET_CHARS_MAX, "secret length range");
+  assert(EVENTS_PER_ANSWER_MAX <= EVENTS_KEPT_MAX, "an answer fits in what is kept");
+  assert(Number.isInteger(SERIES_SAMPLES_MAX) && SERIES_SAMPLES_MAX > 0, "the window is whole samples");
+  assert(STATUS_PEER_TIMEOUT_MS + STATUS_CACHE_MS < 1_000, "a page polling each second sees a node down within PEER_DOWN_MS + 1 s");
+  assert(ADMIN_BODY_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put of the largest value fits an admin body");
+  assert(DIFF_RECORDS_MAX <= DIGEST_ENTRIES_MAX, "differing records come from listed entries");
 }
 checkLimitRelationships();

@@ -22,6 +22,7 @@ interface StartFlags extends SecurityFileFlags {
   readonly requireClientToken?: boolean;
   readonly remotingAdminAllow?: string;
   readonly remotingBrokerAllow?: string;
+  readonly remotingTlsMode?: string;
   readonly config?: string;
   readonly id?: string;
   readonly host?: string;
@@ -71,7 +72,8 @@ function buildProgram(): Command {
     .option("--tls-require-client-cert", "refuse every TLS client without a certificate signed by --tls-ca-file")
     .option("--remoting-admin-allow <ips>", "IPs allowed to send remoting admin writes, separated by , (default: all)")
     .option("--remoting-broker-allow <ips>", "IPs allowed to register brokers on the remoting port, separated by , (default: all)")
-    .option("--remoting-acl-file <file>", "JSON [{accessKey, secretKey}]: remoting admin writes must carry a RocketMQ ACL signature")
+    .option("--remoting-acl-file <file>", "JSON [{accessKey, secretKey, role: broker|admin}]: remoting writes must carry a RocketMQ ACL signature")
+    .option("--remoting-tls-mode <mode>", "TLS on the remoting port with the --tls-cert-file certificate: disabled|permissive|enforcing (default: disabled)")
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .exitOverride()
@@ -143,6 +145,7 @@ function flagOptions(flags: StartFlags): Record<string, unknown> {
   if (flags.requireClientToken !== undefined) options["requireClientToken"] = flags.requireClientToken;
   if (flags.remotingAdminAllow !== undefined) options["remotingAdminAllow"] = splitList(flags.remotingAdminAllow);
   if (flags.remotingBrokerAllow !== undefined) options["remotingBrokerAllow"] = splitList(flags.remotingBrokerAllow);
+  if (flags.remotingTlsMode !== undefined) options["remotingTlsMode"] = flags.remotingTlsMode;
   return options;
 }
 

@@ -106,7 +106,7 @@ export function securityOptions(
       try {
         options["remotingAclAccounts"] = JSON.parse(text) as unknown;
       } catch (error) {
-        problems.push(`'remotingAclFile' '${aclPath}' must hold JSON [{accessKey, secretKey}]: ${(error as Error).message}`);
+        problems.push(`'remotingAclFile' '${aclPath}' must hold JSON [{accessKey, secretKey, role?}]: ${(error as Error).message}`);
       }
     }
   }

@@ -56,6 +56,7 @@ describe("config", () => {
       remotingAdminAllow: null,
       remotingBrokerAllow: null,
       remotingAclAccounts: [],
+      remotingTlsMode: "disabled",
       connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX,
       requestsPerConnectionPerSecondMax: limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
       requestsPerConnectionBurstMax: limits.REQUESTS_PER_CONNECTION_BURST_MAX,
@@ -123,7 +124,7 @@ describe("config", () => {
     ["frameBytesMax above hard max", { frameBytesMax: limits.FRAME_BYTES_MAX + 1 }, "'frameBytesMax' must be an integer"],
     ["frameBytesMax below min", { frameBytesMax: FRAME_BYTES_MAX_MIN - 1 }, "'frameBytesMax' must be an integer"],
     ["sendBufferBytesMax", { sendBufferBytesMax: limits.SEND_BUFFER_BYTES_MAX + 1 }, "'sendBufferBytesMax' must be an integer"],
-    ["connectionsMax", { connectionsMax: 0 }, "'connectionsMax' must be an integer in 1..10000"],
+    ["connectionsMax", { connectionsMax: 0 }, "'connectionsMax' must be an integer in 1..50000"],
     ["inflight", { inflightRequestsPerConnectionMax: 0 }, "'inflightRequestsPerConnectionMax' must be an integer"],
     ["topicsMax", { topicsMax: limits.TOPICS_MAX + 1 }, "'topicsMax' must be an integer"],
     ["brokersMax", { brokersMax: 0 }, "'brokersMax' must be an integer"],
@@ -217,6 +218,41 @@ describe("config: security (issue #7)", () => {
       "'remotingBrokerAllow[0]' must be an IPv4 or IPv6 address, got 'host.example'",
       "'remotingAclAccounts[0].secretKey' must be 6..1024 chars",
     ]);
+  });
+
+  it("config: ACL accounts take a role (broker or admin, default admin) and are bounded", () => {
+    const accounts = parseConfig({
+      remotingAclAccounts: [
+        { accessKey: "rocketmq-broker", secretKey: "broker-secret", role: "broker" },
+        { accessKey: "rocketmq-admin", secretKey: "admin-secret" },
+      ],
+    }).remotingAclAccounts;
+    expect(accounts).toEqual([
+      { accessKey: "rocketmq-broker", secretKey: "broker-secret", role: "broker" },
+      { accessKey: "rocketmq-admin", secretKey: "admin-secret", role: "admin" },
+    ]);
+    expect(problemsOf({ remotingAclAccounts: [{ accessKey: "ak", secretKey: "secret-1", role: "root", extra: 1 }] })).toEqual([
+      "unknown field 'remotingAclAccounts[0].extra'",
+      "'remotingAclAccounts[0].role' must be one of broker|admin, got 'root'",
+    ]);
+    expect(problemsOf({ remotingAclAccounts: [{ accessKey: "a k", secretKey: "secret-1" }] })).toEqual([
+      "'remotingAclAccounts[0].accessKey' must be 1..128 chars without whitespace, got 'a k'",
+    ]);
+    const many = Array.from({ length: limits.REMOTING_ACL_ACCOUNTS_MAX + 1 }, (_, index) => ({ accessKey: `ak${index}`, secretKey: "secret-1" }));
+    expect(problemsOf({ remotingAclAccounts: many })).toEqual([`'remotingAclAccounts' must have at most 16 accounts, got 17`]);
+    expect(problemsOf({ remotingAclAccounts: { accessKey: "ak" } })).toEqual([
+      "'remotingAclAccounts' must be an array of {accessKey, secretKey, role?}, got object",
+    ]);
+  });
+
+  it("config: remotingTlsMode is disabled|permissive|enforcing and needs the node's certificate", () => {
+    expect(parseConfig({}).remotingTlsMode).toBe("disabled");
+    expect(parseConfig({ remotingTlsMode: "enforcing", tls: { cert: PEM, key: PEM } }).remotingTlsMode).toBe("enforcing");
+    expect(parseConfig({ remotingTlsMode: "permissive", tls: { cert: PEM, key: PEM } }).remotingTlsMode).toBe("permissive");
+    expect(problemsOf({ remotingTlsMode: "permissive" })).toEqual([
+      "'remotingTlsMode' needs the node's certificate: 'tls' (--tls-cert-file and --tls-key-file), got 'permissive'",
+    ]);
+    expect(problemsOf({ remotingTlsMode: "on", tls: { cert: PEM, key: PEM } })).toEqual(["'remotingTlsMode' must be one of disabled|permissive|enforcing, got 'on'"]);
   });
 
   it("config: abuse limits may be lowered, never raised past their hard maximum", () => {

@@ -1,8 +1,29 @@
 // Options (loose input from a JSON file, flags or code) -> Config (validated, frozen).
 // Every problem is collected and reported together in one ConfigError. Pure: no I/O.
-import { ipVersionOf } from "../transport/addresses.js";
 import { ConfigError, quote } from "../errors.js";
 import * as limits from "../limits.js";
+import { boolField, intField, Problems } from "./fields.js";
+import {
+  checkSecurityRules,
+  FRAME_BYTES_MAX_MIN,
+  securityFields,
+  type RemotingAclAccount,
+  type RemotingTlsMode,
+  type TlsConfig,
+} from "./security_fields.js";
+
+export {
+  ACL_ACCESS_KEY_CHARS_MAX,
+  ACL_SECRET_KEY_CHARS_MIN,
+  FRAME_BYTES_MAX_MIN,
+  HELLO_TIMEOUT_MS_MIN,
+  REMOTING_ACL_ROLES,
+  REMOTING_TLS_MODES,
+  type RemotingAclAccount,
+  type RemotingAclRole,
+  type RemotingTlsMode,
+  type TlsConfig,
+} from "./security_fields.js";
 
 /** Log levels a node accepts, most verbose first (pino's names). */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
@@ -11,8 +32,6 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 // ---- Lower bounds config may lower a limit to (upper bounds are the hard maxima in limits.ts) --
 
-/** Smallest frame limit: a HELLO, a small registration and every error reply still fit. */
-export const FRAME_BYTES_MAX_MIN = 4 * 1024;
 /** Smallest send buffer: at least one frame of the smallest frame limit must fit. */
 export const SEND_BUFFER_BYTES_MAX_MIN = FRAME_BYTES_MAX_MIN;
 /** Largest startup grace a node may wait for a peer snapshot before serving its own table. */
@@ -29,35 +48,11 @@ export const REMOTING_PORT_DEFAULT = 9876;
 export const NODE_ID_CHARS_MAX = 64;
 /** Largest port number. */
 const PORT_MAX = 65_535;
-/** Shortest hello deadline config may set: a TLS handshake and one round trip on a LAN. */
-export const HELLO_TIMEOUT_MS_MIN = 100;
-/** RocketMQ's ACL requires a secretKey of at least 6 characters. */
-export const ACL_SECRET_KEY_CHARS_MIN = 6;
-/** RocketMQ ACL accessKey length bound. */
-export const ACL_ACCESS_KEY_CHARS_MAX = 128;
 /**
  * Largest test-only clock offset either way: one hour steps a clock far past any NTP error,
  * yet stays 24 times below TOMBSTONE_MS, so tombstones keep their meaning.
  */
 export const CLOCK_OFFSET_MS_MAX = 3_600_000;
-
-/** TLS material of the HTTP + WebSocket port (PEM text, read by the CLI from files). */
-export interface TlsConfig {
-  /** Certificate chain this node presents, to clients and (as a client certificate) to peers it dials. */
-  readonly cert: string;
-  /** Private key of `cert`. */
-  readonly key: string;
-  /** CA bundle that verifies peers' certificates (both directions); null uses the system CAs. */
-  readonly ca: string | null;
-  /** Refuse every TLS client without a certificate signed by `ca`, not only peers. @default false */
-  readonly requireClientCert: boolean;
-}
-
-/** One RocketMQ ACL account (AccessKey + SecretKey) allowed to sign remoting admin writes. */
-export interface RemotingAclAccount {
-  readonly accessKey: string;
-  readonly secretKey: string;
-}
 
 /**
  * Loose configuration input: every field optional, any type (the JSON config file, the CLI
@@ -134,8 +129,13 @@ export interface Config {
   readonly remotingAdminAllow: readonly string[] | null;
   /** IP addresses allowed to register/unregister/heartbeat brokers on the remoting port; null = all. @default null */
   readonly remotingBrokerAllow: readonly string[] | null;
-  /** RocketMQ ACL accounts; when set, remoting admin writes must carry a valid signature. @default [] */
+  /**
+   * RocketMQ ACL accounts (`role` "broker" or "admin"). With accounts or a cluster secret, remoting
+   * broker and admin writes need a valid signature unless their address is allow-listed. @default []
+   */
   readonly remotingAclAccounts: readonly RemotingAclAccount[];
+  /** TLS on the remoting port, as RocketMQ's tls.server.mode; needs `tls`. @default "disabled" */
+  readonly remotingTlsMode: RemotingTlsMode;
   /** Open connections from one IP address, per port. @default CONNECTIONS_PER_ADDRESS_MAX */
   readonly connectionsPerAddressMax: number;
   /** Token-bucket rate of one non-peer connection. @default REQUESTS_PER_CONNECTION_PER_SECOND_MAX */
@@ -151,14 +151,6 @@ export interface Config {
    * it). Never set it in production. @default 0
    */
   readonly clockOffsetMs: number;
-}
-
-/** Collects problems; each names the field and quotes the value. */
-class Problems {
-  readonly list: string[] = [];
-  add(field: string, rule: string, value: unknown): void {
-    this.list.push(`'${field}' ${rule}, got ${quote(value)}`);
-  }
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -190,6 +182,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "remotingAdminAllow",
   "remotingBrokerAllow",
   "remotingAclAccounts",
+  "remotingTlsMode",
   "connectionsPerAddressMax",
   "requestsPerConnectionPerSecondMax",
   "requestsPerConnectionBurstMax",
@@ -274,53 +267,11 @@ export function parseConfig(input: unknown): Config {
     topicsMax: intField(problems, "topicsMax", read("topicsMax"), limits.TOPICS_PER_BROKER_MAX, limits.TOPICS_MAX, limits.TOPICS_MAX),
     brokersMax: intField(problems, "brokersMax", read("brokersMax"), 1, limits.BROKERS_MAX, limits.BROKERS_MAX),
     clockOffsetMs: intField(problems, "clockOffsetMs", read("clockOffsetMs"), -CLOCK_OFFSET_MS_MAX, CLOCK_OFFSET_MS_MAX, 0),
-    ...securityFields(problems, read, frameBytesMax),
+    ...securityFields(problems, (field) => raw[field], frameBytesMax),
   };
   checkCrossFieldRules(problems, config);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return Object.freeze({ ...config, peers: Object.freeze([...config.peers]) });
-}
-
-/** The fields of issue #7: secrets, tokens, TLS, remoting access and abuse limits. */
-function securityFields(problems: Problems, read: (field: keyof Config) => unknown, frameBytesMax: number) {
-  const clientFrameMax = Math.min(limits.CLIENT_FRAME_BYTES_MAX, frameBytesMax);
-  return {
-    clusterSecrets: secretsField(problems, "clusterSecrets", read("clusterSecrets")),
-    brokerTokens: secretsField(problems, "brokerTokens", read("brokerTokens")),
-    adminTokens: secretsField(problems, "adminTokens", read("adminTokens")),
-    clientTokens: secretsField(problems, "clientTokens", read("clientTokens")),
-    requireClientToken: boolField(problems, "requireClientToken", read("requireClientToken"), false),
-    tls: tlsField(problems, read("tls")),
-    remotingAdminAllow: ipListField(problems, "remotingAdminAllow", read("remotingAdminAllow")),
-    remotingBrokerAllow: ipListField(problems, "remotingBrokerAllow", read("remotingBrokerAllow")),
-    remotingAclAccounts: aclAccountsField(problems, read("remotingAclAccounts")),
-    connectionsPerAddressMax: intField(
-      problems,
-      "connectionsPerAddressMax",
-      read("connectionsPerAddressMax"),
-      1,
-      limits.CONNECTIONS_PER_ADDRESS_MAX,
-      limits.CONNECTIONS_PER_ADDRESS_MAX,
-    ),
-    requestsPerConnectionPerSecondMax: intField(
-      problems,
-      "requestsPerConnectionPerSecondMax",
-      read("requestsPerConnectionPerSecondMax"),
-      1,
-      limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
-      limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
-    ),
-    requestsPerConnectionBurstMax: intField(
-      problems,
-      "requestsPerConnectionBurstMax",
-      read("requestsPerConnectionBurstMax"),
-      1,
-      limits.REQUESTS_PER_CONNECTION_BURST_MAX,
-      limits.REQUESTS_PER_CONNECTION_BURST_MAX,
-    ),
-    clientFrameBytesMax: intField(problems, "clientFrameBytesMax", read("clientFrameBytesMax"), FRAME_BYTES_MAX_MIN, clientFrameMax, clientFrameMax),
-    helloTimeoutMs: intField(problems, "helloTimeoutMs", read("helloTimeoutMs"), HELLO_TIMEOUT_MS_MIN, limits.HELLO_TIMEOUT_MS, limits.HELLO_TIMEOUT_MS),
-  };
 }
 
 /** Rules that span fields; only checked on values that passed their own rules. */
@@ -334,33 +285,12 @@ function checkCrossFieldRules(problems: Problems, config: Config): void {
   if (config.suspicionMs > config.brokerExpiryMs) {
     problems.add("suspicionMs", `must be at most 'brokerExpiryMs' (${config.brokerExpiryMs})`, config.suspicionMs);
   }
-  const anyToken = config.clientTokens.length + config.brokerTokens.length + config.adminTokens.length > 0;
-  if (config.requireClientToken && !anyToken) {
-    problems.add("requireClientToken", "needs at least one client, broker or admin token", config.requireClientToken);
-  }
+  checkSecurityRules(problems, config);
   const self = [config.advertiseAddr, `127.0.0.1:${config.port}`, `localhost:${config.port}`];
   if (config.host !== "0.0.0.0" && config.host !== "::") self.push(`${config.host}:${config.port}`);
   for (const peer of config.peers) {
     if (config.port !== 0 && self.includes(peer)) problems.add("peers", "must not contain this node's own address", peer);
   }
-}
-
-function intField(problems: Problems, field: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    problems.add(field, `must be an integer in ${min}..${max}`, value);
-    return fallback;
-  }
-  return value;
-}
-
-function boolField(problems: Problems, field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") {
-    problems.add(field, "must be true or false", value);
-    return fallback;
-  }
-  return value;
 }
 
 function idField(problems: Problems, value: unknown, port: number): string {
@@ -421,97 +351,6 @@ function peersField(problems: Problems, value: unknown): readonly string[] {
     else peers.push(peer);
   });
   return peers;
-}
-
-/** A list of secrets or tokens. Problems never quote a secret, only its length. */
-function secretsField(problems: Problems, field: string, value: unknown): readonly string[] {
-  if (value === undefined || value === null) return Object.freeze([]);
-  if (!Array.isArray(value)) {
-    problems.list.push(`'${field}' must be an array of strings, got ${typeof value}`);
-    return Object.freeze([]);
-  }
-  if (value.length > limits.SECRETS_PER_LIST_MAX) {
-    problems.list.push(`'${field}' must have at most ${limits.SECRETS_PER_LIST_MAX} entries, got ${value.length}`);
-  }
-  const secrets: string[] = [];
-  value.forEach((secret: unknown, index) => {
-    const rule = `must be ${limits.SECRET_CHARS_MIN}..${limits.SECRET_CHARS_MAX} characters without whitespace`;
-    if (typeof secret !== "string") problems.list.push(`'${field}[${index}]' ${rule}, got ${typeof secret}`);
-    else if (secret.length < limits.SECRET_CHARS_MIN || secret.length > limits.SECRET_CHARS_MAX || /\s/.test(secret)) {
-      problems.list.push(`'${field}[${index}]' ${rule}, got a value of ${secret.length} characters`);
-    } else if (secrets.includes(secret)) problems.list.push(`'${field}[${index}]' must not repeat an earlier entry`);
-    else secrets.push(secret);
-  });
-  return Object.freeze(secrets);
-}
-
-const PEM_PATTERN = /-----BEGIN [A-Z0-9 ]+-----/;
-
-function tlsField(problems: Problems, value: unknown): TlsConfig | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== "object" || Array.isArray(value)) {
-    problems.add("tls", "must be an object {cert, key, ca?, requireClientCert?} or null", value);
-    return null;
-  }
-  const raw = value as Record<string, unknown>;
-  const pem = (field: string, required: boolean): string | null => {
-    const text = raw[field];
-    if (text === undefined || text === null) {
-      if (required) problems.list.push(`'tls.${field}' is required (PEM text)`);
-      return null;
-    }
-    if (typeof text !== "string" || !PEM_PATTERN.test(text)) {
-      problems.list.push(`'tls.${field}' must be PEM text (-----BEGIN ...-----)`);
-      return null;
-    }
-    return text;
-  };
-  for (const key of Object.keys(raw)) {
-    if (!["cert", "key", "ca", "requireClientCert"].includes(key)) problems.list.push(`unknown field 'tls.${key}'`);
-  }
-  const tls = {
-    cert: pem("cert", true) ?? "",
-    key: pem("key", true) ?? "",
-    ca: pem("ca", false),
-    requireClientCert: boolField(problems, "tls.requireClientCert", raw["requireClientCert"], false),
-  };
-  if (tls.requireClientCert && tls.ca === null) problems.list.push("'tls.requireClientCert' needs 'tls.ca' to verify client certificates");
-  return Object.freeze(tls);
-}
-
-function ipListField(problems: Problems, field: string, value: unknown): readonly string[] | null {
-  if (value === undefined || value === null) return null;
-  if (!Array.isArray(value)) {
-    problems.add(field, "must be an array of IP addresses or null", value);
-    return null;
-  }
-  const ips: string[] = [];
-  value.forEach((ip: unknown, index) => {
-    if (typeof ip !== "string" || ipVersionOf(ip) === 0) problems.add(`${field}[${index}]`, "must be an IPv4 or IPv6 address", ip);
-    else ips.push(ip);
-  });
-  return Object.freeze(ips);
-}
-
-function aclAccountsField(problems: Problems, value: unknown): readonly RemotingAclAccount[] {
-  if (value === undefined || value === null) return Object.freeze([]);
-  if (!Array.isArray(value)) {
-    problems.list.push(`'remotingAclAccounts' must be an array of {accessKey, secretKey}, got ${typeof value}`);
-    return Object.freeze([]);
-  }
-  const accounts: RemotingAclAccount[] = [];
-  value.forEach((entry: unknown, index) => {
-    const item = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-    const { accessKey, secretKey } = item;
-    if (typeof accessKey !== "string" || accessKey.length < 1 || accessKey.length > ACL_ACCESS_KEY_CHARS_MAX) {
-      problems.add(`remotingAclAccounts[${index}].accessKey`, `must be 1..${ACL_ACCESS_KEY_CHARS_MAX} chars`, accessKey);
-    } else if (typeof secretKey !== "string" || secretKey.length < ACL_SECRET_KEY_CHARS_MIN || secretKey.length > limits.SECRET_CHARS_MAX) {
-      problems.list.push(`'remotingAclAccounts[${index}].secretKey' must be ${ACL_SECRET_KEY_CHARS_MIN}..${limits.SECRET_CHARS_MAX} chars`);
-    } else if (accounts.some((account) => account.accessKey === accessKey)) {
-      problems.add(`remotingAclAccounts[${index}].accessKey`, "must not repeat an earlier account", accessKey);
-    } else accounts.push(Object.freeze({ accessKey, secretKey }));
-  });
-  return Object.freeze(accounts);
 }
 
 function dataDirField(problems: Problems, value: unknown): string | null {

@@ -1,11 +1,22 @@
-// Who may send what on the RocketMQ remoting port (issue #7). The port stays open by default, as
-// RocketMQ's is; config may restrict admin writes and broker writes to allow-listed addresses,
-// and require RocketMQ ACL signatures (AclClientRPCHook) on admin writes. Shell code (node:crypto).
+// Who may send what on the RocketMQ remoting port. Reads stay open, as RocketMQ's are. A write
+// (broker: 103, 104, 904, 322, 217; admin: 100, 102, 216, 217, 205, 327, 318) passes when the
+// port is open for it, when it comes from an allow-listed address, or when it carries a valid
+// RocketMQ ACL signature (AclClientRPCHook) of an account whose role covers it. A node with a
+// cluster secret is closed to unsigned writes by default. Shell code (node:crypto).
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { RemotingAclAccount } from "../config/config.js";
-import { RequestCode, ResponseCode } from "../protocol/remoting/codes.js";
+import type { RemotingAclAccount, RemotingAclRole } from "../config/config.js";
+import { MQVersion, RequestCode, ResponseCode } from "../protocol/remoting/codes.js";
 import type { RemotingCommand } from "../protocol/remoting/frame.js";
 import type { ResponseSpec } from "../protocol/remoting/response.js";
+
+/** Codes by which a broker announces itself, stays alive, leaves, or adds a topic. */
+export const REMOTING_BROKER_WRITE_CODES: ReadonlySet<number> = new Set([
+  RequestCode.REGISTER_BROKER,
+  RequestCode.UNREGISTER_BROKER,
+  RequestCode.BROKER_HEARTBEAT,
+  RequestCode.QUERY_DATA_VERSION,
+  RequestCode.REGISTER_TOPIC_IN_NAMESRV,
+]);
 
 /** Codes that change admin state: KV put/delete, topic delete/register, write perm, node config. */
 export const REMOTING_ADMIN_WRITE_CODES: ReadonlySet<number> = new Set([
@@ -18,72 +29,123 @@ export const REMOTING_ADMIN_WRITE_CODES: ReadonlySet<number> = new Set([
   RequestCode.UPDATE_NAMESRV_CONFIG,
 ]);
 
-/** Codes by which a broker announces itself or leaves. */
-export const REMOTING_BROKER_WRITE_CODES: ReadonlySet<number> = new Set([
-  RequestCode.REGISTER_BROKER,
-  RequestCode.UNREGISTER_BROKER,
-  RequestCode.BROKER_HEARTBEAT,
-]);
-
 /** RocketMQ SessionCredentials field names. */
 const ACCESS_KEY = "AccessKey";
 const SIGNATURE = "Signature";
-/** MixAll.UNIQUE_MSG_QUERY_FLAG: RocketMQ leaves it out of the signed content. */
+/** MixAll.UNIQUE_MSG_QUERY_FLAG: RocketMQ leaves it out of the content of clients up to 4.9.3. */
 const UNIQUE_MSG_QUERY_FLAG = "_UNIQUE_KEY_QUERY";
 
 /** The access policy of one remoting listener. */
 export interface RemotingAccessPolicy {
-  /** Addresses allowed to send admin writes; null = every address. */
+  /** The node has a cluster secret: writes are closed unless allow-listed or signed. */
+  readonly secured: boolean;
+  /** Addresses allowed to send admin writes unsigned; null = no address list. */
   readonly adminAllow: readonly string[] | null;
-  /** Addresses allowed to send broker writes; null = every address. */
+  /** Addresses allowed to send broker writes unsigned; null = no address list. */
   readonly brokerAllow: readonly string[] | null;
-  /** ACL accounts; non-empty = admin writes must be signed by one. */
+  /** ACL accounts whose signatures are accepted (non-empty: writes must be signed or allow-listed). */
   readonly aclAccounts: readonly RemotingAclAccount[];
 }
 
-/** Why a command was refused (metrics label), with the NO_PERMISSION remark. */
+/** Why a command was refused (metrics label `reason`). */
+export type RemotingRefusalReason =
+  | "adminAddressNotAllowed"
+  | "brokerAddressNotAllowed"
+  | "aclSignatureMissing"
+  | "aclSignatureInvalid"
+  | "aclRoleNotAllowed";
+
+/** A refused command: why, and the NO_PERMISSION reply. */
 export interface RemotingRefusal {
-  readonly reason: "adminAddressNotAllowed" | "brokerAddressNotAllowed" | "aclSignatureMissing" | "aclSignatureInvalid";
+  readonly ok: false;
+  readonly reason: RemotingRefusalReason;
   readonly spec: ResponseSpec;
 }
 
-/** Null when `cmd` from `ip` may proceed; else the NO_PERMISSION reply and why. */
-export function checkRemotingAccess(policy: RemotingAccessPolicy, ip: string, cmd: RemotingCommand): RemotingRefusal | null {
-  const admin = REMOTING_ADMIN_WRITE_CODES.has(cmd.code);
-  if (admin && policy.adminAllow !== null && !allowed(policy.adminAllow, ip)) {
-    return refusal("adminAddressNotAllowed", `admin request code ${cmd.code} is not allowed from ${ip}`);
-  }
-  if (REMOTING_BROKER_WRITE_CODES.has(cmd.code) && policy.brokerAllow !== null && !allowed(policy.brokerAllow, ip)) {
-    return refusal("brokerAddressNotAllowed", `broker request code ${cmd.code} is not allowed from ${ip}`);
-  }
-  if (admin && policy.aclAccounts.length > 0) {
-    const accessKey = cmd.extFields[ACCESS_KEY];
-    const signature = cmd.extFields[SIGNATURE];
-    if (accessKey === undefined || signature === undefined) {
-      return refusal("aclSignatureMissing", `admin request code ${cmd.code} needs ACL fields ${ACCESS_KEY} and ${SIGNATURE}`);
-    }
-    const account = policy.aclAccounts.find((candidate) => candidate.accessKey === accessKey);
-    const expected = account ? aclSignature(cmd, account.secretKey) : null;
-    if (expected === null || !sameText(expected, signature)) {
-      return refusal("aclSignatureInvalid", `ACL signature check failed for AccessKey ${accessKey.slice(0, 64)}`);
-    }
-  }
+/** A command that may proceed, and on what grounds ("open": nothing restricts it; a read, or an open port). */
+export interface RemotingGrant {
+  readonly ok: true;
+  readonly via: "open" | "address" | "signature";
+  /** The write class, or null for a read. */
+  readonly writeClass: RemotingWriteClass | null;
+}
+
+/** Broker writes, or admin writes (REGISTER_TOPIC_IN_NAMESRV is both: either grants it). */
+export type RemotingWriteClass = "broker" | "admin";
+
+/** The write class of a request code; null for reads and codes the node does not handle. */
+export function writeClassOf(code: number): RemotingWriteClass | null {
+  if (REMOTING_BROKER_WRITE_CODES.has(code)) return "broker";
+  if (REMOTING_ADMIN_WRITE_CODES.has(code)) return "admin";
   return null;
 }
 
+/** Whether the policy restricts any write (writes need an address or a signature). */
+export function restrictsWrites(policy: RemotingAccessPolicy): boolean {
+  return policy.secured || policy.aclAccounts.length > 0 || policy.adminAllow !== null || policy.brokerAllow !== null;
+}
+
+/** Whether `cmd` from `ip` may proceed; else the NO_PERMISSION reply and why. */
+export function checkRemotingAccess(policy: RemotingAccessPolicy, ip: string, cmd: RemotingCommand): RemotingGrant | RemotingRefusal {
+  const writeClass = writeClassOf(cmd.code);
+  if (writeClass === null) return { ok: true, via: "open", writeClass };
+  // REGISTER_TOPIC_IN_NAMESRV is sent by brokers (enableSingleTopicRegister) and by admin tools.
+  const lists = cmd.code === RequestCode.REGISTER_TOPIC_IN_NAMESRV ? [policy.brokerAllow, policy.adminAllow] : [writeClass === "broker" ? policy.brokerAllow : policy.adminAllow];
+  const addressLists = lists.filter((list): list is readonly string[] => list !== null);
+  if (!policy.secured && policy.aclAccounts.length === 0 && addressLists.length === 0) return { ok: true, via: "open", writeClass };
+  if (addressLists.some((list) => allowed(list, ip))) return { ok: true, via: "address", writeClass };
+  const name = `${codeName(cmd.code)} (code ${cmd.code})`;
+  const accessKey = cmd.extFields[ACCESS_KEY];
+  const signature = cmd.extFields[SIGNATURE];
+  if (accessKey === undefined || signature === undefined) {
+    const flag = writeClass === "broker" ? "--remoting-broker-allow" : "--remoting-admin-allow";
+    if (addressLists.length > 0) {
+      const remark = `${name} from ${ip} needs an address on ${flag} or a RocketMQ ACL signature (${ACCESS_KEY}, ${SIGNATURE}) of ${article(writeClass)} account`;
+      return refusal(writeClass === "broker" ? "brokerAddressNotAllowed" : "adminAddressNotAllowed", remark);
+    }
+    return refusal("aclSignatureMissing", `${name} needs a RocketMQ ACL signature (${ACCESS_KEY}, ${SIGNATURE}) of ${article(writeClass)} account`);
+  }
+  const account = policy.aclAccounts.find((candidate) => candidate.accessKey === accessKey);
+  const expected = account ? aclSignature(cmd, account.secretKey) : null;
+  if (account === undefined || expected === null || !sameText(expected, signature)) {
+    return refusal("aclSignatureInvalid", `ACL signature check failed for ${ACCESS_KEY} ${accessKey.slice(0, 64)}`);
+  }
+  if (!roleCovers(account.role, writeClass)) {
+    return refusal("aclRoleNotAllowed", `${ACCESS_KEY} ${accessKey.slice(0, 64)} is a ${account.role} account: ${name} needs an admin account`);
+  }
+  return { ok: true, via: "signature", writeClass };
+}
+
+/** An admin account signs everything a broker account signs, and admin writes. */
+function roleCovers(role: RemotingAclRole, writeClass: RemotingWriteClass): boolean {
+  return role === "admin" || writeClass === "broker";
+}
+
 /**
- * RocketMQ's ACL signature (AclClientRPCHook + AclUtils): the values of the ext fields sorted by
- * name (Signature and _UNIQUE_KEY_QUERY left out) concatenated as UTF-8, then the body;
- * HMAC-SHA1 with the secret key; Base64.
+ * RocketMQ's ACL signature (AclClientRPCHook, AclUtils; checked as 5.x's authentication context
+ * builder checks it): the values of the ext fields sorted by name, Signature left out (and
+ * _UNIQUE_KEY_QUERY for senders up to 4.9.3), concatenated as UTF-8, then the body; HMAC-SHA1
+ * with the secret key; Base64.
  */
 export function aclSignature(cmd: RemotingCommand, secretKey: string): string {
+  const skipUniqueKey = cmd.version <= MQVersion.V4_9_3;
   const names = Object.keys(cmd.extFields)
-    .filter((name) => name !== SIGNATURE && name !== UNIQUE_MSG_QUERY_FLAG)
+    .filter((name) => name !== SIGNATURE && !(skipUniqueKey && name === UNIQUE_MSG_QUERY_FLAG))
     .sort();
   const content = names.map((name) => cmd.extFields[name] ?? "").join("");
   const mac = createHmac("sha1", Buffer.from(secretKey, "utf8")).update(Buffer.from(content, "utf8"));
   if (cmd.body !== undefined) mac.update(cmd.body);
   return mac.digest("base64");
+}
+
+const CODE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(RequestCode).map(([name, code]) => [code, name]));
+
+function codeName(code: number): string {
+  return CODE_NAMES.get(code) ?? "request";
+}
+
+function article(writeClass: RemotingWriteClass): string {
+  return writeClass === "admin" ? "an admin" : "a broker or admin";
 }
 
 function allowed(list: readonly string[], ip: string): boolean {
@@ -97,6 +159,6 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-function refusal(reason: RemotingRefusal["reason"], remark: string): RemotingRefusal {
-  return { reason, spec: { code: ResponseCode.NO_PERMISSION, remark } };
+function refusal(reason: RemotingRefusalReason, remark: string): RemotingRefusal {
+  return { ok: false, reason, spec: { code: ResponseCode.NO_PERMISSION, remark } };
 }

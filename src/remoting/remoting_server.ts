@@ -1,15 +1,17 @@
-// The TCP shell of the RocketMQ remoting port (default 9876): accepts sockets, splits frames with
-// the codec, hands requests to remoting_handlers and writes the replies. Owns sockets, the idle
-// timer and write bounds; every decision about cluster state is the core's.
-import * as net from "node:net";
+// The shell of the RocketMQ remoting port (default 9876): admits connections from the TCP
+// listener (transport/tcp_listener.ts) within the port's bounds, splits frames with the codec,
+// checks access, hands requests to remoting_handlers and writes the replies. Owns the idle timer,
+// write bounds and admission; every decision about cluster state is the core's.
 import { AssertionError } from "../assert.js";
 import type { Config } from "../config/config.js";
 import type { ConnectionId } from "../model/types.js";
-import { REMOTING_FRAME_BYTES_MAX } from "../limits.js";
+import { CONNECTION_PRESSURE_RATIO, REMOTING_FRAME_BYTES_MAX, TLS_HANDSHAKE_TIMEOUT_MS, UNTRUSTED_IDLE_UNDER_PRESSURE_MS } from "../limits.js";
 import * as rm from "../protocol/remoting/index.js";
 import type { Logger } from "../host/logger.js";
 import type { NodeHost } from "../host/node_host.js";
 import type { Listener } from "../transport/connection.js";
+import { ConnectionSlots } from "../transport/connection_slots.js";
+import { listenTcp, type TcpConnection } from "../transport/tcp_listener.js";
 import { NamesrvProperties, initialNamesrvProperties } from "./namesrv_properties.js";
 import { checkRemotingAccess, type RemotingAccessPolicy } from "./remoting_access.js";
 import { type RemotingLog, handleRemotingRequest } from "./remoting_handlers.js";
@@ -21,6 +23,12 @@ export const REMOTING_IDLE_MS = 120_000;
  * reply is at most one frame (16 MiB), so two full frames may wait.
  */
 export const REMOTING_SEND_BUFFER_BYTES_MAX = 2 * REMOTING_FRAME_BYTES_MAX;
+
+/** Why admission closed a connection, as logged. */
+const EVICTION_REASONS = {
+  idle: "idle and unauthenticated while the port is under pressure",
+  full: "least recently active unauthenticated connection of a full port",
+} as const;
 
 /** Options of startRemotingListener; the first four are server.ts's RemotingListenerContext. */
 export interface RemotingListenerOptions {
@@ -52,86 +60,100 @@ export interface RemotingListener extends Listener {
 
 /** Starts the remoting listener; resolves once bound. */
 export async function startRemotingListener(options: RemotingListenerOptions): Promise<RemotingListener> {
-  const { host, logger } = options;
-  const bindHost = options.bindHost ?? options.config.host;
-  const connectionsMax = options.connectionsMax ?? options.config.connectionsMax;
-  const perAddressMax = options.config.connectionsPerAddressMax;
-  const perAddress = new Map<string, number>();
+  const { config, host, logger } = options;
+  const connectionsMax = options.connectionsMax ?? config.connectionsMax;
+  const pressureConnections = Math.ceil(connectionsMax * CONNECTION_PRESSURE_RATIO);
+  const slots = new ConnectionSlots<TcpConnection>({
+    connectionsMax,
+    perAddressMax: config.connectionsPerAddressMax,
+    pressureConnections,
+    idleUnderPressureMs: UNTRUSTED_IDLE_UNDER_PRESSURE_MS,
+  });
   const policy: RemotingAccessPolicy = {
-    adminAllow: options.config.remotingAdminAllow,
-    brokerAllow: options.config.remotingBrokerAllow,
-    aclAccounts: options.config.remotingAclAccounts,
+    secured: config.clusterSecrets.length > 0,
+    adminAllow: config.remotingAdminAllow,
+    brokerAllow: config.remotingBrokerAllow,
+    aclAccounts: config.remotingAclAccounts,
   };
-  const connections = new Set<RemotingConnection>();
-  const server = net.createServer({ noDelay: true });
+  const onLimitHit = options.onLimitHit ?? (() => undefined);
+  const onAuthRefused = options.onAuthRefused ?? (() => undefined);
+  const connections = new Map<TcpConnection, RemotingConnection>();
   let properties: NamesrvProperties | null = null;
+  let pressureLogged = false;
 
-  server.on("connection", (socket) => {
-    if (connections.size >= connectionsMax || properties === null) {
-      logger.warn({ remoteAddr: remoteAddrOf(socket), connectionsMax }, "remoting connection refused");
-      socket.destroy();
+  const admit = (tcp: TcpConnection, bound: NamesrvProperties): void => {
+    const admission = slots.admit(tcp, tcp.remoteIp, host.clock.nowMs());
+    if (!admission.admitted) {
+      const limit = admission.reason === "perAddress" ? "CONNECTIONS_PER_ADDRESS_MAX" : "CONNECTIONS_MAX";
+      onLimitHit(limit);
+      logger.warn({ remoteAddr: tcp.remoteAddr, limit, connectionsMax, perAddressMax: config.connectionsPerAddressMax }, "remoting connection refused");
+      tcp.destroy();
       return;
     }
-    const ip = socket.remoteAddress ?? "unknown";
-    const fromIp = perAddress.get(ip) ?? 0;
-    if (fromIp >= perAddressMax) {
-      options.onLimitHit?.("CONNECTIONS_PER_ADDRESS_MAX");
-      logger.warn({ remoteAddr: remoteAddrOf(socket), perAddressMax }, "remoting connection refused: too many from one address");
-      socket.destroy();
-      return;
+    for (const { connection: victim, reason } of admission.evicted) {
+      onLimitHit(reason === "idle" ? "UNTRUSTED_IDLE_UNDER_PRESSURE_MS" : "CONNECTIONS_MAX");
+      connections.get(victim)?.destroy(EVICTION_REASONS[reason], "debug");
     }
-    perAddress.set(ip, fromIp + 1);
-    const connection = new RemotingConnection(socket, {
+    if (admission.evicted.length > 0 && !pressureLogged) {
+      pressureLogged = true;
+      logger.warn({ connections: slots.size, trusted: slots.trustedCount, connectionsMax }, "remoting port under pressure: closing idle unauthenticated connections");
+    }
+    if (slots.size < pressureConnections / 2) pressureLogged = false;
+    const connection = new RemotingConnection(tcp, {
       host,
       logger,
-      properties,
+      properties: bound,
       policy,
-      ip,
       idleMs: options.idleMs ?? REMOTING_IDLE_MS,
       sendBufferBytesMax: options.sendBufferBytesMax ?? REMOTING_SEND_BUFFER_BYTES_MAX,
-      onLimitHit: options.onLimitHit ?? (() => undefined),
-      onAuthRefused: options.onAuthRefused ?? (() => undefined),
-      onClosed: (closed) => {
-        connections.delete(closed);
-        const left = (perAddress.get(ip) ?? 1) - 1;
-        if (left <= 0) perAddress.delete(ip);
-        else perAddress.set(ip, left);
+      onLimitHit,
+      onAuthRefused,
+      onActive: (trusted) => {
+        slots.touch(tcp, host.clock.nowMs());
+        if (trusted) slots.trust(tcp);
+      },
+      onClosed: () => {
+        slots.release(tcp);
+        connections.delete(tcp);
       },
     });
-    connections.add(connection);
-  });
-  server.on("error", (error) => logger.warn({ error: error.message }, "remoting listener error"));
+    connections.set(tcp, connection);
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once("error", onError);
-    server.listen(options.port, bindHost, () => {
-      server.off("error", onError);
-      resolve();
-    });
+  const listener = await listenTcp({
+    host: options.bindHost ?? config.host,
+    port: options.port,
+    tlsMode: config.remotingTlsMode,
+    tls: config.tls === null ? null : { cert: config.tls.cert, key: config.tls.key, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS },
+    onConnection: (tcp) => {
+      if (properties === null) tcp.destroy();
+      else admit(tcp, properties);
+    },
+    onRefused: (tcp, refusal, detail) => {
+      onAuthRefused(refusal);
+      logger.warn({ remoteAddr: tcp.remoteAddr, reason: refusal, detail }, "remoting connection refused");
+    },
+    onError: (error) => logger.warn({ error: error.message }, "remoting listener error"),
   });
-  const port = (server.address() as net.AddressInfo).port;
-  properties = new NamesrvProperties(initialNamesrvProperties(options.config, port));
+  const port = listener.port;
+  properties = new NamesrvProperties(initialNamesrvProperties(config, port));
   const bound = properties;
-  logger.debug({ host: bindHost, remotingPort: port }, "remoting listener bound");
+  logger.debug({ host: options.bindHost ?? config.host, remotingPort: port, tlsMode: config.remotingTlsMode }, "remoting listener bound");
 
   let closing: Promise<void> | null = null;
   return {
     port,
     properties: bound,
     get connectionCount() {
-      return connections.size;
+      return slots.size;
     },
     close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const connection of [...connections]) connection.destroy("listener closing");
-      })),
+      (closing ??= (async () => {
+        const done = listener.close();
+        for (const connection of [...connections.values()]) connection.destroy("listener closing", "debug");
+        await done;
+      })()),
   };
-}
-
-function remoteAddrOf(socket: net.Socket): string {
-  return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
 }
 
 interface ConnectionOptions {
@@ -139,46 +161,45 @@ interface ConnectionOptions {
   readonly logger: Logger;
   readonly properties: NamesrvProperties;
   readonly policy: RemotingAccessPolicy;
-  readonly ip: string;
   readonly idleMs: number;
   readonly sendBufferBytesMax: number;
   readonly onLimitHit: (limit: string) => void;
   readonly onAuthRefused: (reason: string) => void;
-  readonly onClosed: (connection: RemotingConnection) => void;
+  /** Traffic in; `trusted` once the connection made an accepted (authenticated) write. */
+  readonly onActive: (trusted: boolean) => void;
+  readonly onClosed: () => void;
 }
 
-/** One remoting socket: frames in, replies out, detach from the node host on close. */
+/** One remoting connection: frames in, replies out, detach from the node host on close. */
 class RemotingConnection {
   private readonly decoder = new rm.RemotingFrameDecoder();
   private readonly connId: ConnectionId;
-  private readonly remoteAddr: string;
   private readonly log: RemotingLog;
+  /** Refusal reasons already logged at warn on this connection (one line per reason). */
+  private readonly refusalsLogged = new Set<string>();
+  private trusted = false;
   private closed = false;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly tcp: TcpConnection,
     private readonly options: ConnectionOptions,
   ) {
-    this.remoteAddr = remoteAddrOf(socket);
     this.log = options.logger;
     this.connId = options.host.attach({
       // Remoting clients poll; they never subscribe, so no push reaches them.
       push: () => undefined,
       closeByCore: (reason) => this.destroy(reason),
     });
-    socket.setTimeout(options.idleMs);
-    socket.on("timeout", () => this.destroy(`idle for ${options.idleMs} ms`));
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (error: Error) => this.log.debug({ connId: this.connId, error: error.message }, "remoting socket error"));
-    socket.on("close", () => this.onClose());
-    this.log.debug({ connId: this.connId, remoteAddr: this.remoteAddr }, "remoting connection accepted");
+    tcp.setIdleTimeout(options.idleMs, () => this.destroy(`idle for ${options.idleMs} ms`));
+    tcp.setHandlers({ data: (chunk) => this.onData(chunk), close: () => this.onClose() });
+    this.log.debug({ connId: this.connId, remoteAddr: tcp.remoteAddr }, "remoting connection accepted");
   }
 
   /** Destroys the socket at once; the close event detaches it. */
-  destroy(reason: string): void {
-    if (this.closed || this.socket.destroyed) return;
-    this.log.info({ connId: this.connId, remoteAddr: this.remoteAddr, reason }, "remoting connection closed");
-    this.socket.destroy();
+  destroy(reason: string, level: "info" | "debug" = "info"): void {
+    if (this.closed) return;
+    this.log[level]({ connId: this.connId, remoteAddr: this.tcp.remoteAddr, reason }, "remoting connection closed");
+    this.tcp.destroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -187,14 +208,15 @@ class RemotingConnection {
       commands = this.decoder.push(chunk);
     } catch (error) {
       // Java closes the channel on any decode error without a reply (ROCKETMQ.md §1.1).
-      this.log.warn({ connId: this.connId, remoteAddr: this.remoteAddr, error: (error as Error).message }, "remoting framing error");
-      this.socket.destroy();
+      this.log.warn({ connId: this.connId, remoteAddr: this.tcp.remoteAddr, error: (error as Error).message }, "remoting framing error");
+      this.tcp.destroy();
       return;
     }
     for (const cmd of commands) {
-      if (this.socket.destroyed) return;
+      if (this.closed) return;
       this.onCommand(cmd);
     }
+    this.options.onActive(this.trusted);
   }
 
   private onCommand(cmd: rm.RemotingCommand): void {
@@ -203,19 +225,20 @@ class RemotingConnection {
       this.log.debug({ connId: this.connId, code: cmd.code, opaque: cmd.opaque }, "remoting response ignored");
       return;
     }
-    const refusal = checkRemotingAccess(this.options.policy, this.options.ip, cmd);
-    if (refusal) {
-      this.options.onAuthRefused(refusal.reason);
-      this.log.warn({ connId: this.connId, remoteAddr: this.remoteAddr, code: cmd.code, reason: refusal.reason }, "remoting request refused");
-      if (!rm.isOneway(cmd)) this.reply(cmd, refusal.spec);
+    const access = checkRemotingAccess(this.options.policy, this.tcp.remoteIp, cmd);
+    if (!access.ok) {
+      this.options.onAuthRefused(access.reason);
+      const level = this.refusalsLogged.has(access.reason) ? "debug" : "warn";
+      this.refusalsLogged.add(access.reason);
+      this.log[level]({ connId: this.connId, remoteAddr: this.tcp.remoteAddr, code: cmd.code, reason: access.reason }, "remoting request refused");
+      if (!rm.isOneway(cmd)) this.reply(cmd, access.spec);
       return;
     }
+    // An accepted write authenticated the connection (or the port is open to writes anyway).
+    if (access.writeClass !== null) this.trusted = true;
     let spec: rm.ResponseSpec;
     try {
-      spec = handleRemotingRequest(
-        { core: this.options.host, connId: this.connId, properties: this.options.properties, log: this.log },
-        cmd,
-      );
+      spec = handleRemotingRequest({ core: this.options.host, connId: this.connId, properties: this.options.properties, log: this.log }, cmd);
     } catch (error) {
       if (error instanceof AssertionError) throw error;
       // An unexpected failure answers like Java's catch-all, and the connection stays open.
@@ -235,10 +258,10 @@ class RemotingConnection {
       this.log.warn({ connId: this.connId, code: cmd.code, error: (error as Error).message }, "remoting reply too large");
       frame = rm.encodeCommand(rm.buildResponse(cmd, rm.systemErrorSpec(rm.clipRemark((error as Error).message))));
     }
-    this.socket.write(frame);
-    if (this.socket.writableLength > this.options.sendBufferBytesMax) {
+    this.tcp.write(frame);
+    if (this.tcp.writableLength() > this.options.sendBufferBytesMax) {
       this.options.onLimitHit("REMOTING_SEND_BUFFER_BYTES_MAX");
-      this.destroy(`slow reader: ${this.socket.writableLength} bytes unsent, at most ${this.options.sendBufferBytesMax}`);
+      this.destroy(`slow reader: ${this.tcp.writableLength()} bytes unsent, at most ${this.options.sendBufferBytesMax}`);
     }
   }
 
@@ -246,6 +269,6 @@ class RemotingConnection {
     if (this.closed) return;
     this.closed = true;
     this.options.host.detach(this.connId);
-    this.options.onClosed(this);
+    this.options.onClosed();
   }
 }

@@ -1,7 +1,10 @@
-// NativeAcceptor: admits WebSocket connections as native sessions within the connection
-// bounds (in total and per address), tracks them, and closes them all at shutdown.
+// NativeAcceptor: admits WebSocket connections as native sessions within the port's connection
+// bounds (in total and per address; a full port closes its least recently active unauthenticated
+// session for a new one), tracks them, and closes them all at shutdown.
 import type { Config } from "../config/config.js";
+import { CONNECTION_PRESSURE_RATIO, UNTRUSTED_IDLE_UNDER_PRESSURE_MS } from "../limits.js";
 import { CloseCode, type Connection } from "../transport/connection.js";
+import { ConnectionSlots } from "../transport/connection_slots.js";
 import type { Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -18,38 +21,56 @@ export interface NativeAcceptorDeps {
   readonly acceptPeer: InboundPeerAcceptor;
 }
 
+/** Why admission closed a session, as its close reason. */
+const EVICTION_REASONS = {
+  idle: "closed: idle and unauthenticated while the name server is near its connection bound",
+  full: "closed: the name server is at its connection bound and this connection is unauthenticated",
+} as const;
+
 /** Open native sessions, bounded in total (CONNECTIONS_MAX) and per address. */
 export class NativeAcceptor {
   private readonly sessions = new Set<NativeSession>();
-  private readonly perAddress: AddressCounter;
+  private readonly byConnection = new Map<Connection, NativeSession>();
+  private readonly slots: ConnectionSlots<Connection>;
   private closing = false;
+  private pressureLogged = false;
   private onAllClosed: (() => void) | null = null;
 
   constructor(private readonly deps: NativeAcceptorDeps) {
-    this.perAddress = new AddressCounter(deps.config.connectionsPerAddressMax);
+    const { connectionsMax, connectionsPerAddressMax } = deps.config;
+    this.slots = new ConnectionSlots({
+      connectionsMax,
+      perAddressMax: connectionsPerAddressMax,
+      pressureConnections: Math.ceil(connectionsMax * CONNECTION_PRESSURE_RATIO),
+      idleUnderPressureMs: UNTRUSTED_IDLE_UNDER_PRESSURE_MS,
+    });
   }
 
   /** Takes a new connection as a native session, or refuses it with a close code and a reason. */
   accept(connection: Connection): void {
-    const { config, logger, metrics } = this.deps;
-    if (this.closing || this.sessions.size >= config.connectionsMax) {
-      const reason = this.closing ? "name server shutting down" : `too many connections: at most ${config.connectionsMax}`;
-      metrics.closed(this.closing ? "shutdown" : "tooManyConnections");
-      refuse(connection, this.closing ? CloseCode.GOING_AWAY : CloseCode.TRY_AGAIN_LATER, reason, logger);
-      return;
+    const { config, logger, metrics, host } = this.deps;
+    if (this.closing) {
+      metrics.closed("shutdown");
+      return refuse(connection, CloseCode.GOING_AWAY, "name server shutting down", logger);
     }
     const ip = connection.remoteIp ?? ipOf(connection.remoteAddr);
-    if (!this.perAddress.take(ip)) {
+    const admission = this.slots.admit(connection, ip, host.clock.nowMs());
+    if (!admission.admitted && admission.reason === "perAddress") {
       metrics.closed("tooManyConnectionsPerAddress");
       metrics.limitHit("CONNECTIONS_PER_ADDRESS_MAX");
       const reason = `too many connections from one address: at most ${config.connectionsPerAddressMax}`;
-      refuse(connection, CloseCode.TRY_AGAIN_LATER, reason, logger);
-      return;
+      return refuse(connection, CloseCode.TRY_AGAIN_LATER, reason, logger);
     }
+    if (!admission.admitted) {
+      metrics.closed("tooManyConnections");
+      metrics.limitHit("CONNECTIONS_MAX");
+      return refuse(connection, CloseCode.TRY_AGAIN_LATER, `too many connections: at most ${config.connectionsMax}`, logger);
+    }
+    this.evict(admission.evicted);
     const helloTimer = setTimeout(() => session.expireHello(config.helloTimeoutMs), config.helloTimeoutMs);
     helloTimer.unref();
     const session: NativeSession = new NativeSession(connection, {
-      host: this.deps.host,
+      host,
       logger,
       limits: config,
       schedule: (task) => setImmediate(task),
@@ -57,15 +78,36 @@ export class NativeAcceptor {
       auth: this.deps.auth,
       requirePeerCertificate: config.tls !== null && config.tls.ca !== null,
       acceptPeer: this.deps.acceptPeer,
+      onActivity: (active) => {
+        this.slots.touch(connection, host.clock.nowMs());
+        if (active.trusted) this.slots.trust(connection);
+      },
       onClosed: (closed) => {
         clearTimeout(helloTimer);
-        this.perAddress.release(ip);
+        this.slots.release(connection);
+        this.byConnection.delete(connection);
         this.sessions.delete(closed);
         if (this.sessions.size === 0) this.onAllClosed?.();
       },
     });
     this.sessions.add(session);
+    this.byConnection.set(connection, session);
     logger.debug({ connId: session.connId, remoteAddr: connection.remoteAddr }, "connection accepted");
+  }
+
+  /** Closes the sessions admission chose to make room; one warn line per episode of pressure. */
+  private evict(evicted: readonly { connection: Connection; reason: "idle" | "full" }[]): void {
+    const { metrics, logger, config } = this.deps;
+    for (const { connection, reason } of evicted) {
+      metrics.limitHit(reason === "idle" ? "UNTRUSTED_IDLE_UNDER_PRESSURE_MS" : "CONNECTIONS_MAX");
+      this.byConnection.get(connection)?.closeForCapacity(EVICTION_REASONS[reason]);
+    }
+    if (evicted.length > 0 && !this.pressureLogged) {
+      this.pressureLogged = true;
+      const fields = { connections: this.slots.size, trusted: this.slots.trustedCount, connectionsMax: config.connectionsMax };
+      logger.warn(fields, "native port under pressure: closing idle unauthenticated connections");
+    }
+    if (this.slots.size < (config.connectionsMax * CONNECTION_PRESSURE_RATIO) / 2) this.pressureLogged = false;
   }
 
   /** Refuses new connections, asks every session to close, and destroys those still open after `graceMs`. */
@@ -88,27 +130,6 @@ export class NativeAcceptor {
     const counts: Record<SessionRole, number> = { pending: 0, client: 0, broker: 0, peer: 0 };
     for (const session of this.sessions) counts[session.role] += 1;
     return counts;
-  }
-}
-
-/** Open connections per remote IP, bounded (CONNECTIONS_PER_ADDRESS_MAX). */
-export class AddressCounter {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly perAddressMax: number) {}
-
-  /** Counts one more connection from `ip`; false (and nothing counted) when at the bound. */
-  take(ip: string): boolean {
-    const count = this.counts.get(ip) ?? 0;
-    if (count >= this.perAddressMax) return false;
-    this.counts.set(ip, count + 1);
-    return true;
-  }
-
-  /** Forgets one connection from `ip`. */
-  release(ip: string): void {
-    const count = (this.counts.get(ip) ?? 0) - 1;
-    if (count <= 0) this.counts.delete(ip);
-    else this.counts.set(ip, count);
   }
 }
 

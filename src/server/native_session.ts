@@ -19,7 +19,7 @@ import {
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from "../limits.js";
 import { FrameKind, PushCode, RequestCode, requestCodeName } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame, negotiateVersion, type Frame } from "../protocol/frame.js";
-import { decodeHello, type HelloRequest, type HelloResponse, type Role } from "../protocol/messages/hello.js";
+import { decodeHello, type HelloRequest, type HelloResponse } from "../protocol/messages/hello.js";
 import { decodePeerAuth, type PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "../model/types.js";
@@ -30,77 +30,9 @@ import { REQUEST_HANDLERS } from "./native_handlers.js";
 import type { EffectTarget, NodeHost } from "../host/node_host.js";
 import { TokenBucket } from "./token_bucket.js";
 
-/** Role of a session: "pending" until the HELLO is accepted. */
-export type SessionRole = "pending" | Role;
+import type { CloseCause, InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink, SessionLimits, SessionObserver, SessionRole } from "./native_session_types.js";
 
-/** Why a connection was closed by this side, as counted in metrics. */
-export type CloseCause =
-  | "notBinary"
-  | "malformedFrame"
-  | "frameTooLarge"
-  | "notRequest"
-  | "helloMissing"
-  | "unsupportedVersion"
-  | "versionMismatch"
-  | "slowReader"
-  | "core"
-  | "shutdown"
-  | "helloTimeout"
-  | "unauthorized";
-
-/** Limits a session enforces (from Config). */
-export interface SessionLimits {
-  readonly frameBytesMax: number;
-  readonly sendBufferBytesMax: number;
-  readonly inflightRequestsPerConnectionMax: number;
-  /** Frames from connections not authenticated as broker or peer. */
-  readonly clientFrameBytesMax: number;
-  readonly requestsPerConnectionPerSecondMax: number;
-  readonly requestsPerConnectionBurstMax: number;
-}
-
-/** Counts what sessions do; implemented by the metrics of the server. */
-export interface SessionObserver {
-  /** One request answered: `type` a RequestCode name, `outcome` "ok" or an ErrorCode name. */
-  request(type: string, outcome: string): void;
-  /** This side closed a connection. */
-  closed(cause: CloseCause | TransportError["kind"]): void;
-  /** A named limit refused something (label: the limit's constant name). */
-  limitHit?(limit: string): void;
-  /** A hello or request was refused for missing or wrong credentials. */
-  authRefused?(role: string, reason: AuthRefusalReason): void;
-}
-
-/** An inbound peer connection as the gossip shell sees it. */
-export interface InboundPeerLink {
-  readonly peerId: string;
-  /** The address the peer advertised in its HELLO, for dialing back. */
-  readonly peerAddr: string | null;
-  /** Sends one encoded frame. */
-  send(bytes: Uint8Array): void;
-  /** Closes the connection. */
-  close(reason: string): void;
-}
-
-/** What the gossip shell does with one inbound peer link. */
-export interface InboundPeerHandler {
-  /** A PEER_* request frame (one-way: no reply is sent). */
-  onFrame(frame: Frame): void;
-  /** The link closed. */
-  onClose(): void;
-}
-
-/** Takes inbound peer links (the gossip shell); without it PEER_* get UNSUPPORTED_REQUEST. */
-export type InboundPeerAcceptor = (link: InboundPeerLink) => InboundPeerHandler;
-
-/** Peer request codes, forwarded to the gossip shell on peer sessions. */
-const PEER_CODES: ReadonlySet<number> = new Set([
-  RequestCode.PEER_DELTAS,
-  RequestCode.PEER_DIGEST,
-  RequestCode.PEER_PULL,
-  RequestCode.PEER_SUMMARY,
-  RequestCode.PEER_WANT,
-]);
+export type { CloseCause, InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink, SessionLimits, SessionObserver, SessionRole } from "./native_session_types.js";
 
 /** What a session needs from the server. */
 export interface SessionDeps {
@@ -112,6 +44,8 @@ export interface SessionDeps {
   readonly observer: SessionObserver;
   /** Called once when the connection is closed and detached from the core. */
   readonly onClosed: (session: NativeSession) => void;
+  /** Traffic on the connection (requests handled, pushes sent): for the port's admission. @default none */
+  readonly onActivity?: (session: NativeSession) => void;
   /** Inbound peer links go here after a HELLO with role "peer". @default none */
   readonly acceptPeer?: InboundPeerAcceptor;
   /** Tokens and cluster secrets. @default none configured: everything is open, as before issue #7 */
@@ -119,6 +53,16 @@ export interface SessionDeps {
   /** Peers must present a TLS client certificate the cluster CA verified (mutual TLS). @default false */
   readonly requirePeerCertificate?: boolean;
 }
+
+
+/** Peer request codes, forwarded to the gossip shell on peer sessions. */
+const PEER_CODES: ReadonlySet<number> = new Set([
+  RequestCode.PEER_DELTAS,
+  RequestCode.PEER_DIGEST,
+  RequestCode.PEER_PULL,
+  RequestCode.PEER_SUMMARY,
+  RequestCode.PEER_WANT,
+]);
 
 /** What a request refused for a missing grant is counted as and what its message asks for. */
 const PERMISSION_REFUSALS: Readonly<Record<Permission, { reason: AuthRefusalReason; token: string }>> = {
@@ -173,6 +117,14 @@ export class NativeSession implements EffectTarget {
     });
   }
 
+  /**
+   * Whether the connection authenticated as a peer, a broker or an admin (or claimed the role
+   * where no token is configured): a full port never closes it to make room.
+   */
+  get trusted(): boolean {
+    return this.role === "peer" || (this.role === "broker" && this.grants.broker) || this.adminToken;
+  }
+
   /** Whether this side has started closing or the connection is gone. */
   get isClosing(): boolean {
     return this.closing || this.closed;
@@ -182,11 +134,17 @@ export class NativeSession implements EffectTarget {
   push(body: RouteChangedPush): void {
     const frame = { v: this.version ?? PROTOCOL_VERSION_MAX, kind: FrameKind.PUSH, code: PushCode.ROUTE_CHANGED, id: 0, body };
     this.sendFrame(frame);
+    this.deps.onActivity?.(this);
   }
 
   /** Closes because the core asked to (e.g. too slow a subscriber). */
   closeByCore(reason: string): void {
     this.shut(CloseCode.POLICY_VIOLATION, reason, "core");
+  }
+
+  /** Closes to make room on a full port (admission chose this unauthenticated connection). */
+  closeForCapacity(reason: string): void {
+    this.shut(CloseCode.TRY_AGAIN_LATER, reason, "capacity", "debug");
   }
 
   /** Closes because the node is shutting down. */
@@ -262,6 +220,7 @@ export class NativeSession implements EffectTarget {
       if (this.version === null) this.onHello(frame);
       else this.onRequest(frame, this.version);
     }
+    this.deps.onActivity?.(this);
   }
 
   private onHello(frame: Frame): void {

@@ -3,7 +3,7 @@
 import type { Clock, Rng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import type { Config } from "../config/config.js";
-import { TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
+import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
 import type { Connection, Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
@@ -130,6 +130,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     onConnection: (connection) => sessions.accept(connection),
     onError: (error, context) => logger.warn({ context, error: error.message }, "listener error"),
     tls: config.tls === null ? null : { ...config.tls, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS },
+    pendingSockets: { max: HTTP_PENDING_SOCKETS_MAX, perAddressMax: config.connectionsPerAddressMax, idleMs: HTTP_SOCKET_IDLE_MS },
+    onLimitHit: (limit) => metrics.limitHit(limit),
   });
   const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
   startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
@@ -222,6 +224,15 @@ function warnOpenAccess(config: Config, logger: Logger): void {
   if (config.brokerTokens.length === 0) logger.info({}, "no broker tokens: any client may register brokers on the native port");
   if (config.adminTokens.length === 0) logger.info({}, "no admin tokens: any client may make admin writes on the native port");
   if (config.tls === null) logger.info({}, "no TLS: the HTTP + WebSocket port is plain text");
+  if (config.remotingPort === null) return;
+  const lists = config.remotingAdminAllow !== null || config.remotingBrokerAllow !== null;
+  const accounts = config.remotingAclAccounts.length > 0;
+  if (config.clusterSecrets.length > 0 && !lists && !accounts) {
+    logger.warn({}, "cluster secret without remoting ACL accounts or allow lists: every remoting write is refused (set --remoting-acl-file)");
+  } else if (config.clusterSecrets.length === 0 && !lists && !accounts) {
+    logger.info({}, "remoting port open: anyone may register brokers and make admin writes on it (set --remoting-acl-file)");
+  }
+  if (config.remotingTlsMode === "disabled") logger.info({}, "no remoting TLS: the remoting port is plain text (--remoting-tls-mode)");
 }
 
 /** The inbound half of a peer link: frames and close go to the PeerHub. */

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { closeReason, TransportError, type Connection, type ConnectionHandlers, type Listener } from "./connection.js";
+import { ConnectionSlots } from "./connection_slots.js";
 
 /** A whole HTTP request must arrive within this: slowloris protection. */
 export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
@@ -46,6 +47,14 @@ export interface HttpWsListenerOptions {
   readonly onError: (error: Error, context: string) => void;
   /** Serve HTTPS and wss:// instead of plain HTTP. @default null */
   readonly tls?: ListenerTls | null;
+  /**
+   * Sockets not (yet) upgraded to WebSocket: at most this many (a new one closes the oldest) and
+   * `perAddressMax` from one IP, each closed after `idleMs` without traffic. Node's HTTP server
+   * would keep a socket that never sends a byte open forever. @default no bound
+   */
+  readonly pendingSockets?: { readonly max: number; readonly perAddressMax: number; readonly idleMs: number } | null;
+  /** Counts refusals by a named limit (metrics). @default none */
+  readonly onLimitHit?: (limit: string) => void;
 }
 
 /** Starts the HTTP + WebSocket listener; resolves once bound. */
@@ -83,6 +92,7 @@ export async function listenHttpWs(options: HttpWsListenerOptions): Promise<List
     skipUTF8Validation: false,
     allowSynchronousEvents: true,
   });
+  if (options.pendingSockets) boundPendingSockets(server, tls !== null, options.pendingSockets, options.onLimitHit ?? (() => undefined));
   server.on("request", options.onHttpRequest);
   server.on("clientError", (error: Error, socket: Duplex) => {
     options.onError(error, "http client error");
@@ -107,6 +117,37 @@ export async function listenHttpWs(options: HttpWsListenerOptions): Promise<List
   });
   server.on("error", (error: Error) => options.onError(error, "http server error"));
   return new HttpWsListener(server, wss);
+}
+
+/**
+ * Bounds the sockets of `server` that are not WebSocket connections yet (for TLS: counted from the
+ * end of the handshake, which TLS_HANDSHAKE_TIMEOUT_MS bounds before it): an idle timeout for
+ * each (ws clears it at the upgrade), at most `perAddressMax` per IP, and the oldest closed when
+ * `max` are open, so sockets held open without a request cannot fill the process's descriptors.
+ */
+function boundPendingSockets(server: Server, tls: boolean, bounds: { max: number; perAddressMax: number; idleMs: number }, onLimitHit: (limit: string) => void): void {
+  const pending = new ConnectionSlots<Duplex>({
+    connectionsMax: bounds.max,
+    perAddressMax: bounds.perAddressMax,
+    pressureConnections: bounds.max + 1,
+    idleUnderPressureMs: bounds.idleMs,
+  });
+  server.timeout = bounds.idleMs;
+  server.on(tls ? "secureConnection" : "connection", (socket: Duplex & { remoteAddress?: string }) => {
+    const admission = pending.admit(socket, socket.remoteAddress ?? "unknown", 0);
+    if (!admission.admitted) {
+      onLimitHit("CONNECTIONS_PER_ADDRESS_MAX");
+      socket.destroy();
+      return;
+    }
+    for (const { connection } of admission.evicted) {
+      onLimitHit("HTTP_PENDING_SOCKETS_MAX");
+      connection.destroy();
+    }
+    socket.once("close", () => pending.release(socket));
+  });
+  // The upgraded socket belongs to the WebSocket connection (and the native connection bounds) now.
+  server.prependListener("upgrade", (_request: IncomingMessage, socket: Duplex) => pending.release(socket));
 }
 
 class HttpWsListener implements Listener {

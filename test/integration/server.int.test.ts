@@ -168,14 +168,29 @@ describe("server (in-process)", () => {
     expect((await withDeadline("version close", conn.closed)).code).toBe(1002);
   });
 
-  it("server: connections beyond connectionsMax are refused with 1013", async () => {
+  it("server: connections beyond connectionsMax are refused with 1013 when every open one is trusted", async () => {
     const { running, lines } = await server(testMinConfig());
     const first = await native(running.httpPort);
-    await first.hello();
+    await first.hello("broker");
     const second = await native(running.httpPort);
     const closed = await withDeadline("refusal", second.closed);
     expect(closed).toMatchObject({ code: 1013, reason: "too many connections: at most 1" });
     expect(linesWith(lines, "connection refused")).toHaveLength(1);
+  });
+
+  it("server: a full port closes its least recently active unauthenticated connection for a new one", async () => {
+    const { running, lines } = await server(testMinConfig({ connectionsMax: 2 }));
+    const idle = await native(running.httpPort);
+    await idle.hello();
+    const busy = await native(running.httpPort);
+    await busy.hello();
+    await busy.request(RequestCode.GET_ROUTE, { topic: "orders" });
+    const broker = await native(running.httpPort);
+    expect((await broker.hello("broker")).code).toBe(ErrorCode.OK);
+    expect(await withDeadline("idle closed", idle.closed)).toMatchObject({ code: 1013 });
+    expect((await broker.request(RequestCode.REGISTER_BROKER, REGISTRATION)).code).toBe(ErrorCode.OK);
+    expect(linesWith(lines, "native port under pressure: closing idle unauthenticated connections")).toHaveLength(1);
+    expect(await running.metrics.text()).toContain('namesrv_limit_hits_total{limit="CONNECTIONS_MAX"} 1');
   });
 
   it("server: subscribers get a push when a broker registers", async () => {
