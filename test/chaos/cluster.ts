@@ -297,6 +297,7 @@ export class Cluster {
         else if (t === "kvop") history.kvOps.push(rest as unknown as KvOp);
       },
       stderr: (line) => this.settings.log(`workload: ${line}`),
+      stdoutUnlogged: true,
     }, false);
   }
 

@@ -52,6 +52,8 @@ export class Proc {
 export interface LineHandlers {
   readonly stdout?: (line: string) => void;
   readonly stderr?: (line: string) => void;
+  /** Stdout lines go to the handler only, not to the log file (the workload's records). */
+  readonly stdoutUnlogged?: boolean;
 }
 
 /** Spawns and tracks processes; `now` gives run time for the events. */
@@ -72,13 +74,13 @@ export class Processes {
     this.all.add(proc);
     const log = this.logFor(id);
     child.on("error", (error) => log.write(`${JSON.stringify({ chaos: "spawn error", error: error.message })}\n`));
-    for (const [stream, handle] of [
-      [child.stdout, handlers.stdout],
-      [child.stderr, handlers.stderr],
+    for (const [stream, handle, logged] of [
+      [child.stdout, handlers.stdout, !handlers.stdoutUnlogged],
+      [child.stderr, handlers.stderr, true],
     ] as const) {
       if (!stream) continue;
       createInterface({ input: stream }).on("line", (line) => {
-        log.write(`${line}\n`);
+        if (logged) log.write(`${line}\n`);
         handle?.(line);
       });
     }
