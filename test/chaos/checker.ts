@@ -224,15 +224,12 @@ export function deadlineOf(truth: Truth, death: Death, options: CheckOptions): n
     truth.nodesClean(death.atMs - CLEAN_LEAD_MS, death.atMs + CRASH_BOUND_MS) &&
     !disturbances.some((interval) => interval.fromMs <= death.atMs + CRASH_BOUND_MS && interval.toMs >= death.atMs - CLEAN_LEAD_MS);
   let deadline = death.atMs + (clean ? CRASH_BOUND_MS : silentMs);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const interval of disturbances) {
-      if (interval.fromMs > deadline || interval.toMs < death.atMs - CLEAN_LEAD_MS) continue;
-      if (interval.toMs + silentMs > deadline) {
-        deadline = interval.toMs + silentMs;
-        changed = true;
-      }
-    }
+  // Sorted by start, one pass finds the fixpoint: once a disturbance starts after the
+  // deadline, so do all later ones, and the deadline no longer moves.
+  for (const interval of disturbances) {
+    if (interval.fromMs > deadline) break;
+    if (interval.toMs < death.atMs - CLEAN_LEAD_MS) continue;
+    deadline = Math.max(deadline, interval.toMs + silentMs);
   }
   return deadline;
 }
@@ -252,7 +249,7 @@ function disturbancesOf(truth: Truth, broker: string): { fromMs: number; toMs: n
       out.push(...(truth.disturbed.get(`${node}>${other}`) ?? []), ...(truth.disturbed.get(`${other}>${node}`) ?? []));
     }
   }
-  return out;
+  return out.sort((a, b) => a.fromMs - b.fromMs);
 }
 
 function checkDeadBrokers(truth: Truth, options: CheckOptions): Violation[] {

@@ -9,14 +9,43 @@ export interface Interval {
   readonly toMs: number;
 }
 
-/** Whether [a, b] lies inside one of the (disjoint, sorted) intervals. */
-export function covers(intervals: readonly Interval[], a: number, b: number): boolean {
-  return intervals.some((interval) => interval.fromMs <= a && b <= interval.toMs);
+/** Index of the last interval with fromMs <= at, or -1 (intervals sorted and disjoint). */
+function lastStartingBy(intervals: readonly Interval[], at: number): number {
+  let low = 0;
+  let high = intervals.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if ((intervals[mid] as Interval).fromMs <= at) {
+      found = mid;
+      low = mid + 1;
+    } else high = mid - 1;
+  }
+  return found;
 }
 
-/** Whether any interval meets [a, b]. */
+/** Whether [a, b] lies inside one of the (disjoint, sorted) intervals. */
+export function covers(intervals: readonly Interval[], a: number, b: number): boolean {
+  const index = lastStartingBy(intervals, a);
+  return index >= 0 && b <= (intervals[index] as Interval).toMs;
+}
+
+/** Whether any of the (disjoint, sorted) intervals meets [a, b]. */
 export function meets(intervals: readonly Interval[], a: number, b: number): boolean {
-  return intervals.some((interval) => interval.fromMs <= b && a <= interval.toMs);
+  const index = lastStartingBy(intervals, b);
+  return index >= 0 && a <= (intervals[index] as Interval).toMs;
+}
+
+/** Sorts and merges overlapping intervals, so covers() and meets() can search. */
+export function normalize(intervals: readonly Interval[]): Interval[] {
+  const sorted = [...intervals].sort((x, y) => x.fromMs - y.fromMs);
+  const out: Interval[] = [];
+  for (const interval of sorted) {
+    const last = out.at(-1);
+    if (last && interval.fromMs <= last.toMs) out[out.length - 1] = { fromMs: last.fromMs, toMs: Math.max(last.toMs, interval.toMs) };
+    else out.push(interval);
+  }
+  return out;
 }
 
 /** Facts of one history, indexed. */
@@ -49,7 +78,19 @@ export class Truth {
       if (fault.kind === "kvDisk") push(this.diskFaults, fault.targets[0] as string, interval);
     }
     this.indexAgentLinks();
+    for (const map of [this.running, this.disturbed, this.registered, this.diskFaults]) {
+      for (const [key, list] of map) map.set(key, normalize(list));
+    }
+    const cuts = new Set<number>();
+    for (const n of this.nodes) {
+      for (const interval of this.running.get(n) ?? []) cuts.add(interval.fromMs).add(interval.toMs);
+      for (const m of this.nodes) for (const interval of this.disturbed.get(`${n}>${m}`) ?? []) cuts.add(interval.fromMs).add(interval.toMs);
+    }
+    this.nodeChanges = [...cuts].sort((x, y) => x - y).map((at) => ({ fromMs: at, toMs: at }));
   }
+
+  /** Sorted times (as points) at which a node's process or a node link changes state. */
+  private readonly nodeChanges: Interval[];
 
   private indexProcesses(): void {
     const byId = new Map<string, typeof this.history.processes>();
@@ -144,21 +185,16 @@ export class Truth {
 
   /** Sub-intervals of [a, b] within which no process or node link changes state. */
   private segments(a: number, b: number): [number, number][] {
-    const cuts = new Set<number>([a, b]);
-    const add = (intervals: readonly Interval[] | undefined): void => {
-      for (const interval of intervals ?? []) {
-        if (interval.fromMs > a && interval.fromMs < b) cuts.add(interval.fromMs);
-        if (interval.toMs > a && interval.toMs < b) cuts.add(interval.toMs);
-      }
-    };
-    for (const n of this.nodes) {
-      add(this.running.get(n));
-      for (const m of this.nodes) add(this.disturbed.get(`${n}>${m}`));
+    const points = [a];
+    for (let index = lastStartingBy(this.nodeChanges, a) + 1; index < this.nodeChanges.length; index++) {
+      const at = (this.nodeChanges[index] as Interval).fromMs;
+      if (at >= b) break;
+      if (at > a) points.push(at);
     }
-    const sorted = [...cuts].sort((x, y) => x - y);
+    points.push(b);
     const out: [number, number][] = [];
-    for (let index = 0; index + 1 < sorted.length; index++) out.push([sorted[index] as number, sorted[index + 1] as number]);
-    return out.length === 0 ? [[a, b]] : out;
+    for (let index = 0; index + 1 < points.length; index++) out.push([points[index] as number, points[index + 1] as number]);
+    return out;
   }
 
   /** Nodes reachable from `start` within one segment [from, to] (constant graph). */
