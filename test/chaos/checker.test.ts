@@ -46,16 +46,19 @@ function fault(history: History, kind: FaultKind, fromMs: number, toMs: number, 
 }
 
 function kinds(history: History): ViolationKind[] {
-  return check(history, { brokerExpiryMs: EXPIRY_MS, heartbeatMs: HEARTBEAT_MS }).map((violation) => violation.kind);
+  return check(history, { brokerExpiryMs: EXPIRY_MS, heartbeatMs: HEARTBEAT_MS }).violations.map((violation) => violation.kind);
 }
 
 const both = (): string[] => ["b1"];
 
 describe("chaos checker", () => {
-  it("checker: a correct history passes", () => {
+  it("checker: a correct history passes, and the checks applied to it", () => {
     const history = baseHistory();
     sample(history, 0, END_MS, both);
-    expect(kinds(history)).toEqual([]);
+    const { violations, coverage } = check(history, { brokerExpiryMs: EXPIRY_MS, heartbeatMs: HEARTBEAT_MS });
+    expect(violations).toEqual([]);
+    expect(coverage.liveAnswers).toBeGreaterThan(400);
+    expect(coverage.quietMs).toBeGreaterThan(50_000);
   });
 
   it("checker: a live broker missing from a ready node is reported, unless its links were cut", () => {

@@ -86,17 +86,43 @@ export interface CheckOptions {
  */
 export const EPISODE_GAP_MS = 1_000;
 
-/** Checks a history; returns every violation found (one per episode), sorted by time. */
-export function check(history: History, options: CheckOptions): Violation[] {
+/** How much of the history the premises of the checks held for: a check that never applies proves nothing. */
+export interface Coverage {
+  /** (ready answer, broker) pairs in which the broker was live and had to be listed. */
+  liveAnswers: number;
+  /** Broker deaths (kill, stop, pause) by the bound that applied. */
+  deathsCrashBound: number;
+  deathsSilentBound: number;
+  /** Ready answers given after a dead broker's bound, while it stayed dead (it had to be absent). */
+  deadAnswers: number;
+  /** Quiet time (no fault anywhere) and poll rounds compared in it. */
+  quietMs: number;
+  quietRounds: number;
+  /** KV writes acknowledged and surely kept; keys whose final value was checked. */
+  kvWritesKept: number;
+  kvKeysChecked: number;
+}
+
+/** Violations (one per episode, sorted by time) and coverage. */
+export interface CheckResult {
+  readonly violations: Violation[];
+  readonly coverage: Coverage;
+}
+
+/** Checks a history. */
+export function check(history: History, options: CheckOptions): CheckResult {
   const truth = new Truth(history);
+  const coverage: Coverage = {
+    liveAnswers: 0, deathsCrashBound: 0, deathsSilentBound: 0, deadAnswers: 0, quietMs: 0, quietRounds: 0, kvWritesKept: 0, kvKeysChecked: 0,
+  };
   const violations: Violation[] = [
-    ...checkLiveBrokers(truth, options),
-    ...checkDeadBrokers(truth, options),
-    ...checkConvergence(truth),
-    ...checkKv(truth),
+    ...checkLiveBrokers(truth, options, coverage),
+    ...checkDeadBrokers(truth, options, coverage),
+    ...checkConvergence(truth, coverage),
+    ...checkKv(truth, coverage),
     ...checkCrashes(truth),
   ];
-  return episodes(violations.sort((a, b) => a.atMs - b.atMs));
+  return { violations: episodes(violations.sort((a, b) => a.atMs - b.atMs)), coverage };
 }
 
 /** Merges violations of one kind, node and broker that follow each other within EPISODE_GAP_MS. */
@@ -148,17 +174,18 @@ function checked(truth: Truth, sample: { sendMs: number }): boolean {
  * restart promise: a node that restarts into a clean cluster routes every live broker in its
  * first answer.
  */
-function checkLiveBrokers(truth: Truth, options: CheckOptions): Violation[] {
+function checkLiveBrokers(truth: Truth, options: CheckOptions, coverage: Coverage): Violation[] {
   const out: Violation[] = [];
   const supportMs = options.heartbeatMs + SUPPORT_SLACK_MS;
   for (const sample of truth.history.routes) {
     if (sample.status !== "ok" || !checked(truth, sample)) continue;
     for (const broker of truth.brokers) {
-      if (sample.brokers?.includes(broker)) continue;
       const supporter = truth.nodes.find(
         (node) => truth.supports(broker, node, sample.sendMs - supportMs, sample.recvMs) && supportsPath(truth, node, sample),
       );
       if (supporter === undefined) continue;
+      coverage.liveAnswers += 1;
+      if (sample.brokers?.includes(broker)) continue;
       out.push(
         violation(truth, "liveBrokerMissing", sample.sendMs, [sample.sendMs - PATH_HOLD_MS, sample.recvMs], {
           node: sample.node,
@@ -199,7 +226,8 @@ function deathsOf(truth: Truth): Death[] {
   for (const broker of truth.brokers) {
     const events = truth.history.processes.filter((event) => event.id === broker).sort((a, b) => a.atMs - b.atMs);
     events.forEach((event, index) => {
-      if (event.kind !== "exit" && event.kind !== "stop") return;
+      // The teardown's stops end the run, they are not faults.
+      if ((event.kind !== "exit" && event.kind !== "stop") || event.atMs >= truth.history.meta.finalHealMs) return;
       const next = events.slice(index + 1).find((later) => later.kind === (event.kind === "exit" ? "spawn" : "cont"));
       const kind = event.kind === "stop" ? "pause" : event.signal === "SIGKILL" ? "crash" : "stop";
       deaths.push({ broker, kind, atMs: event.atMs, untilMs: next?.atMs ?? truth.endMs });
@@ -216,7 +244,7 @@ function deathsOf(truth: Truth): Death[] {
  * verdict, so they rightly bring it back) until its links come back, and a node that was cut
  * off evicts on its own expiry.
  */
-export function deadlineOf(truth: Truth, death: Death, options: CheckOptions): number {
+export function deadlineOf(truth: Truth, death: Death, options: CheckOptions): { deadlineMs: number; crashBound: boolean } {
   const silentMs = options.brokerExpiryMs + SILENT_SLACK_MS;
   const disturbances = disturbancesOf(truth, death.broker);
   const clean =
@@ -231,7 +259,7 @@ export function deadlineOf(truth: Truth, death: Death, options: CheckOptions): n
     if (interval.toMs < death.atMs - CLEAN_LEAD_MS) continue;
     deadline = Math.max(deadline, interval.toMs + silentMs);
   }
-  return deadline;
+  return { deadlineMs: deadline, crashBound: clean };
 }
 
 /** Intervals of node downtime, node pauses, node-link and this broker's link faults. */
@@ -252,10 +280,12 @@ function disturbancesOf(truth: Truth, broker: string): { fromMs: number; toMs: n
   return out.sort((a, b) => a.fromMs - b.fromMs);
 }
 
-function checkDeadBrokers(truth: Truth, options: CheckOptions): Violation[] {
+function checkDeadBrokers(truth: Truth, options: CheckOptions, coverage: Coverage): Violation[] {
   const out: Violation[] = [];
   for (const death of deathsOf(truth)) {
-    const deadline = deadlineOf(truth, death, options);
+    const { deadlineMs: deadline, crashBound } = deadlineOf(truth, death, options);
+    if (crashBound) coverage.deathsCrashBound += 1;
+    else coverage.deathsSilentBound += 1;
     if (deadline >= death.untilMs) continue;
     const dropped = new Set<string>();
     for (const sample of truth.history.routes) {
@@ -263,9 +293,11 @@ function checkDeadBrokers(truth: Truth, options: CheckOptions): Violation[] {
       const routed = sample.brokers?.includes(death.broker) ?? false;
       if (!routed) {
         dropped.add(sample.node);
+        if (sample.sendMs >= deadline && checked(truth, sample)) coverage.deadAnswers += 1;
         continue;
       }
       if (sample.sendMs < deadline || !checked(truth, sample)) continue;
+      coverage.deadAnswers += 1;
       const kind = dropped.has(sample.node) ? "brokerResurrected" : "deadBrokerRouted";
       const what = death.kind === "pause" ? "paused" : death.kind === "crash" ? "killed" : "stopped";
       out.push(
@@ -329,14 +361,16 @@ function roundStates(truth: Truth): Map<number, { agree: boolean; fromMs: number
 }
 
 /** Nodes that disagree for longer than CONVERGENCE_BOUND_MS within a quiet window. */
-function checkConvergence(truth: Truth): Violation[] {
+function checkConvergence(truth: Truth, coverage: Coverage): Violation[] {
   const out: Violation[] = [];
   const rounds = [...roundStates(truth)].sort((a, b) => a[0] - b[0]);
   for (const window of quietWindows(truth)) {
+    coverage.quietMs += window.toMs - window.fromMs;
     let streakFromMs: number | null = null;
     let reported = false;
     for (const [, state] of rounds) {
       if (state.fromMs < window.fromMs || state.toMs > window.toMs) continue;
+      coverage.quietRounds += 1;
       if (state.agree) {
         streakFromMs = null;
         reported = false;
@@ -371,7 +405,7 @@ function canonical(table: Readonly<Record<string, string>>): string {
  * or of a peer with a clean link, before that node was killed (durability at the
  * acknowledgement itself is item 4 of issue 14, tracked separately).
  */
-function checkKv(truth: Truth): Violation[] {
+function checkKv(truth: Truth, coverage: Coverage): Violation[] {
   const out: Violation[] = [];
   const { meta } = truth.history;
   const finals = new Map<string, { table: Readonly<Record<string, string>>; atMs: number }>();
@@ -395,6 +429,8 @@ function checkKv(truth: Truth): Violation[] {
   for (const key of keys) {
     const ops = truth.history.kvOps.filter((op) => op.key === key).sort((a, b) => a.seq - b.seq);
     const allowed = allowedFinals(truth, ops);
+    coverage.kvKeysChecked += 1;
+    coverage.kvWritesKept += ops.filter((op) => op.outcome === "ok" && surelyKept(truth, op)).length;
     for (const [node, final] of tables) {
       const value = final.table[key] ?? null;
       if (allowed.has(value)) continue;

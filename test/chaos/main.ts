@@ -74,8 +74,8 @@ function checkPrerequisites(): void {
 /** Checks a recorded run again (after a change of the checker) and rewrites its outputs. */
 function recheck(dir: string): number {
   const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as History;
-  const violations = check(history, { brokerExpiryMs: history.meta.brokerExpiryMs, heartbeatMs: history.meta.heartbeatMs });
-  const summary = summarize(history, violations);
+  const { violations, coverage } = check(history, { brokerExpiryMs: history.meta.brokerExpiryMs, heartbeatMs: history.meta.heartbeatMs });
+  const summary = summarize(history, violations, coverage);
   writeOutputs(dir, history, violations, summary);
   for (const violation of violations.slice(0, 50)) process.stderr.write(`violation ${violation.kind} at ${Math.round(violation.atMs)} ms: ${violation.detail}\n`);
   process.stdout.write(`${summary.line}\n`);

@@ -1,5 +1,5 @@
 // The summary of a run: faults by kind, samples, violations by kind, and one line for logs.
-import { VIOLATION_KINDS, type Violation } from "./checker.js";
+import { VIOLATION_KINDS, type Coverage, type Violation } from "./checker.js";
 import { FAULT_KINDS, type History } from "./history.js";
 
 /** What a run amounts to. */
@@ -15,11 +15,12 @@ export interface Summary {
   readonly samples: { readonly routes: number; readonly routesOk: number; readonly kvReads: number; readonly kvWrites: number; readonly kvWritesAcknowledged: number };
   readonly violationsByKind: Readonly<Record<string, number>>;
   readonly violationsTotal: number;
+  readonly coverage: Coverage;
   readonly nodeLogs: History["nodeLogs"];
 }
 
 /** Counts a history and its violations. */
-export function summarize(history: History, violations: readonly Violation[]): Summary {
+export function summarize(history: History, violations: readonly Violation[], coverage: Coverage): Summary {
   const faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, history.faults.filter((fault) => fault.kind === kind).length]));
   const violationsByKind = Object.fromEntries(VIOLATION_KINDS.map((kind) => [kind, violations.filter((item) => item.kind === kind).length]));
   const samples = {
@@ -37,9 +38,12 @@ export function summarize(history: History, violations: readonly Violation[]): S
     `chaos: seed ${meta.seed}, ${meta.nodes.length} nodes, ${meta.brokers.length} brokers, ${Math.round(nemesisMs / 1000)} s` +
     `${meta.sabotage ? ` (sabotage: ${meta.sabotage})` : ""}; faults ${history.faults.length} (${faultText || "none"}); ` +
     `samples ${samples.routes} routes (${samples.routesOk} ok), ${samples.kvReads} kv reads, ${samples.kvWrites} kv writes ` +
-    `(${samples.kvWritesAcknowledged} acknowledged); violations ${violations.length}${violationText ? ` (${violationText})` : ""}`;
+    `(${samples.kvWritesAcknowledged} acknowledged); checked ${coverage.liveAnswers} live-broker answers, ` +
+    `${coverage.deathsCrashBound + coverage.deathsSilentBound} broker deaths (${coverage.deathsCrashBound} at the crash bound, ` +
+    `${coverage.deadAnswers} answers past a bound), ${Math.round(coverage.quietMs / 1000)} s quiet, ${coverage.kvWritesKept} kept kv writes; ` +
+    `violations ${violations.length}${violationText ? ` (${violationText})` : ""}`;
   return {
     line, seed: meta.seed, command: meta.command, sabotage: meta.sabotage, nemesisMs, faults, faultsTotal: history.faults.length,
-    samples, violationsByKind, violationsTotal: violations.length, nodeLogs: history.nodeLogs,
+    samples, violationsByKind, violationsTotal: violations.length, coverage, nodeLogs: history.nodeLogs,
   };
 }
