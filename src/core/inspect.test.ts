@@ -2,6 +2,7 @@
 // contents, KV namespaces) report what the node holds and change nothing. Method: drive a
 // node with explicit times and compare the answers and the digest before and after.
 import { describe, expect, it } from "vitest";
+import { NotReadyError } from "../errors.js";
 import { DIGEST_BUCKETS, SUSPICION_MS } from "../limits.js";
 import { SeededRng } from "./clock.js";
 import { NameServerNode, defaultNodeOptions } from "./node.js";
@@ -110,5 +111,28 @@ describe("inspect", () => {
     node.kvDelete("B", "k1", 1);
     expect(node.kvNamespaces(10)).toEqual({ namespaces: [{ namespace: "A", keys: 2 }, { namespace: "B", keys: 0 }], total: 2 });
     expect(node.kvNamespaces(1)).toEqual({ namespaces: [{ namespace: "A", keys: 2 }], total: 2 });
+  });
+
+  it("inspect: topic search matches case-insensitively, sorted, and counts every match", () => {
+    const node = makeNode();
+    const topics = ["orders-eu", "Orders-us", "payments", "audit-orders"].map((topicName) => ({
+      topicName,
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 6,
+      topicSysFlag: 0,
+      order: false,
+    }));
+    node.registerBroker(7, "native", registration({ topics }), null, 0);
+    expect(node.query({ kind: "topicSearch", text: "ORDERS", limit: 2 })).toEqual({ topics: ["Orders-us", "audit-orders"], matches: 3, total: 4 });
+    expect(node.query({ kind: "topicSearch", text: "", limit: 10 }).topics).toHaveLength(4);
+  });
+
+  it("inspect: the operator queries answer NOT_READY like every read while the node is not ready", () => {
+    const node = new NameServerNode({ ...defaultNodeOptions("n1"), peersConfigured: true, seeds: ["n2:9877"] }, new SeededRng(1), 0);
+    expect(() => node.query({ kind: "brokers", nowMs: 0, limit: 10 })).toThrow(NotReadyError);
+    expect(() => node.query({ kind: "topicSearch", text: "", limit: 10 })).toThrow(NotReadyError);
+    expect(() => node.query({ kind: "kvNamespaces", limit: 10 })).toThrow(NotReadyError);
+    expect(node.brokerDetails(0, 10)).toEqual({ brokers: [], total: 0 });
   });
 });

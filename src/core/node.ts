@@ -175,6 +175,12 @@ export class NameServerNode {
         return this.kvGet(query.namespace, query.key);
       case "kvList":
         return this.kvList(query.namespace);
+      case "brokers":
+        return this.brokerDetails(query.nowMs, query.limit);
+      case "topicSearch":
+        return this.registry.routes.searchTopics(query.text, query.limit);
+      case "kvNamespaces":
+        return this.kvNamespaces(query.limit);
     }
   }
 

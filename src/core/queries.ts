@@ -2,6 +2,7 @@
 // here once (a node that has not pulled a peer snapshot answers NOT_READY to every read,
 // never an empty table as truth; DESIGN §4), and each port only decodes and encodes.
 import type { ClusterInfo, TopicRouteData } from "../model/types.js";
+import type { BrokerDetail } from "./inspect.js";
 
 /** A read request, whichever port it came on. */
 export type NodeQuery =
@@ -10,7 +11,12 @@ export type NodeQuery =
   | { readonly kind: "topics"; readonly clusterName: string | null }
   | { readonly kind: "memberGroup"; readonly brokerName: string }
   | { readonly kind: "kvGet"; readonly namespace: string; readonly key: string }
-  | { readonly kind: "kvList"; readonly namespace: string };
+  | { readonly kind: "kvList"; readonly namespace: string }
+  /** Operator views (the dashboard): broker instances with liveness detail, live first. */
+  | { readonly kind: "brokers"; readonly nowMs: number; readonly limit: number }
+  /** Topic names containing `text` (case-insensitive), sorted, at most `limit`. */
+  | { readonly kind: "topicSearch"; readonly text: string; readonly limit: number }
+  | { readonly kind: "kvNamespaces"; readonly limit: number };
 
 /** What each read answers. */
 export interface QueryAnswers {
@@ -20,6 +26,9 @@ export interface QueryAnswers {
   readonly memberGroup: Readonly<Record<string, string>>;
   readonly kvGet: string;
   readonly kvList: Record<string, string>;
+  readonly brokers: { brokers: BrokerDetail[]; total: number };
+  readonly topicSearch: { topics: string[]; matches: number; total: number };
+  readonly kvNamespaces: { namespaces: { namespace: string; keys: number }[]; total: number };
 }
 
 /** The message of every NOT_READY answer. */

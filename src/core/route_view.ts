@@ -177,6 +177,18 @@ export class RouteView {
     return [...result].sort();
   }
 
+  /**
+   * Routed topic names containing `text` (case-insensitive), sorted, the first `limit` of them;
+   * `matches` counts every match and `total` every routed topic.
+   */
+  searchTopics(text: string, limit: number): { topics: string[]; matches: number; total: number } {
+    const needle = text.toLowerCase();
+    const found: string[] = [];
+    for (const topic of this.topicIndex.keys()) if (needle === "" || topic.toLowerCase().includes(needle)) found.push(topic);
+    found.sort();
+    return { topics: found.slice(0, Math.max(0, limit)), matches: found.length, total: this.topicIndex.size };
+  }
+
   /** The BrokerData of a broker name, if it has live instances. */
   brokerData(brokerName: string): BrokerData | undefined {
     return this.groups.get(brokerName)?.brokerData;

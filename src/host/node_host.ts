@@ -25,6 +25,8 @@ export interface NodeHostHooks {
   readonly onGossip?: (effect: PeerEffect) => void;
   /** KV records changed (KV persistence): the core's kvChanged effect. */
   readonly onKvChanged?: () => void;
+  /** Every core log record, after it was logged (the server's events timeline reads them). */
+  readonly onCoreLog?: (msg: string, fields: Readonly<Record<string, unknown>>) => void;
 }
 
 /** Upper bound on effect-draining rounds in one run(): effects that cause effects must settle. */
@@ -101,6 +103,7 @@ export class NodeHost {
         return;
       case "log":
         this.logger[effect.level](effect.fields, effect.msg);
+        this.hooks.onCoreLog?.(effect.msg, effect.fields);
         return;
       case "kvChanged":
         this.hooks.onKvChanged?.();

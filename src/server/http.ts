@@ -1,21 +1,21 @@
-// HTTP admin and health endpoints on the native port: /healthz, /readyz, /metrics and the
-// read-only JSON API under /v1. routeHttp is plain request -> response, testable without sockets.
+// HTTP on the native port: /healthz, /readyz, /metrics, the read-only JSON API under /v1, the
+// operator APIs and admin writes of the dashboard, and the dashboard page itself at /.
+// routeHttp is plain request -> response, testable without sockets.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AssertionError } from "../assert.js";
 import { errorEntry, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
+import { ADMIN_BODY_BYTES_MAX } from "../limits.js";
 import { decodeKvKey, decodeKvList } from "../protocol/messages/admin.js";
 import { decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
 import type { Logger } from "../host/logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { NodeHost } from "../host/node_host.js";
+import { adminWrite } from "./http_admin.js";
+import { EMPTY_REQUEST, errorAnswer, json, type HttpAnswer, type HttpRequestInfo } from "./http_answer.js";
+import * as dashboardRoutes from "./http_dashboard.js";
+import type { DashboardDeps, ReadContext } from "./http_dashboard.js";
 
-/** An HTTP answer before it is written. */
-export interface HttpAnswer {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
+export type { HttpAnswer, HttpRequestInfo } from "./http_answer.js";
 
 /** What the HTTP handlers read. */
 export interface HttpDeps {
@@ -29,22 +29,56 @@ export interface HttpDeps {
    * metrics stay open for probes and scrapers). @default null: /v1 is open
    */
   readonly checkToken?: ((token: string) => boolean) | null;
+  /** The dashboard's page, operator APIs and admin writes. @default absent: those paths answer 404 */
+  readonly dashboard?: DashboardDeps | null;
 }
 
-const JSON_TYPE = "application/json; charset=utf-8";
+type Route = (deps: HttpDeps, params: readonly string[], query: URLSearchParams, request: HttpRequestInfo) => HttpAnswer | Promise<HttpAnswer>;
 
-type Route = (deps: HttpDeps, params: readonly string[], query: URLSearchParams) => HttpAnswer | Promise<HttpAnswer>;
+/** A dashboard read: needs the dashboard deps. */
+function viaDashboard(handle: (context: ReadContext) => HttpAnswer | Promise<HttpAnswer>): Route {
+  return (deps, params, query, request) => {
+    if (!deps.dashboard) throw new NotFoundError("this node serves no dashboard");
+    return handle({ host: deps.host, dashboard: deps.dashboard, params, query, request });
+  };
+}
 
-/** Path pattern (segments, "*" = one parameter) -> handler, with a metrics label. */
-const ROUTES: ReadonlyArray<{ readonly label: string; readonly pattern: readonly string[]; readonly handle: Route }> = [
-  { label: "/healthz", pattern: ["healthz"], handle: healthz },
-  { label: "/readyz", pattern: ["readyz"], handle: readyz },
-  { label: "/metrics", pattern: ["metrics"], handle: metrics },
-  { label: "/v1/routes", pattern: ["v1", "routes", "*"], handle: route },
-  { label: "/v1/cluster", pattern: ["v1", "cluster"], handle: cluster },
-  { label: "/v1/topics", pattern: ["v1", "topics"], handle: topics },
-  { label: "/v1/kv/namespace", pattern: ["v1", "kv", "*"], handle: kvNamespace },
-  { label: "/v1/kv/key", pattern: ["v1", "kv", "*", "*"], handle: kvKey },
+const adminRoute: Route = (deps, [name], _query, request) => {
+  if (!deps.dashboard) throw new NotFoundError("this node serves no dashboard");
+  return adminWrite(deps.host, deps.dashboard, name as string, request);
+};
+
+/** One route: path pattern (segments, "*" = one parameter), method, handler, metrics label. */
+interface RouteEntry {
+  readonly label: string;
+  readonly pattern: readonly string[];
+  /** GET routes also answer HEAD. */
+  readonly method: "GET" | "POST";
+  readonly handle: Route;
+}
+
+const d = dashboardRoutes;
+const ROUTES: readonly RouteEntry[] = [
+  { label: "/", pattern: [], method: "GET", handle: viaDashboard(d.asset) },
+  { label: "/assets", pattern: ["assets", "*"], method: "GET", handle: viaDashboard(d.asset) },
+  { label: "/healthz", pattern: ["healthz"], method: "GET", handle: healthz },
+  { label: "/readyz", pattern: ["readyz"], method: "GET", handle: readyz },
+  { label: "/metrics", pattern: ["metrics"], method: "GET", handle: metrics },
+  { label: "/v1/routes", pattern: ["v1", "routes", "*"], method: "GET", handle: route },
+  { label: "/v1/cluster", pattern: ["v1", "cluster"], method: "GET", handle: cluster },
+  { label: "/v1/topics", pattern: ["v1", "topics"], method: "GET", handle: topics },
+  { label: "/v1/topics/search", pattern: ["v1", "topics", "search"], method: "GET", handle: viaDashboard(d.topicSearch) },
+  { label: "/v1/kv", pattern: ["v1", "kv"], method: "GET", handle: viaDashboard(d.kvNamespaces) },
+  { label: "/v1/kv/namespace", pattern: ["v1", "kv", "*"], method: "GET", handle: kvNamespace },
+  { label: "/v1/kv/key", pattern: ["v1", "kv", "*", "*"], method: "GET", handle: kvKey },
+  { label: "/v1/node", pattern: ["v1", "node"], method: "GET", handle: viaDashboard(d.nodeReport) },
+  { label: "/v1/node/records", pattern: ["v1", "node", "records"], method: "GET", handle: viaDashboard(d.nodeRecords) },
+  { label: "/v1/status", pattern: ["v1", "status"], method: "GET", handle: viaDashboard(d.clusterStatus) },
+  { label: "/v1/status/routes", pattern: ["v1", "status", "routes", "*"], method: "GET", handle: viaDashboard(d.routesAcross) },
+  { label: "/v1/brokers", pattern: ["v1", "brokers"], method: "GET", handle: viaDashboard(d.brokers) },
+  { label: "/v1/events", pattern: ["v1", "events"], method: "GET", handle: viaDashboard(d.events) },
+  { label: "/v1/series", pattern: ["v1", "series"], method: "GET", handle: viaDashboard(d.series) },
+  { label: "/v1/admin", pattern: ["v1", "admin", "*"], method: "POST", handle: adminRoute },
 ];
 
 /** Answers one request; never throws for bad input (it becomes a 4xx JSON error). */
@@ -53,19 +87,22 @@ export async function routeHttp(
   rawUrl: string,
   deps: HttpDeps,
   authorization: string | null = null,
+  info: Partial<HttpRequestInfo> = {},
 ): Promise<{ label: string; answer: HttpAnswer }> {
   let label = "unknown";
+  const request: HttpRequestInfo = { ...EMPTY_REQUEST, authorization, ...info };
   try {
     const url = new URL(rawUrl, "http://localhost");
     const segments = splitPath(url.pathname);
     const match = matchRoute(segments);
     if (!match) throw new NotFoundError(`no such path '${url.pathname}'`);
-    label = match.label;
-    if (method !== "GET" && method !== "HEAD") {
-      return { label, answer: { ...errorAnswer(405, "METHOD_NOT_ALLOWED", `method ${method} not allowed`), headers: { allow: "GET, HEAD" } } };
+    label = match.route.label;
+    const allowed = match.route.method === "GET" ? ["GET", "HEAD"] : [match.route.method];
+    if (!allowed.includes(method)) {
+      return { label, answer: { ...errorAnswer(405, "METHOD_NOT_ALLOWED", `method ${method} not allowed`), headers: { allow: allowed.join(", ") } } };
     }
-    if (label.startsWith("/v1/") && deps.checkToken) checkBearer(authorization, deps.checkToken);
-    return { label, answer: await match.handle(deps, match.params, url.searchParams) };
+    if (label.startsWith("/v1/") && deps.checkToken) checkBearer(request.authorization, deps.checkToken);
+    return { label, answer: await match.route.handle(deps, match.params, url.searchParams, request) };
   } catch (error) {
     const nsError = asNsError(error);
     const status = errorEntry(nsError.code).httpStatus;
@@ -79,7 +116,20 @@ export async function routeHttp(
 export function createHttpHandler(deps: HttpDeps): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const method = request.method ?? "GET";
-    routeHttp(method, request.url ?? "/", deps, request.headers.authorization ?? null)
+    readBody(request, method === "POST" ? ADMIN_BODY_BYTES_MAX : 0)
+      .then((body) => {
+        if (body === TOO_LARGE) {
+          return { label: "unknown", answer: errorAnswer(413, "FRAME_TOO_LARGE", `request body exceeds ${ADMIN_BODY_BYTES_MAX} bytes`) };
+        }
+        const info: HttpRequestInfo = {
+          authorization: request.headers.authorization ?? null,
+          body,
+          contentType: request.headers["content-type"] ?? null,
+          origin: request.headers.origin ?? null,
+          hostHeader: request.headers.host ?? null,
+        };
+        return routeHttp(method, request.url ?? "/", deps, info.authorization, info);
+      })
       .then(({ label, answer }) => {
         deps.metrics.http(label, answer.status);
         const body = Buffer.from(answer.body, "utf8");
@@ -96,6 +146,24 @@ export function createHttpHandler(deps: HttpDeps): (request: IncomingMessage, re
         response.destroy();
       });
   };
+}
+
+const TOO_LARGE = Symbol("too large");
+
+/** The body as UTF-8 (null when empty), or TOO_LARGE past `bytesMax` (0: any body is too large). */
+function readBody(request: IncomingMessage, bytesMax: number): Promise<string | null | typeof TOO_LARGE> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let over = false;
+    request.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > bytesMax) over = true;
+      else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(over ? TOO_LARGE : bytes === 0 ? null : Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
 }
 
 // ---- Handlers ------------------------------------------------------------------------------
@@ -158,7 +226,7 @@ function splitPath(pathname: string): string[] {
   });
 }
 
-function matchRoute(segments: readonly string[]): { label: string; handle: Route; params: string[] } | null {
+function matchRoute(segments: readonly string[]): { route: RouteEntry; params: string[] } | null {
   for (const candidate of ROUTES) {
     if (candidate.pattern.length !== segments.length) continue;
     const params: string[] = [];
@@ -167,17 +235,9 @@ function matchRoute(segments: readonly string[]): { label: string; handle: Route
       if (part === "*") params.push(segment);
       return part === "*" || part === segment;
     });
-    if (fits) return { label: candidate.label, handle: candidate.handle, params };
+    if (fits) return { route: candidate, params };
   }
   return null;
-}
-
-function json(status: number, value: unknown): HttpAnswer {
-  return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
-}
-
-function errorAnswer(status: number, name: string, message: string, code: number | null = null): HttpAnswer {
-  return json(status, { error: { code, name, message } });
 }
 
 function nameOf(code: number): string {

@@ -23,10 +23,15 @@ export class ServerMetrics implements SessionObserver {
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly limitHits: Counter<"limit">;
   private readonly authRefusals: Counter<"role" | "reason">;
+  private readonly propagation: Histogram;
+  private readonly node: NameServerNode;
+  /** Requests answered by type (native codes and "http <route>"), for the dashboard's series. */
+  private readonly requestsByType = new Map<string, number>();
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
     const node = source.node;
+    this.node = node;
     this.requests = new Counter({
       name: "namesrv_requests_total",
       help: "Native requests answered, by request type and outcome (ok or an error code name)",
@@ -114,11 +119,11 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_unregistrations_total", "Broker unregistrations", () => node.counters.unregistrations);
     coreCounter(registers, "namesrv_refutations_total", "Crash verdicts this node refuted", () => node.counters.refutations);
     coreCounter(registers, "namesrv_self_preservation_skips_total", "Ticks whose evictions self-preservation held", () => node.counters.selfPreservationSkips);
-    this.addGossipMetrics(registers, node);
+    this.propagation = this.addGossipMetrics(registers, node);
     collectDefaultMetrics({ register: this.registry });
   }
 
-  private addGossipMetrics(registers: Registry[], node: NameServerNode): void {
+  private addGossipMetrics(registers: Registry[], node: NameServerNode): Histogram {
     const gossip = (read: (c: ReturnType<NameServerNode["gossipCounters"]>) => number) => () => read(node.gossipCounters());
     coreCounter(registers, "namesrv_gossip_deltas_sent_total", "Records sent to peers", gossip((c) => c.deltasSent));
     coreCounter(registers, "namesrv_gossip_deltas_received_total", "Records received from peers", gossip((c) => c.deltasReceived));
@@ -148,13 +153,14 @@ export class ServerMetrics implements SessionObserver {
         for (const peer of node.peerStates()) this.set({ peer: peer.peerId }, peer.outboxDepth);
       },
     });
-    new Histogram({
+    const takeDelays = (): number[] => this.takePropagationDelays();
+    return new Histogram({
       name: "namesrv_gossip_propagation_delay_seconds",
       help: "Time from a record's origin stamp (the writer's clock) to its application here",
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
       collect() {
-        for (const delayMs of node.propagationDelaysMs.splice(0)) this.observe(delayMs / 1_000);
+        takeDelays();
       },
     });
   }
@@ -165,9 +171,25 @@ export class ServerMetrics implements SessionObserver {
   }
 
   /** Counts one connection closed by this side. */
+  /**
+   * Drains the node's propagation delays into the histogram and returns them: the scrape and
+   * the dashboard's series both read them, and neither takes samples from the other.
+   */
+  takePropagationDelays(): number[] {
+    const delaysMs = this.node.propagationDelaysMs.splice(0);
+    for (const delayMs of delaysMs) this.propagation.observe(delayMs / 1_000);
+    return delaysMs;
+  }
+
+  /** Requests answered since start by type: native request types, and HTTP routes as "http <route>". */
+  requestTotals(): ReadonlyMap<string, number> {
+    return this.requestsByType;
+  }
+
   closed(cause: CloseCause | string): void {
     this.closes.inc({ cause });
   }
+    this.countType(type);
 
   /** Counts one refusal by a named limit. */
   limitHit(limit: string): void {
@@ -188,6 +210,11 @@ export class ServerMetrics implements SessionObserver {
   async text(): Promise<string> {
     return this.registry.metrics();
   }
+    this.countType(`http ${route}`);
+  }
+
+  private countType(type: string): void {
+    this.requestsByType.set(type, (this.requestsByType.get(type) ?? 0) + 1);
 
   /** The content type of the text exposition. */
   get contentType(): string {

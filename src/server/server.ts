@@ -1,17 +1,25 @@
 // startServer: wires a NameServerNode to the HTTP + WebSocket listener, the tick loop, pino,
 // metrics and KV persistence. The shell is thin: every decision about cluster state is the core's.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Clock, Rng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import type { Config } from "../config/config.js";
-import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
+import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, SERIES_SAMPLE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
 import type { Connection, Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
-import { PeerDialer } from "../gossip/peer_dialer.js";
+import { PeerDialer, type PeerLinkState } from "../gossip/peer_dialer.js";
 import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
 import { Authenticator } from "../host/auth.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
+import { DashboardAssets } from "./dashboard_assets.js";
+import { EventLog } from "./event_log.js";
+import { SeriesRecorder } from "./series.js";
+import { ClusterStatusService, digestHash, linkStateOf } from "./cluster_status.js";
+import type { NodeReport } from "./dashboard_types.js";
+import type { AdminRefusal, DashboardDeps } from "./http_dashboard.js";
 import { KvFile } from "./kv_file.js";
 import { createLogger, type Logger } from "../host/logger.js";
 import { ServerMetrics } from "./metrics.js";
@@ -53,6 +61,8 @@ export interface ServerDeps {
   readonly acceptPeer?: InboundPeerAcceptor;
   /** The RocketMQ remoting listener (port config.remotingPort). @default startRemotingListener */
   readonly startRemotingListener?: RemotingListenerFactory;
+  /** Directory of the built dashboard; null serves none. @default dist/dashboard beside this module */
+  readonly dashboardDir?: string | null;
 }
 
 /** A started server. */
@@ -94,12 +104,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const logger = deps.logger ?? createLogger(config.logLevel, config.id);
   const clock = deps.clock ?? systemClock;
   const rng = deps.rng ?? seededRng(logger);
-  const node = new NameServerNode(nodeOptionsOf(config), rng, clock.nowMs());
+  const startedAtMs = clock.nowMs();
+  const node = new NameServerNode(nodeOptionsOf(config), rng, startedAtMs);
   let kvFile: KvFile | null = null;
   let hub: PeerHub | null = null;
+  const events = new EventLog(clock);
   const host: NodeHost = new NodeHost(node, clock, logger, {
     onGossip: (effect) => (deps.onGossip ? deps.onGossip(effect, host) : hub?.carryOut(effect)),
     onKvChanged: () => kvFile?.markDirty(),
+    onCoreLog: (msg, fields) => events.recordLog(msg, fields),
   });
   hub = new PeerHub(host, logger);
   if (config.dataDir !== null) {
@@ -115,6 +128,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles() });
   const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
   let lastTickAtMs = clock.nowMs();
+  const series = new SeriesRecorder(startedAtMs);
+  const tickLate = (): boolean => clock.nowMs() - lastTickAtMs > TICK_GAP_MS;
+  const dashboardDeps = makeDashboard(config, deps, { host, clock, auth, metrics, events, series, tickLate, startedAtMs });
 
   const listener = await listenHttpWs({
     host: config.host,
@@ -124,8 +140,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       host,
       metrics,
       logger,
-      tickLate: () => clock.nowMs() - lastTickAtMs > TICK_GAP_MS,
+      tickLate,
       checkToken: config.requireClientToken ? (token) => auth.acceptsToken(token) : null,
+      dashboard: dashboardDeps.deps,
     }),
     onConnection: (connection) => sessions.accept(connection),
     onError: (error, context) => logger.warn({ context, error: error.message }, "listener error"),
@@ -134,12 +151,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     onLimitHit: (limit) => metrics.limitHit(limit),
   });
   const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
-  startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
+  const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
+  dashboardDeps.links = () => dialer.linkStates();
 
   const tick = setInterval(() => {
     lastTickAtMs = clock.nowMs();
     host.run((nowMs) => node.tick(nowMs));
   }, TICK_MS);
+  const sampler = setInterval(() => {
+    const reading = {
+      requestsTotal: metrics.requestTotals(),
+      evictionsExpiredTotal: node.counters.evictionsExpired,
+      evictionsConnectionClosedTotal: node.counters.evictionsConnectionClosed,
+      propagationDelaysMs: metrics.takePropagationDelays(),
+      connections: sessions.countRoles(),
+    };
+    series.sample({ ...reading, requestsTotal: new Map(reading.requestsTotal) }, clock.nowMs());
+  }, SERIES_SAMPLE_MS);
   logger.info(
     { host: config.host, httpPort: listener.port, remotingPort: remoting?.port ?? null, tls: config.tls !== null },
     "listening",
@@ -147,6 +175,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const shutdown = async (): Promise<void> => {
     clearInterval(tick);
+    clearInterval(sampler);
+    events.wakeAll();
     await peerHub.stop();
     await sessions.closeAll(SHUTDOWN_GRACE_MS);
     await Promise.all([remoting?.close(), listener.close()]);
@@ -179,13 +209,15 @@ function startDialing(
   config: Config,
   hub: PeerHub,
   context: { listenerPort: number; clock: Clock; rng: Rng; logger: Logger; auth: Authenticator; metrics: ServerMetrics },
-): void {
+): PeerDialer {
   const { clock, rng, logger, auth, metrics } = context;
   const advertiseAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, context.listenerPort);
   const tls = config.tls === null ? null : { ca: config.tls.ca, cert: config.tls.cert, key: config.tls.key };
   const onAuthFailure = (reason: string): void => metrics.authRefused("peer", reason);
-  hub.setDialer(new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger, auth, tls, onAuthFailure }));
+  const dialer = new PeerDialer(hub, { selfId: config.id, advertiseAddr, clock, rng, logger, auth, tls, onAuthFailure });
+  hub.setDialer(dialer);
   for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
+  return dialer;
 }
 
 async function startRemoting(
@@ -240,6 +272,84 @@ function acceptInboundPeer(hub: PeerHub, inbound: InboundPeerLink): InboundPeerH
   const link: PeerLink = { peerId: inbound.peerId, direction: "inbound", send: (bytes) => inbound.send(bytes), close: (reason) => inbound.close(reason) };
   hub.linkUp(link, inbound.peerAddr);
   return { onFrame: (frame: Frame) => hub.onFrame(link, frame), onClose: () => hub.linkDown(link) };
+}
+
+/** What makeDashboard wires together. */
+interface DashboardParts {
+  readonly host: NodeHost;
+  readonly clock: Clock;
+  readonly auth: Authenticator;
+  readonly metrics: ServerMetrics;
+  readonly events: EventLog;
+  readonly series: SeriesRecorder;
+  readonly tickLate: () => boolean;
+  readonly startedAtMs: number;
+}
+
+/**
+ * The dashboard's parts: the page, this node's report, the cluster status through the peer
+ * dialer's links (set once the dialer exists) and the admin-token decision of a native hello.
+ */
+function makeDashboard(config: Config, deps: ServerDeps, parts: DashboardParts): { deps: DashboardDeps; links: () => PeerLinkState[] } {
+  const { host, clock, auth, metrics, events, series, tickLate, startedAtMs } = parts;
+  const node = host.node;
+  const wiring: { deps: DashboardDeps; links: () => PeerLinkState[] } = { deps: null as unknown as DashboardDeps, links: () => [] };
+  const version = packageVersion();
+  const report = (): NodeReport => {
+    const buckets = node.digest().map(([low, high]) => hex32(high) + hex32(low));
+    const counts = node.brokerCounts();
+    const nowMs = clock.nowMs();
+    return {
+      nodeId: node.nodeId,
+      version,
+      advertiseAddr: config.advertiseAddr,
+      ready: node.isReady(),
+      degraded: node.isDegraded() || tickLate(),
+      nowMs,
+      uptimeMs: nowMs - startedAtMs,
+      digest: digestHash(buckets),
+      buckets,
+      brokersLive: counts.live,
+      brokersTracked: counts.tracked,
+      topics: node.topicCount(),
+      peers: wiring.links().map((link) => ({ addr: link.addr, peerId: link.peerId, state: linkStateOf(link.linked, link.silentMs), silentMs: link.silentMs })),
+    };
+  };
+  const tls = config.tls === null ? undefined : { cert: config.tls.cert, key: config.tls.key, ...(config.tls.ca === null ? {} : { ca: config.tls.ca }) };
+  const status = new ClusterStatusService({ host, clock, report, links: () => wiring.links(), tls });
+  const dir = deps.dashboardDir === undefined ? fileURLToPath(new URL("../dashboard/", import.meta.url)) : deps.dashboardDir;
+  wiring.deps = {
+    events,
+    series,
+    status,
+    report,
+    assets: dir === null ? null : DashboardAssets.load(dir),
+    adminRefusal: (token) => adminRefusal(auth, token),
+    onAdminRefused: (reason) => metrics.authRefused("http", reason),
+  };
+  return wiring;
+}
+
+/** An admin write's token decided as a native hello's would be: refused, or without the admin grant. */
+function adminRefusal(auth: Authenticator, token: string | null): AdminRefusal {
+  const decision = auth.grantsFor("client", token);
+  if (!decision.ok) return { reason: decision.reason, message: decision.message.replace("in the hello (--token-file)", "(Authorization: Bearer <token>)") };
+  if (!decision.grants.admin) return { reason: "adminRequired", message: "admin writes need an admin token (Authorization: Bearer <admin token>)" };
+  return null;
+}
+
+function hex32(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, "0");
+}
+
+/** This package's version, from package.json two folders up (dist/server or src/server). */
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    return (JSON.parse(text) as { version?: string }).version ?? "unknown";
+  } catch (error) {
+    return `unknown (${(error as Error).message.slice(0, 64)})`;
+  }
 }
 
 /** Peers can dial us at host:port when we listen on one specific address; else advertise nothing. */
