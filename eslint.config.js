@@ -32,17 +32,16 @@ const LAYERS = {
   server: ["client", "broker_agent", "cli", "testing", "bench"],
   client: ["host", "server", "gossip", "remoting", "broker_agent", "cli", "testing", "bench"],
   broker_agent: ["host", "server", "gossip", "remoting", "cli", "testing", "bench"],
-  testing: ["transport", "host", "server", "gossip", "remoting", "cli", "bench"],
+  testing: ["cli", "bench"],
   cli: ["testing", "bench"],
   bench: ["cli"],
 };
 
 /**
- * `ws` and `node:net` belong to transport/. Still outside it: the remoting TCP listener, until
- * transport's TCP listener takes it over, and the bench's load generators (tooling, not the
- * product).
+ * `ws` and `node:net` belong to transport/. Still outside it: the bench's load generators
+ * (tooling, not the product).
  */
-const SOCKET_MODULES_PENDING = ["src/remoting/remoting_server.ts", "src/bench/**"];
+const SOCKET_MODULES_PENDING = ["src/bench/**"];
 
 const PURE_MODULES = { group: ["node:*", "ws", "pino", "fs", "net", "http", "crypto"], message: "core/protocol/model are pure" };
 

@@ -31,6 +31,8 @@ describe("lint rules", () => {
     expect(ws.join(" ")).toContain("ws belongs to transport/");
     const net = await messages("src/config/x.ts", 'import { isIP } from "node:net";\nexport const x = isIP;\n');
     expect(net.join(" ")).toContain("node:net belongs to transport/");
+    const remoting = await messages("src/remoting/remoting_server.ts", 'import * as net from "node:net";\nexport const x = net;\n');
+    expect(remoting.join(" ")).toContain("node:net belongs to transport/");
     expect(await messages("src/transport/x.ts", 'import { WebSocket } from "ws";\nexport const x = WebSocket;\n')).toEqual([]);
   });
 

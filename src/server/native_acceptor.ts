@@ -10,6 +10,8 @@ import type { Logger } from "../host/logger.js";
 import type { ServerMetrics } from "./metrics.js";
 import { NativeSession, type InboundPeerAcceptor, type SessionRole } from "./native_session.js";
 import type { NodeHost } from "../host/node_host.js";
+import type { Scheduler } from "../model/time.js";
+import { RealScheduler } from "../transport/timers.js";
 
 /** What the acceptor hands every session. */
 export interface NativeAcceptorDeps {
@@ -19,6 +21,8 @@ export interface NativeAcceptorDeps {
   readonly metrics: ServerMetrics;
   readonly auth: Authenticator;
   readonly acceptPeer: InboundPeerAcceptor;
+  /** Hello timers and deferred session work; the simulator's runs in simulated time. @default real timers */
+  readonly scheduler?: Scheduler;
 }
 
 /** Why admission closed a session, as its close reason. */
@@ -35,8 +39,13 @@ export class NativeAcceptor {
   private closing = false;
   private pressureLogged = false;
   private onAllClosed: (() => void) | null = null;
+  private readonly scheduler: Scheduler;
+  private readonly schedule: (task: () => void) => void;
 
   constructor(private readonly deps: NativeAcceptorDeps) {
+    const scheduler = deps.scheduler;
+    this.scheduler = scheduler ?? new RealScheduler(true);
+    this.schedule = scheduler ? (task) => void scheduler.setTimer(0, task) : (task) => void setImmediate(task);
     const { connectionsMax, connectionsPerAddressMax } = deps.config;
     this.slots = new ConnectionSlots({
       connectionsMax,
@@ -67,13 +76,12 @@ export class NativeAcceptor {
       return refuse(connection, CloseCode.TRY_AGAIN_LATER, `too many connections: at most ${config.connectionsMax}`, logger);
     }
     this.evict(admission.evicted);
-    const helloTimer = setTimeout(() => session.expireHello(config.helloTimeoutMs), config.helloTimeoutMs);
-    helloTimer.unref();
+    const helloTimer = this.scheduler.setTimer(config.helloTimeoutMs, () => session.expireHello(config.helloTimeoutMs));
     const session: NativeSession = new NativeSession(connection, {
       host,
       logger,
       limits: config,
-      schedule: (task) => setImmediate(task),
+      schedule: this.schedule,
       observer: metrics,
       auth: this.deps.auth,
       requirePeerCertificate: config.tls !== null && config.tls.ca !== null,
@@ -83,7 +91,7 @@ export class NativeAcceptor {
         if (active.trusted) this.slots.trust(connection);
       },
       onClosed: (closed) => {
-        clearTimeout(helloTimer);
+        this.scheduler.clearTimer(helloTimer);
         this.slots.release(connection);
         this.byConnection.delete(connection);
         this.sessions.delete(closed);

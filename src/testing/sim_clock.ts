@@ -55,6 +55,24 @@ export class SimClock implements Clock {
     this.now = untilMs;
   }
 
+  /**
+   * Runs the next event due at or before `untilMs` and returns true, or sets the time to
+   * `untilMs` and returns false when none is due: one step, so that an async driver can let
+   * promise callbacks run between events (the real shells await).
+   */
+  runNext(untilMs: number): boolean {
+    assert(untilMs >= this.now, "simulated time never goes back");
+    const head = this.heap[0];
+    if (!head || head.atMs > untilMs) {
+      this.now = untilMs;
+      return false;
+    }
+    this.pop();
+    this.now = head.atMs;
+    head.run();
+    return true;
+  }
+
   private pop(): void {
     const last = this.heap.pop() as SimEvent;
     if (this.heap.length === 0) return;

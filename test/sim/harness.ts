@@ -1,5 +1,6 @@
 // Shared set-up of the sim scenarios: a seeded ClusterSim with its checkers attached, the
 // seed taken from SIM_SEED when set, and one failure report (seed, violations, log tail).
+import { nextIndex, type SeededRng } from "../../src/core/clock.js";
 import { ClusterSim, type ClusterSimOptions } from "../../src/testing/cluster_sim.js";
 import { assertInvariants, InvariantChecker, type CheckerOptions } from "../../src/testing/checkers.js";
 
@@ -42,4 +43,20 @@ export function msUntilGoneEverywhere(sim: ClusterSim, brokerName: string, maxMs
     () => sim.hosts.every((host) => host.node === null || host.node.getClusterInfo().brokerAddrTable[brokerName] === undefined),
     maxMs,
   );
+}
+
+/** The seeds of a random-schedule scenario: `count` from `first`, SIM_SEEDS=N for N, SIM_SEED=x for one. */
+export function scheduleSeeds(first: number, count = DEFAULT_SCHEDULE_SEEDS): number[] {
+  const one = process.env["SIM_SEED"];
+  if (one !== undefined && one !== "") return [Number(one) >>> 0];
+  const wanted = Number(process.env["SIM_SEEDS"] ?? count);
+  return Array.from({ length: wanted }, (_, index) => first + index);
+}
+
+/** Seeds CI runs per random-schedule scenario. */
+export const DEFAULT_SCHEDULE_SEEDS = 20;
+
+/** One of `items`, drawn from `rng`. */
+export function pick<T>(rng: SeededRng, items: readonly T[]): T {
+  return items[nextIndex(rng, items.length)] as T;
 }

@@ -10,22 +10,15 @@ import { nextIndex, nextUnit, SeededRng } from "../../src/core/clock.js";
 import { ANTI_ENTROPY_INTERVAL_MS, BROKER_EXPIRY_MS, PEER_DOWN_MS } from "../../src/limits.js";
 import { awaitConvergence, failureReport, InvariantChecker } from "../../src/testing/checkers.js";
 import { ClusterSim } from "../../src/testing/cluster_sim.js";
+import { pick, scheduleSeeds } from "./harness.js";
 
-/** Seeds CI runs by default; SIM_SEEDS raises the count, SIM_SEED picks one. */
-const DEFAULT_SEED_COUNT = 20;
 const FIRST_SEED = 7_001;
 const STEPS = 40;
 
 function seeds(): number[] {
-  const one = process.env["SIM_SEED"];
-  if (one !== undefined && one !== "") return [Number(one) >>> 0];
-  const count = Number(process.env["SIM_SEEDS"] ?? DEFAULT_SEED_COUNT);
-  return Array.from({ length: count }, (_, index) => FIRST_SEED + index);
+  return scheduleSeeds(FIRST_SEED);
 }
 
-function pick<T>(rng: SeededRng, items: readonly T[]): T {
-  return items[nextIndex(rng, items.length)] as T;
-}
 
 function subset(rng: SeededRng, items: readonly string[]): string[] {
   const chosen = items.filter(() => nextUnit(rng) < 0.6);

@@ -12,23 +12,17 @@ import { nextIndex, nextUnit, SeededRng } from "../../src/core/clock.js";
 import { ANTI_ENTROPY_INTERVAL_MS, BROKER_REGISTER_INTERVAL_MS } from "../../src/limits.js";
 import { awaitConvergence, failureReport, InvariantChecker } from "../../src/testing/checkers.js";
 import { ClusterSim } from "../../src/testing/cluster_sim.js";
+import { pick, scheduleSeeds } from "./harness.js";
 
-const DEFAULT_SEED_COUNT = 20;
 const FIRST_SEED = 9_001;
 const STEPS = 30;
 /** RocketMQ's splitRegistrationSize. */
 const SPLIT_SIZE = 800;
 
 function seeds(): number[] {
-  const one = process.env["SIM_SEED"];
-  if (one !== undefined && one !== "") return [Number(one) >>> 0];
-  const count = Number(process.env["SIM_SEEDS"] ?? DEFAULT_SEED_COUNT);
-  return Array.from({ length: count }, (_, index) => FIRST_SEED + index);
+  return scheduleSeeds(FIRST_SEED);
 }
 
-function pick<T>(rng: SeededRng, items: readonly T[]): T {
-  return items[nextIndex(rng, items.length)] as T;
-}
 
 /** Topics of `broker` some serving node does not route for it, with that node's id. */
 function missingTopics(sim: ClusterSim, brokerName: string): string[] {
