@@ -6,6 +6,7 @@
 import { BrokerAgent } from "../broker_agent/agent.js";
 import type { TopicConfigInput } from "../broker_agent/agent_options.js";
 import { NativeConnection } from "../client/connection.js";
+import { RouteClient } from "../client/route_client.js";
 import { flushMicrotasks } from "../client/fake_transport.js";
 import { defaultConfig } from "../config/config.js";
 import { SeededRng, type Rng } from "../core/clock.js";
@@ -204,6 +205,7 @@ export class ShellSim {
   readonly wire: SimWire;
   readonly nodes: ShellNode[] = [];
   readonly brokers: ShellBroker[] = [];
+  private clientCount = 0;
 
   constructor(options: ShellSimOptions) {
     this.rng = new SeededRng(options.seed);
@@ -224,6 +226,30 @@ export class ShellSim {
     const broker = new ShellBroker(this, brokerName, nameServers ?? this.nodes.map((node) => node.addr), topics);
     this.brokers.push(broker);
     return broker;
+  }
+
+  /** A real RouteClient (producer or consumer side) that asks `nameServers` (every node when omitted). */
+  addClient(nameServers?: readonly string[]): RouteClient {
+    const endpoint = `client-${++this.clientCount}`;
+    const scheduler = new SimScheduler(this.clock);
+    return new RouteClient({
+      nameServers: nameServers ?? this.nodes.map((node) => node.addr),
+      clock: this.clock,
+      rng: new SeededRng(this.nextSeed()),
+      scheduler,
+      dialer: NativeConnection.dialer({ scheduler, dial: (options) => this.wire.dial(endpoint, options) }),
+    });
+  }
+
+  /** Runs the cluster until `promise` settles; rejects if `deadlineMs` passes first. */
+  async settle<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
+    let settled = false;
+    const watched = promise.finally(() => {
+      settled = true;
+    });
+    watched.catch(() => undefined);
+    if (!(await this.runUntil(() => settled, deadlineMs, 10))) throw new Error(`not settled within ${deadlineMs} simulated ms`);
+    return watched;
   }
 
   /** Runs every event due in the next `ms`, letting promise callbacks run after each. */

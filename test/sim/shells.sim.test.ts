@@ -1,11 +1,11 @@
 // Goal: the real shells, not the simulator's stand-ins, keep the cluster's promises under
 // faults: peer links that reset are dialed again, and a topic a broker creates reaches every
 // node; after partitions, resets and a broker crash heal, every node routes every topic of
-// every live broker and no node routes the crashed one.
+// every live broker and no node routes the crashed one, and a RouteClient gets those routes.
 // Method: ShellSim runs server.ts's wiring (NameServerNode, NodeHost, PeerHub, PeerDialer,
-// NativeAcceptor and sessions) and real BrokerAgents over SimWire on one SimClock, one seeded
-// schedule per seed; a seeded shell bug (peer links never dialed again) must fail the first
-// scenario. SIM_SEEDS=N runs N seeds, SIM_SEED=x reruns one.
+// NativeAcceptor and sessions), real BrokerAgents and real RouteClients over SimWire on one
+// SimClock, one seeded schedule per seed; a seeded shell bug (peer links never dialed again)
+// must fail the first scenario. SIM_SEEDS=N runs N seeds, SIM_SEED=x reruns one.
 import { afterEach, describe, expect, it } from "vitest";
 import { nextIndex, SeededRng } from "../../src/core/clock.js";
 import { PeerDialer } from "../../src/gossip/peer_dialer.js";
@@ -37,8 +37,15 @@ async function topicAfterPeerResets(seed: number): Promise<string[]> {
   sim.wire.reset(n1.id, n3.id);
   await sim.runFor(nextIndex(new SeededRng(seed), 200));
   broker.addTopic("TopicNew");
-  if (await sim.runUntil(() => sim.nodesMissing("TopicNew", "broker-a").length === 0, SPREAD_MS)) return [];
-  return [`seed ${seed}: TopicNew not routed by ${sim.nodesMissing("TopicNew", "broker-a").join(", ")} ${SPREAD_MS} ms after the resets`];
+  if (!(await sim.runUntil(() => sim.nodesMissing("TopicNew", "broker-a").length === 0, SPREAD_MS))) {
+    return [`seed ${seed}: TopicNew not routed by ${sim.nodesMissing("TopicNew", "broker-a").join(", ")} ${SPREAD_MS} ms after the resets`];
+  }
+  // A consumer that asks only n3, which heard of the topic through gossip alone, finds it.
+  const client = sim.addClient([n3.addr]);
+  const route = await sim.settle(client.getRoute("TopicNew"), SPREAD_MS).catch((error: Error) => error);
+  client.close();
+  if (route instanceof Error) return [`seed ${seed}: the client asking n3 failed: ${route.message}`];
+  return route.brokerDatas.some((data) => data.brokerName === "broker-a") ? [] : [`seed ${seed}: the client asking n3 got no broker-a`];
 }
 
 /** Seeded partitions, resets, topic creations and one broker crash; then heal and check. */
@@ -103,6 +110,16 @@ async function faultSchedule(seed: number): Promise<string[]> {
   };
   await sim.runUntil(() => problems().length === 0, SETTLE_MS, 500);
   const left = problems();
+  // A producer's RouteClient, asking any node, gets every live broker's topics.
+  const client = sim.addClient();
+  for (const broker of brokers.filter((one) => !one.isCrashed)) {
+    for (const topic of broker.topics) {
+      const route = await sim.settle(client.getRoute(topic), SPREAD_MS).catch((error: Error) => error);
+      if (route instanceof Error) left.push(`client: ${topic}: ${route.message}`);
+      else if (!route.brokerDatas.some((data) => data.brokerName === broker.brokerName)) left.push(`client: ${topic} without ${broker.brokerName}`);
+    }
+  }
+  client.close();
   return left.length === 0 ? [] : [`seed ${seed}: after the heal: ${left.join("; ")}`, `schedule: ${schedule.join(", ")}`];
 }
 
