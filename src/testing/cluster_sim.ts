@@ -1,24 +1,15 @@
 // ClusterSim: N NameServerNodes, simulated brokers and route subscribers on a SimNetwork,
 // driven by SimClock from one seed (TigerBeetle's VOPR, etcd-io/raft's in-memory network).
 // It carries out every core Effect; peer frames are structured-cloned and re-validated with
-// the protocol decoders, so the simulator exercises those too. Test-only: never exported
-// from src/index.ts; imports the core and protocol, no shell code.
+// the protocol decoders (sim_delivery.ts), so the simulator exercises those too. Test-only:
+// never exported from src/index.ts; the core and protocol, no shell code (ShellSim runs those).
 import { assert } from "../assert.js";
-import { NsError } from "../errors.js";
 import * as limits from "../limits.js";
 import { nextIndex, SeededRng } from "../core/clock.js";
-import type { Effect, PeerMessage } from "../core/effects.js";
+import type { Effect } from "../core/effects.js";
 import { defaultNodeOptions, NameServerNode, type NodeOptions } from "../core/node.js";
 import type { ConnectionId } from "../model/types.js";
 import {
-  decodePeerDeltas,
-  decodePeerDigest,
-  decodePeerPull,
-  decodePeerSummary,
-  decodePeerWant,
-} from "../protocol/messages/gossip.js";
-import {
-  registerOptionsOf,
   SimBroker,
   SimClient,
   SimNodeHost,
@@ -26,9 +17,9 @@ import {
   type ClusterSimOptions,
   type DeltasInterceptor,
   type SimLogLine,
-  type BrokerRequest,
   type WirePayload,
 } from "./sim_actors.js";
+import { applyBrokerRequest, applyPeerFrame, type BrokerRequestContext } from "./sim_delivery.js";
 import { SimBrokerDriver } from "./sim_brokers.js";
 import { SimClock } from "./sim_clock.js";
 import { SimNetwork } from "./sim_network.js";
@@ -317,32 +308,24 @@ export class ClusterSim {
   /** KV put on one node (throws while it is stopped or paused: the request would time out). */
   kvPut(nodeId: string, namespace: string, key: string, value: string): void {
     this.kvNamespaces.add(namespace);
-    this.adminNode(nodeId).kvPut(namespace, key, value, this.nowMs);
-    this.drain(this.host(nodeId));
+    this.adminWrite(nodeId, (node) => node.kvPut(namespace, key, value, this.nowMs));
   }
 
   /** KV delete on one node. */
   kvDelete(nodeId: string, namespace: string, key: string): void {
     this.kvNamespaces.add(namespace);
-    this.adminNode(nodeId).kvDelete(namespace, key, this.nowMs);
-    this.drain(this.host(nodeId));
+    this.adminWrite(nodeId, (node) => node.kvDelete(namespace, key, this.nowMs));
   }
 
   /** Topic deletion on one node. */
   deleteTopic(nodeId: string, topic: string, clusterName: string | null = null): void {
-    this.adminNode(nodeId).deleteTopic(topic, clusterName, this.nowMs);
-    this.drain(this.host(nodeId));
+    this.adminWrite(nodeId, (node) => node.deleteTopic(topic, clusterName, this.nowMs));
   }
 
   /** Write-permission wipe or add on one node. */
   setWritePerm(nodeId: string, brokerName: string, writable: boolean): void {
-    const node = this.adminNode(nodeId);
-    if (writable) node.addWritePerm(brokerName, this.nowMs);
-    else node.wipeWritePerm(brokerName, this.nowMs);
-    this.drain(this.host(nodeId));
+    this.adminWrite(nodeId, (node) => (writable ? node.addWritePerm(brokerName, this.nowMs) : node.wipeWritePerm(brokerName, this.nowMs)));
   }
-
-  // ---- Logs -------------------------------------------------------------------------------
 
   /** The last `lines` log lines, formatted. */
   logTail(lines = 60, untilMs = Number.POSITIVE_INFINITY): string {
@@ -383,10 +366,12 @@ export class ClusterSim {
     this.clock.schedule(this.nowMs + 1 + nextIndex(this.rng, limits.TICK_MS), loop);
   }
 
-  private adminNode(nodeId: string): NameServerNode {
+  /** An admin write on a running node, and its effects. */
+  private adminWrite(nodeId: string, write: (node: NameServerNode) => void): void {
     const host = this.host(nodeId);
     assert(host.node && !host.paused, `node ${nodeId} cannot take admin writes now`);
-    return host.node;
+    write(host.node);
+    this.drain(host);
   }
 
   /** Runs an input on a node now, or queues it while the node is paused. */
@@ -461,20 +446,18 @@ export class ClusterSim {
     this.input(hostB, hostB.incarnation, (node) => node.peerDisconnected(a, this.nowMs));
   }
 
-  // ---- Internals: delivery --------------------------------------------------------------------
-
   private deliver(from: string, to: string, payload: WirePayload, stale: boolean): void {
     switch (payload.type) {
       case "peer": {
         const host = this.host(to);
         this.counters.peerFrames += 1;
         if (stale) this.counters.staleFrames += 1;
-        this.input(host, payload.incarnation, (node) => this.onPeerFrame(node, to, from, payload.message));
+        this.input(host, payload.incarnation, (node) => applyPeerFrame(node, from, payload.message, this.interceptors.get(to), this.nowMs));
         return;
       }
       case "request": {
         const host = this.host(to);
-        this.input(host, payload.incarnation, (node) => this.onRequest(host, node, from, payload.connId, payload.request));
+        this.input(host, payload.incarnation, (node) => applyBrokerRequest(host, node, payload.connId, payload.request, this.requestContext(host, from, payload.connId)));
         return;
       }
       case "heartbeatReply": {
@@ -493,68 +476,18 @@ export class ClusterSim {
     }
   }
 
-  /** A peer frame: cloned (no shared objects between nodes) and validated like the wire. */
-  private onPeerFrame(node: NameServerNode, to: string, from: string, message: PeerMessage): void {
-    const body: unknown = structuredClone(message.body);
-    switch (message.type) {
-      case "deltas": {
-        let deltas = decodePeerDeltas(body);
-        const interceptor = this.interceptors.get(to);
-        if (interceptor) deltas = interceptor(node, from, deltas);
-        node.onPeerDeltas(from, deltas, this.nowMs);
-        return;
-      }
-      case "digest":
-        node.onPeerDigest(from, decodePeerDigest(body), this.nowMs);
-        return;
-      case "pull":
-        node.onPeerPull(from, decodePeerPull(body), this.nowMs);
-        return;
-      case "summary":
-        node.onPeerSummary(from, decodePeerSummary(body), this.nowMs);
-        return;
-      case "want":
-        node.onPeerWant(from, decodePeerWant(body), this.nowMs);
-        return;
-    }
-  }
-
-  private onRequest(host: SimNodeHost, node: NameServerNode, from: string, connId: ConnectionId, request: BrokerRequest): void {
-    const broker = this.brokers.get(from);
-    const registration = broker?.registration;
-    const now = this.nowMs;
-    if (request.kind === "close") {
-      if (host.openConnections.delete(connId)) node.connectionClosed(connId, now);
-      return;
-    }
-    host.openConnections.add(connId);
-    try {
-      switch (request.kind) {
-        case "register":
-          // As the ports do: an agent's registration is its whole table; a remoting broker's
-          // merges, and a first one of exactly one topic is refused.
-          node.registerBroker(connId, broker?.origin ?? "native", request.registration, request.evidence, now, registerOptionsOf(broker?.origin ?? "native"));
-          if (broker) broker.lastHeardMs = now;
-          return;
-        case "heartbeat": {
-          if (!registration) return;
-          const reply = node.heartbeat(connId, registration.clusterName, registration.brokerAddr, request.evidence, now);
-          if (broker) broker.lastHeardMs = now;
-          this.network.sendDatagram(host.id, from, { type: "heartbeatReply", nodeId: host.id, connId, registered: reply.registered } satisfies WirePayload);
-          return;
-        }
-        case "unregister":
-          if (registration) node.unregisterBroker(connId, registration.clusterName, registration.brokerAddr, request.evidence, now);
-          return;
-        case "subscribe":
-          node.subscribe(connId, request.topics.map((topic) => ({ topic, revision: null })));
-          return;
-      }
-    } catch (error) {
-      if (!(error instanceof NsError)) throw error;
-      this.counters.brokerErrors += 1;
-      this.log(host.id, "warn", "sim: request refused", { from, kind: request.kind, error: error.message });
-    }
+  /** What a broker request on `host` from `from` may do besides changing the node. */
+  private requestContext(host: SimNodeHost, from: string, connId: ConnectionId): BrokerRequestContext {
+    return {
+      broker: this.brokers.get(from),
+      nowMs: this.nowMs,
+      reply: (registered) =>
+        this.network.sendDatagram(host.id, from, { type: "heartbeatReply", nodeId: host.id, connId, registered } satisfies WirePayload),
+      refused: (kind, error) => {
+        this.counters.brokerErrors += 1;
+        this.log(host.id, "warn", "sim: request refused", { from, kind, error: error.message });
+      },
+    };
   }
 
   private scheduleSampling(): void {
