@@ -171,5 +171,11 @@ describe("chaos checker", () => {
     sample(history, 0, END_MS, both);
     history.processes.push({ id: "n2", kind: "exit", atMs: 30_000, pid: 2, signal: null, code: 1 }, { id: "n2", kind: "spawn", atMs: 30_500, pid: 7 });
     expect(kinds(history)).toContain("processCrashed");
+    const told = baseHistory();
+    sample(told, 0, END_MS, both);
+    told.processes.push({ id: "n2", kind: "term", atMs: 29_990, pid: 2 }, { id: "n2", kind: "exit", atMs: 30_000, pid: 2, signal: null, code: 1 }, { id: "n2", kind: "spawn", atMs: 30_500, pid: 7 });
+    const result = check(told, { brokerExpiryMs: EXPIRY_MS, heartbeatMs: HEARTBEAT_MS });
+    expect(result.violations).toEqual([]);
+    expect(result.observations).toHaveLength(1);
   });
 });

@@ -103,10 +103,11 @@ export interface Coverage {
   kvKeysChecked: number;
 }
 
-/** Violations (one per episode, sorted by time) and coverage. */
+/** Violations (one per episode, sorted by time), coverage, and what is worth a look but promised nowhere. */
 export interface CheckResult {
   readonly violations: Violation[];
   readonly coverage: Coverage;
+  readonly observations: string[];
 }
 
 /** Checks a history. */
@@ -115,14 +116,15 @@ export function check(history: History, options: CheckOptions): CheckResult {
   const coverage: Coverage = {
     liveAnswers: 0, deathsCrashBound: 0, deathsSilentBound: 0, deadAnswers: 0, quietMs: 0, quietRounds: 0, kvWritesKept: 0, kvKeysChecked: 0,
   };
+  const observations: string[] = [];
   const violations: Violation[] = [
     ...checkLiveBrokers(truth, options, coverage),
     ...checkDeadBrokers(truth, options, coverage),
     ...checkConvergence(truth, coverage),
     ...checkKv(truth, coverage),
-    ...checkCrashes(truth),
+    ...checkCrashes(truth, observations),
   ];
-  return { violations: episodes(violations.sort((a, b) => a.atMs - b.atMs)), coverage };
+  return { violations: episodes(violations.sort((a, b) => a.atMs - b.atMs)), coverage, observations };
 }
 
 /** Merges violations of one kind, node and broker that follow each other within EPISODE_GAP_MS. */
@@ -487,12 +489,19 @@ function surelyKept(truth: Truth, op: KvOp): boolean {
 
 // ---- Crashes ------------------------------------------------------------------------------
 
-/** A node or broker that exited by itself with a failure code (an assertion, a crash). */
-function checkCrashes(truth: Truth): Violation[] {
+/**
+ * A node or broker that exited by itself with a failure code (an assertion, a crash). One told
+ * to stop that exits with a failure code (its shutdown failed) is an observation, not a crash.
+ */
+function checkCrashes(truth: Truth, observations: string[]): Violation[] {
   const out: Violation[] = [];
   for (const [id, exits] of truth.exits) {
     for (const exit of exits) {
       if (exit.signal !== null || exit.code === 0 || exit.atMs > truth.history.meta.finalHealMs) continue;
+      if (exit.requested) {
+        observations.push(`${id} was told to stop and exited with code ${exit.code} at ${Math.round(exit.atMs)} ms (see its log)`);
+        continue;
+      }
       out.push(violation(truth, "processCrashed", exit.atMs, [exit.atMs - CLEAN_LEAD_MS, exit.atMs], {
         ...(id.startsWith("n") ? { node: id } : { broker: id }),
         detail: `${id} exited by itself with code ${exit.code}`,

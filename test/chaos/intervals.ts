@@ -56,8 +56,8 @@ export class Truth {
   readonly running = new Map<string, Interval[]>();
   /** Process id -> spawn times. */
   readonly spawns = new Map<string, number[]>();
-  /** Process id -> exits (time, signal). */
-  readonly exits = new Map<string, { atMs: number; signal: string | null; code: number | null }[]>();
+  /** Process id -> exits (time, signal, code, and whether it had been told to stop). */
+  readonly exits = new Map<string, { atMs: number; signal: string | null; code: number | null; requested: boolean }[]>();
   /** "a>b" -> intervals during which packets from a to b were dropped, lost or delayed. */
   readonly disturbed = new Map<string, Interval[]>();
   /** "broker>node" -> intervals during which the agent held a registration with the node. */
@@ -102,14 +102,18 @@ export class Truth {
     for (const [id, events] of byId) {
       const running: Interval[] = [];
       let since: number | null = null;
+      let termed = false;
       for (const event of [...events].sort((a, b) => a.atMs - b.atMs)) {
         if (event.kind === "spawn") {
           push(this.spawns, id, event.atMs);
           since = event.atMs;
+          termed = false;
         } else if (event.kind === "exit" || event.kind === "stop" || event.kind === "term") {
           if (since !== null) running.push({ fromMs: since, toMs: event.atMs });
           since = null;
-          if (event.kind === "exit") push(this.exits, id, { atMs: event.atMs, signal: event.signal ?? null, code: event.code ?? null });
+          if (event.kind === "term") termed = true;
+          const exit = { atMs: event.atMs, signal: event.signal ?? null, code: event.code ?? null, requested: termed };
+          if (event.kind === "exit") push(this.exits, id, exit);
         } else if (event.kind === "cont") since = event.atMs;
       }
       if (since !== null) running.push({ fromMs: since, toMs: this.endMs });

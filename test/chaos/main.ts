@@ -74,8 +74,8 @@ function checkPrerequisites(): void {
 /** Checks a recorded run again (after a change of the checker) and rewrites its outputs. */
 function recheck(dir: string): number {
   const history = JSON.parse(readFileSync(join(dir, "history.json"), "utf8")) as History;
-  const { violations, coverage } = check(history, { brokerExpiryMs: history.meta.brokerExpiryMs, heartbeatMs: history.meta.heartbeatMs });
-  const summary = summarize(history, violations, coverage);
+  const { violations, coverage, observations } = check(history, { brokerExpiryMs: history.meta.brokerExpiryMs, heartbeatMs: history.meta.heartbeatMs });
+  const summary = summarize(history, violations, coverage, observations);
   writeOutputs(dir, history, violations, summary);
   for (const violation of violations.slice(0, 50)) process.stderr.write(`violation ${violation.kind} at ${Math.round(violation.atMs)} ms: ${violation.detail}\n`);
   process.stdout.write(`${summary.line}\n`);
@@ -129,6 +129,7 @@ async function main(): Promise<number> {
   for (const violation of result.violations.slice(0, 50)) {
     log(`violation ${violation.kind} at ${Math.round(violation.atMs)} ms: ${violation.detail} [faults: ${violation.faults.join(" ") || "none"}]`);
   }
+  for (const observation of result.summary.observations) log(`observation: ${observation}`);
   process.stdout.write(`${result.summary.line}\n`);
   return result.violations.length === 0 ? 0 : EXIT_VIOLATIONS;
 }

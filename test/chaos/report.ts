@@ -16,11 +16,12 @@ export interface Summary {
   readonly violationsByKind: Readonly<Record<string, number>>;
   readonly violationsTotal: number;
   readonly coverage: Coverage;
+  readonly observations: readonly string[];
   readonly nodeLogs: History["nodeLogs"];
 }
 
 /** Counts a history and its violations. */
-export function summarize(history: History, violations: readonly Violation[], coverage: Coverage): Summary {
+export function summarize(history: History, violations: readonly Violation[], coverage: Coverage, observations: readonly string[]): Summary {
   const faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, history.faults.filter((fault) => fault.kind === kind).length]));
   const violationsByKind = Object.fromEntries(VIOLATION_KINDS.map((kind) => [kind, violations.filter((item) => item.kind === kind).length]));
   const samples = {
@@ -44,6 +45,6 @@ export function summarize(history: History, violations: readonly Violation[], co
     `violations ${violations.length}${violationText ? ` (${violationText})` : ""}`;
   return {
     line, seed: meta.seed, command: meta.command, sabotage: meta.sabotage, nemesisMs, faults, faultsTotal: history.faults.length,
-    samples, violationsByKind, violationsTotal: violations.length, coverage, nodeLogs: history.nodeLogs,
+    samples, violationsByKind, violationsTotal: violations.length, coverage, observations, nodeLogs: history.nodeLogs,
   };
 }

@@ -132,8 +132,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     nemesisStartMs, nemesisEndMs: nemesisStartMs + options.durationMs, finalHealMs, endMs: cluster.nowMs(),
     brokerExpiryMs: options.brokerExpiryMs, heartbeatMs: options.heartbeatMs, command: options.command, sabotage: options.sabotage,
   };
-  const { violations, coverage } = check(history, { brokerExpiryMs: options.brokerExpiryMs, heartbeatMs: options.heartbeatMs });
-  const summary = summarize(history, violations, coverage);
+  const { violations, coverage, observations } = check(history, { brokerExpiryMs: options.brokerExpiryMs, heartbeatMs: options.heartbeatMs });
+  const summary = summarize(history, violations, coverage, observations);
   writeOutputs(options.outDir, history, violations, summary);
   if (interrupted) throw new Error("interrupted");
   return { history, violations, summary };
