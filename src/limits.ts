@@ -35,6 +35,8 @@ export const TOPIC_NAME_CHARS_MAX = 512;
 export const NAME_CHARS_MAX = 127;
 /** Broker addresses "host:port": a DNS name is at most 253 chars, plus the port. */
 export const ADDR_CHARS_MAX = 261;
+/** The largest broker id a registration may carry (RocketMQ's is a Java long; ids are small). */
+export const BROKER_ID_MAX = 0x7fff_ffff;
 /** Queue numbers of topics we create (CLI, agent): RocketMQ's tools cap at 1024 by convention. */
 export const QUEUE_NUMS_MAX = 1024;
 /**

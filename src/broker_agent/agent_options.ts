@@ -8,6 +8,7 @@ import {
   BROKER_EXPIRY_MS_MIN,
   BROKER_HEARTBEAT_MS,
   BROKER_HEARTBEAT_MS_MIN,
+  BROKER_ID_MAX,
   BROKER_REGISTER_INTERVAL_MS,
   REQUEST_TIMEOUT_MS,
   TOPICS_PER_BROKER_MAX,
@@ -18,8 +19,6 @@ import { checkNameServers } from "../client/addresses.js";
 import type { ClientTls } from "../client/connection.js";
 import type { ClientLogger, Scheduler } from "../client/scheduler.js";
 import type { Dialer } from "../client/transport.js";
-/** Largest broker id, as the REGISTER_BROKER validator allows. */
-const BROKER_ID_MAX = 0x7fff_ffff;
 
 /** A topic as the agent is given it; sysFlag and order default to 0 and false. */
 export interface TopicConfigInput {

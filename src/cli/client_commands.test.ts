@@ -7,19 +7,8 @@ import { SeededRng } from "../core/clock.js";
 import type { TopicRouteData } from "../model/types.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js";
 import { NameServersUnavailableError } from "../client/client_errors.js";
-import {
-  ClientExit,
-  exitCodeOf,
-  formatClusterInfo,
-  formatRoute,
-  parseBrokerFlags,
-  parseIntFlag,
-  parseLogLevel,
-  parseNamesrvFlag,
-  parseTopicFlag,
-  parseTopicFlags,
-  registerClientCommands,
-} from "./client_commands.js";
+import { ClientExit, exitCodeOf, formatClusterInfo, formatRoute, parseBrokerFlags, registerClientCommands } from "./client_commands.js";
+import { parseIntFlag, parseLogLevel, parseNamesrvFlag, parseTopicFlag, parseTopicFlags } from "./client_flags.js";
 
 function messageOf(fn: () => unknown): string {
   try {

@@ -1,35 +1,35 @@
 // The client subcommands of `namesrv`: broker (run a BrokerAgent), route, cluster, topics and
-// kv. Flags are validated here at the edge (message names the flag and the value, exit 2);
-// the agent and client do the work. Exit codes: 0 ok, 1 not found / failure, 2 bad
-// arguments, 3 no name server reachable. Output: results on stdout, logs (pino) on stderr.
+// kv. Flags are validated at the edge (client_flags.ts; the message names the flag and the
+// value, exit 2); the agent and client do the work. Exit codes: 0 ok, 1 not found / failure,
+// 2 bad arguments, 3 no name server reachable. Output: results on stdout, logs (pino) on stderr.
 import { Command } from "commander";
 import pino from "pino";
 import type { ClusterInfo, TopicConfig, TopicRouteData } from "../model/types.js";
-import { PERM_VALUE_LIMIT, Perm } from "../model/types.js";
+import { Perm } from "../model/types.js";
 import type { Clock, Rng } from "../core/clock.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
-import { BROKER_EXPIRY_MS_MAX, QUEUE_NUMS_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX } from "../limits.js";
+import { BROKER_EXPIRY_MS_MAX, BROKER_ID_MAX } from "../limits.js";
 import { checkAddr, checkKvKey, checkName, checkTopic } from "../protocol/validate.js";
 import { BrokerAgent, type TopicConfigInput } from "../broker_agent/agent.js";
-import { parseNameServers } from "../client/addresses.js";
 import { NameServersUnavailableError } from "../client/client_errors.js";
 import { RouteClient } from "../client/route_client.js";
 import { RealScheduler, systemClock, systemRng, type ClientLogger } from "../client/scheduler.js";
-import type { ClientTls } from "../client/connection.js";
 import { readFileSync } from "node:fs";
-import { CLIENT_TOKEN_ENV, parseSecretList } from "./secrets.js";
+import { CLIENT_TOKEN_ENV } from "./secrets.js";
+import {
+  checkedFlag,
+  CLIENT_LOG_LEVELS,
+  parseCredentialFlags,
+  parseIntFlag,
+  parseLogLevel,
+  parseNamesrvFlag,
+  parseTopicFlags,
+  type CredentialFlags,
+} from "./client_flags.js";
 
 /** Exit codes of the client subcommands. */
 export const ClientExit = { OK: 0, FAILURE: 1, USAGE: 2, UNAVAILABLE: 3 } as const;
 
-/** Queues per topic when `--topic NAME` gives none (RocketMQ's defaultTopicQueueNums). */
-export const TOPIC_QUEUES_DEFAULT = 8;
-/** Permission when `--topic` gives none: read + write. */
-export const TOPIC_PERM_DEFAULT = Perm.READ_WRITE;
-/** pino levels accepted by --log-level. */
-export const CLIENT_LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
-/** A largest broker id, as the REGISTER_BROKER validator allows. */
-const BROKER_ID_MAX = 0x7fff_ffff;
 
 /** What the commands touch outside themselves; tests replace these. */
 export interface ClientCliDeps {
@@ -73,129 +73,6 @@ function defaultDeps(): ClientCliDeps {
     env: process.env,
     readFile: (path) => readFileSync(path, "utf8"),
   };
-}
-
-// ---- Flag parsing (pure; each error names the flag and quotes the value) --------------------
-
-/** `--topic NAME[:QUEUES[:PERM]]`: QUEUES read = write queues (default 8), PERM default 6. */
-export function parseTopicFlag(value: string): TopicConfig {
-  const parts = value.split(":");
-  const shape = "must be NAME[:QUEUES[:PERM]]";
-  if (parts.length > 3) throw InvalidArgumentError.format("--topic", shape, value);
-  const [name = "", queuesText, permText] = parts;
-  try {
-    checkTopic("--topic", name);
-  } catch {
-    throw InvalidArgumentError.format("--topic", `${shape} with NAME of 1..${TOPIC_NAME_CHARS_MAX} chars, no whitespace`, value);
-  }
-  const queues = queuesText === undefined ? TOPIC_QUEUES_DEFAULT : strictInt(queuesText);
-  if (queues === null || queues < 1 || queues > QUEUE_NUMS_MAX) {
-    throw InvalidArgumentError.format("--topic", `${shape} with QUEUES an integer in 1..${QUEUE_NUMS_MAX}`, value);
-  }
-  const perm = permText === undefined ? TOPIC_PERM_DEFAULT : strictInt(permText);
-  if (perm === null || perm < 0 || perm >= PERM_VALUE_LIMIT) {
-    throw InvalidArgumentError.format("--topic", `${shape} with PERM an integer in 0..${PERM_VALUE_LIMIT - 1}`, value);
-  }
-  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm, topicSysFlag: 0, order: false };
-}
-
-/** Every `--topic` value, checked for duplicates and the per-broker bound. */
-export function parseTopicFlags(values: readonly string[]): TopicConfig[] {
-  if (values.length > TOPICS_PER_BROKER_MAX) {
-    throw InvalidArgumentError.format("--topic", `may be given at most ${TOPICS_PER_BROKER_MAX} times`, `${values.length} times`);
-  }
-  const seen = new Set<string>();
-  return values.map((value) => {
-    const topic = parseTopicFlag(value);
-    if (seen.has(topic.topicName)) throw InvalidArgumentError.format("--topic", "must name each topic once", value);
-    seen.add(topic.topicName);
-    return topic;
-  });
-}
-
-/** `--namesrv HOST:PORT[,HOST:PORT...]` (',' or ';'). */
-export function parseNamesrvFlag(value: string | undefined): string[] {
-  if (value === undefined) throw new InvalidArgumentError("'--namesrv' is required: HOST:PORT[,HOST:PORT...]");
-  try {
-    return parseNameServers(value, "--namesrv");
-  } catch (error) {
-    if (!(error instanceof InvalidArgumentError)) throw error;
-    throw InvalidArgumentError.format("--namesrv", "must be HOST:PORT[,HOST:PORT...] with ports in 1..65535", value);
-  }
-}
-
-/** An integer flag in [min, max]. */
-export function parseIntFlag(flag: string, value: string, min: number, max: number): number {
-  const parsed = strictInt(value);
-  if (parsed === null || parsed < min || parsed > max) {
-    throw InvalidArgumentError.format(flag, `must be an integer in ${min}..${max}`, value);
-  }
-  return parsed;
-}
-
-/** `--log-level`. */
-export function parseLogLevel(value: string): (typeof CLIENT_LOG_LEVELS)[number] {
-  const level = CLIENT_LOG_LEVELS.find((candidate) => candidate === value);
-  if (!level) throw InvalidArgumentError.format("--log-level", `must be one of ${CLIENT_LOG_LEVELS.join("|")}`, value);
-  return level;
-}
-
-/** A required string flag checked by a protocol validator, re-labelled with the flag name. */
-function checkedFlag(flag: string, value: string | undefined, check: (field: string, v: unknown) => string): string {
-  if (value === undefined) throw new InvalidArgumentError(`'${flag}' is required`);
-  return check(flag, value);
-}
-
-function strictInt(text: string): number | null {
-  return /^\d{1,9}$/.test(text) ? Number(text) : null;
-}
-
-// ---- Credentials ---------------------------------------------------------------------------
-
-/** Token and TLS flags every client command takes. */
-interface CredentialFlags {
-  readonly tokenFile?: string;
-  readonly tls?: boolean;
-  readonly tlsCaFile?: string;
-  readonly tlsCertFile?: string;
-  readonly tlsKeyFile?: string;
-}
-
-/** What a client command connects with: a token (file, else NAMESRV_TOKEN) and TLS options. */
-export interface ClientCredentials {
-  readonly token?: string;
-  readonly tls?: ClientTls;
-}
-
-/** Reads the credential flags; the token's value never appears in a message. */
-export function parseCredentialFlags(flags: CredentialFlags, deps: Pick<ClientCliDeps, "env" | "readFile">): ClientCredentials {
-  const read = (flag: string, path: string): string => {
-    try {
-      return deps.readFile(path);
-    } catch (error) {
-      throw new InvalidArgumentError(`'${flag}' file '${path}' could not be read: ${(error as Error).message}`);
-    }
-  };
-  let token: string | undefined;
-  if (flags.tokenFile !== undefined) {
-    token = parseSecretList(read("--token-file", flags.tokenFile))[0];
-    if (token === undefined) throw new InvalidArgumentError(`'--token-file' file '${flags.tokenFile}' holds no token`);
-  } else {
-    const fromEnv = deps.env[CLIENT_TOKEN_ENV]?.trim();
-    if (fromEnv !== undefined && fromEnv !== "") token = fromEnv;
-  }
-  if ((flags.tlsCertFile === undefined) !== (flags.tlsKeyFile === undefined)) {
-    throw new InvalidArgumentError("'--tls-cert-file' and '--tls-key-file' must be given together");
-  }
-  const useTls = flags.tls === true || flags.tlsCaFile !== undefined || flags.tlsCertFile !== undefined;
-  const tls: ClientTls | undefined = useTls
-    ? {
-        ...(flags.tlsCaFile === undefined ? {} : { ca: read("--tls-ca-file", flags.tlsCaFile) }),
-        ...(flags.tlsCertFile === undefined ? {} : { cert: read("--tls-cert-file", flags.tlsCertFile) }),
-        ...(flags.tlsKeyFile === undefined ? {} : { key: read("--tls-key-file", flags.tlsKeyFile) }),
-      }
-    : undefined;
-  return { ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) };
 }
 
 /** Adds the credential flags to a command. */

@@ -3,9 +3,10 @@
 // Imports core types, limits, validators and the codec; no I/O.
 import { InvalidArgumentError } from "../errors.js";
 import {
+  ADDR_CHARS_MAX,
   BROKER_EXPIRY_MS_MAX,
   BROKER_EXPIRY_MS_MIN,
-  ADDR_CHARS_MAX,
+  BROKER_ID_MAX,
   NAME_CHARS_MAX,
   TOPICS_PER_BROKER_MAX,
 } from "../limits.js";
@@ -14,8 +15,6 @@ import type * as wire from "../protocol/remoting/index.js";
 import { decodeRegisteredTopic } from "../protocol/messages/broker.js";
 import { checkAddr, checkName } from "../protocol/validate.js";
 
-/** Largest broker id we accept: RocketMQ ids are small; int32 keeps them exact everywhere. */
-const BROKER_ID_MAX = 0x7fff_ffff;
 
 function intIn(field: string, value: number, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {

@@ -15,6 +15,7 @@ import {
   ADDR_CHARS_MAX,
   BROKER_EXPIRY_MS_MAX,
   BROKER_EXPIRY_MS_MIN,
+  BROKER_ID_MAX,
   NAME_CHARS_MAX,
   QUEUE_NUMS_MAX,
   REGISTERED_QUEUE_NUMS_MAX,
@@ -32,8 +33,6 @@ import {
 import { arr, bool, checkAddr, checkName, checkTopic, fieldsOf, int, optInt, optStr, type Fields } from "../validate.js";
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;
-/** Largest broker id: RocketMQ uses small longs; 2^31 keeps them plain ints. */
-const BROKER_ID_MAX = 0x7fff_ffff;
 
 /** REGISTER_BROKER request: the registration plus the agent's heartbeat evidence. */
 export interface RegisterBrokerRequest {
