@@ -1,8 +1,9 @@
-// Five test projects: unit (pure code, colocated), sim (seeded cluster simulator),
+// Six test projects: unit (pure code, colocated), sim (seeded cluster simulator),
 // integration (real sockets on 127.0.0.1 against the built CLI and server), interop (the
 // real Apache RocketMQ from Maven Central against our nodes; not part of `npm test`, run with
-// `npm run test:interop`), and chaos (the chaos checker on made-up histories, and the proof
-// that it catches a broken cluster in network namespaces; `npm run test:chaos`, as root).
+// `npm run test:interop`), chaos (the chaos checker on made-up histories, and the proof
+// that it catches a broken cluster in network namespaces; `npm run test:chaos`, as root), and
+// browser (the dashboard in headless Chromium against real nodes; `npm run test:browser`).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -26,6 +27,17 @@ export default defineConfig({
           include: ["test/chaos/**/*.test.ts"],
           environment: "node",
           testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The dashboard in headless Chromium against real nodes (`npm run test:browser`, not part of `npm test`).
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.browser.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

@@ -11,6 +11,7 @@ import {
   DIGEST_ENTRIES_MAX,
   PEER_DOWN_MS,
   PEER_SUSPECT_MS,
+  PEERS_MAX,
   STATUS_ANSWER_BYTES_MAX,
   STATUS_CACHE_MS,
   STATUS_PEER_TIMEOUT_MS,
@@ -131,6 +132,8 @@ interface LinkedPeer {
 /** Builds cluster statuses and routes across nodes. */
 export class ClusterStatusService {
   private cached: { atMs: number; token: string | undefined; status: Promise<ClusterStatus> } | null = null;
+  /** Node id last seen at each peer address (as many as the dialer has addresses, PEERS_MAX). */
+  private readonly knownIds = new Map<string, string>();
   private readonly fetchJson: typeof getJson;
 
   constructor(private readonly deps: ClusterStatusDeps) {
@@ -186,8 +189,15 @@ export class ClusterStatusService {
     return { nodeId: self.nodeId, atMs: this.deps.clock.nowMs(), members, agreement, healthy: complete && compared.agree };
   }
 
+  /** The dialer's links; a link that is down keeps the node id it last had (remembered per address). */
   private peers(): LinkedPeer[] {
-    return this.deps.links().map((link) => ({ link, state: linkStateOf(link.linked, link.silentMs) }));
+    return this.deps.links().map((link) => {
+      if (link.peerId !== null) {
+        if (this.knownIds.size < PEERS_MAX || this.knownIds.has(link.addr)) this.knownIds.set(link.addr, link.peerId);
+        return { link, state: linkStateOf(link.linked, link.silentMs) };
+      }
+      return { link: { ...link, peerId: this.knownIds.get(link.addr) ?? null }, state: linkStateOf(link.linked, link.silentMs) };
+    });
   }
 
   /** A peer's member entry: its report through its link (never to an address without an authenticated link). */

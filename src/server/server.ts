@@ -153,6 +153,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
   const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
   dashboardDeps.links = () => dialer.linkStates();
+  dashboardDeps.selfAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
 
   const tick = setInterval(() => {
     lastTickAtMs = clock.nowMs();
@@ -286,14 +287,21 @@ interface DashboardParts {
   readonly startedAtMs: number;
 }
 
+/** The dashboard's deps, and what is known only once the listener and the dialer exist. */
+interface DashboardWiring {
+  deps: DashboardDeps;
+  links: () => PeerLinkState[];
+  selfAddr: string | null;
+}
+
 /**
  * The dashboard's parts: the page, this node's report, the cluster status through the peer
  * dialer's links (set once the dialer exists) and the admin-token decision of a native hello.
  */
-function makeDashboard(config: Config, deps: ServerDeps, parts: DashboardParts): { deps: DashboardDeps; links: () => PeerLinkState[] } {
+function makeDashboard(config: Config, deps: ServerDeps, parts: DashboardParts): DashboardWiring {
   const { host, clock, auth, metrics, events, series, tickLate, startedAtMs } = parts;
   const node = host.node;
-  const wiring: { deps: DashboardDeps; links: () => PeerLinkState[] } = { deps: null as unknown as DashboardDeps, links: () => [] };
+  const wiring: DashboardWiring = { deps: null as unknown as DashboardDeps, links: () => [], selfAddr: config.advertiseAddr };
   const version = packageVersion();
   const report = (): NodeReport => {
     const buckets = node.digest().map(([low, high]) => hex32(high) + hex32(low));
@@ -302,7 +310,7 @@ function makeDashboard(config: Config, deps: ServerDeps, parts: DashboardParts):
     return {
       nodeId: node.nodeId,
       version,
-      advertiseAddr: config.advertiseAddr,
+      advertiseAddr: wiring.selfAddr,
       ready: node.isReady(),
       degraded: node.isDegraded() || tickLate(),
       nowMs,
