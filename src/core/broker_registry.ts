@@ -148,6 +148,13 @@ export class BrokerRegistry {
     }
   }
 
+  /** Live brokers, and all entries including tombstones. */
+  counts(): { live: number; tracked: number } {
+    let live = 0;
+    for (const entry of this.brokers.values()) if (this.isLive(entry)) live += 1;
+    return { live, tracked: this.brokers.size };
+  }
+
   /** A connection closed: brokers bound to it lose this node as a holder. */
   connectionClosed(connId: ConnectionId, nowMs: number): void {
     const keys = this.byConnection.get(connId);

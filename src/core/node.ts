@@ -2,7 +2,8 @@
 // (broker registry and requests, failure detector, replication, pushes). Requests and ticks go
 // in with the time as an argument; answers come back, and effects (pushes, closes, records for
 // peers, logs) queue up for the shell to take. No I/O, timers or clocks.
-import { LimitExceededError, NotFoundError, NotReadyError } from "../errors.js";
+import { NotFoundError, NotReadyError } from "../errors.js";
+import { AdminWrites } from "./admin_writes.js";
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
@@ -45,6 +46,7 @@ export class NameServerNode {
   private readonly detector: FailureDetector;
   private readonly replication: Replication;
   private readonly pushes: Pushes;
+  private readonly admin: AdminWrites;
 
   constructor(options: NodeOptions, rng: Rng, nowMs: number) {
     this.ctx = new NodeContext(options, rng, nowMs);
@@ -56,6 +58,7 @@ export class NameServerNode {
     this.registry.link({ records: this.replication, detector: this.detector, pushes: this.pushes });
     this.detector.link(this.replication);
     this.requests = new BrokerRequests(this.ctx, this.registry, this.replication);
+    this.admin = new AdminWrites(this.ctx, this.registry, this.replication);
   }
 
   /** Counters for metrics, read-only: the parts count, the shell reads. */
@@ -86,14 +89,7 @@ export class NameServerNode {
   }
 
   /** An unchanged re-registration answered from its version alone, or null (then registerBroker). */
-  reregisterUnchanged(
-    connId: ConnectionId,
-    clusterName: string,
-    brokerAddr: string,
-    dataVersion: DataVersion,
-    evidence: Evidence | null,
-    nowMs: number,
-  ): RegisterResult | null {
+  reregisterUnchanged(connId: ConnectionId, clusterName: string, brokerAddr: string, dataVersion: DataVersion, evidence: Evidence | null, nowMs: number): RegisterResult | null {
     return this.requests.reregisterUnchanged(connId, clusterName, brokerAddr, dataVersion, evidence, nowMs);
   }
 
@@ -113,13 +109,7 @@ export class NameServerNode {
   }
 
   /** RocketMQ QUERY_DATA_VERSION: refreshes a live broker's liveness, tells whether the version differs. */
-  queryDataVersion(
-    connId: ConnectionId,
-    clusterName: string,
-    brokerAddr: string,
-    dataVersion: DataVersion,
-    nowMs: number,
-  ): { changed: boolean; stored: DataVersion | null } {
+  queryDataVersion(connId: ConnectionId, clusterName: string, brokerAddr: string, dataVersion: DataVersion, nowMs: number): { changed: boolean; stored: DataVersion | null } {
     return this.requests.queryDataVersion(connId, clusterName, brokerAddr, dataVersion, nowMs);
   }
 
@@ -127,14 +117,7 @@ export class NameServerNode {
    * A broker leaves gracefully: offline everywhere at once. Counts only on the connection the
    * broker registered on here, or with `byAdmin` (an authenticated admin); returns whether it did.
    */
-  unregisterBroker(
-    connId: ConnectionId,
-    clusterName: string,
-    brokerAddr: string,
-    evidence: Evidence | null,
-    nowMs: number,
-    byAdmin = false,
-  ): boolean {
+  unregisterBroker(connId: ConnectionId, clusterName: string, brokerAddr: string, evidence: Evidence | null, nowMs: number, byAdmin = false): boolean {
     return this.requests.unregister(connId, clusterName, brokerAddr, evidence, nowMs, byAdmin);
   }
 
@@ -215,9 +198,7 @@ export class NameServerNode {
 
   /** Live brokers, and all entries including tombstones. */
   brokerCounts(): { live: number; tracked: number } {
-    let live = 0;
-    for (const entry of this.registry.brokers.values()) if (this.registry.isLive(entry)) live += 1;
-    return { live, tracked: this.registry.brokers.size };
+    return this.registry.counts();
   }
 
   /** Number of routed topics. */
@@ -251,28 +232,22 @@ export class NameServerNode {
 
   /** Puts a KV entry. */
   kvPut(namespace: string, key: string, value: string, nowMs: number): void {
-    this.ctx.admin.checkPut(namespace, key);
-    this.replication.apply({ type: "kv", namespace, key, value, stamp: this.ctx.hlc.now(nowMs) }, nowMs, null);
+    this.admin.kvPut(namespace, key, value, nowMs);
   }
 
   /** A KV value; NotFoundError when absent. */
   kvGet(namespace: string, key: string): string {
-    const value = this.ctx.admin.kvGet(namespace, key);
-    if (value === undefined) throw new NotFoundError(`no kv entry '${key}' in namespace '${namespace}'`);
-    return value;
+    return this.admin.kvGet(namespace, key);
   }
 
   /** Deletes a KV entry (a tombstone replicates the deletion). */
   kvDelete(namespace: string, key: string, nowMs: number): void {
-    if (this.ctx.admin.kvGet(namespace, key) === undefined) return;
-    this.replication.apply({ type: "kv", namespace, key, value: null, stamp: this.ctx.hlc.now(nowMs) }, nowMs, null);
+    this.admin.kvDelete(namespace, key, nowMs);
   }
 
-  /** The entries of a namespace; NotFoundError when it was never written. */
+  /** The entries of a namespace; NotFoundError when it was never written (emptied ones list {}). */
   kvList(namespace: string): Record<string, string> {
-    // As RocketMQ keeps a namespace once written, one whose keys were all deleted lists empty.
-    if (!this.ctx.admin.hasNamespace(namespace)) throw new NotFoundError(`no kv entries in namespace '${namespace}'`);
-    return this.ctx.admin.kvList(namespace);
+    return this.admin.kvList(namespace);
   }
 
   /** Every KV record, tombstones included: what --data-dir persists. */
@@ -282,31 +257,22 @@ export class NameServerNode {
 
   /** Loads persisted KV records at start (merged like gossip, so order does not matter). */
   loadKvRecords(records: readonly KvRecord[], nowMs: number): void {
-    for (const record of records) {
-      this.ctx.hlc.observe(record.stamp);
-      this.replication.apply(record, nowMs, null, false);
-    }
+    this.admin.loadKvRecords(records, nowMs);
   }
 
   /** Deletes a topic, or only its queues on one cluster's brokers. */
   deleteTopic(topic: string, clusterName: string | null, nowMs: number): void {
-    const { admin, options } = this.ctx;
-    if (!admin.hasTopicDelete(topic, clusterName) && admin.topicDeleteCount >= options.topicsMax) {
-      throw new LimitExceededError("TOPICS_MAX", `this node keeps at most ${options.topicsMax} topic deletions`);
-    }
-    this.replication.apply({ type: "topicDelete", topic, clusterName, stamp: this.ctx.hlc.now(nowMs) }, nowMs, null);
+    this.admin.deleteTopic(topic, clusterName, nowMs);
   }
 
-  /** Clears the write bit on every queue of a broker name; returns the queues touched. */
+  /** Clears the write bit on every queue of a broker name; returns the topics touched. */
   wipeWritePerm(brokerName: string, nowMs: number): number {
-    this.replication.apply({ type: "perm", brokerName, writable: false, stamp: this.ctx.hlc.now(nowMs) }, nowMs, null);
-    return this.registry.routes.topicsOf(brokerName).length;
+    return this.admin.setWritePerm(brokerName, false, nowMs);
   }
 
-  /** Sets perm to read-write on every queue of a broker name; returns the queues touched. */
+  /** Sets perm to read-write on every queue of a broker name; returns the topics touched. */
   addWritePerm(brokerName: string, nowMs: number): number {
-    this.replication.apply({ type: "perm", brokerName, writable: true, stamp: this.ctx.hlc.now(nowMs) }, nowMs, null);
-    return this.registry.routes.topicsOf(brokerName).length;
+    return this.admin.setWritePerm(brokerName, true, nowMs);
   }
 
   // ---- Subscriptions ----------------------------------------------------------------------
