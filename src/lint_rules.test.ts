@@ -1,6 +1,7 @@
 // Goal: the layer rules bite: ESLint refuses protocol -> core, a shell importing the server,
-// and `ws` / `node:net` outside transport/; the cycle check finds a cycle. Method: ESLint's API
-// on source text given a path under src/ (nothing is written); findCycles on a small graph.
+// and `ws` / `node:net` outside transport/, and files over their line bounds; the cycle check
+// finds a cycle. Method: ESLint's API on source text given a path under src/ (nothing is
+// written); findCycles on a small graph.
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error -- a plain ESM script without type declarations
@@ -39,6 +40,17 @@ describe("lint rules", () => {
   it("lint: the model is a leaf", async () => {
     const found = await messages("src/model/x.ts", 'import { NameServerNode } from "../core/node.js";\nexport const x = NameServerNode;\n');
     expect(found.join(" ")).toContain("model/ may not import core/");
+  });
+
+  it("lint: a source file over 500 lines, or a core facade over 400, fails", async () => {
+    const lint = async (filePath: string, lines: number): Promise<string[]> => {
+      const [result] = await eslint.lintText("export const x = 1;\n".repeat(lines), { filePath });
+      return (result?.messages ?? []).filter((message) => message.ruleId === "max-lines").map((message) => message.message);
+    };
+    expect(await lint("src/server/x.ts", 500)).toEqual([]);
+    expect((await lint("src/server/x.ts", 501)).join(" ")).toContain("Maximum allowed is 500");
+    expect((await lint("src/core/node.ts", 401)).join(" ")).toContain("Maximum allowed is 400");
+    expect(await lint("src/server/x.test.ts", 800)).toEqual([]);
   });
 
   it("lint: the cycle check finds a cycle and passes a chain", () => {
