@@ -18,7 +18,7 @@ import { BrokerAgent, type AgentEvent } from "../../src/broker_agent/agent.js";
 import { DEV_FILES, writeDevCredentials } from "../../src/cli/dev_credentials.js";
 import { RouteClient } from "../../src/client/route_client.js";
 import { systemClock } from "../../src/client/scheduler.js";
-import { localConfig, type Config } from "../../src/config/config.js";
+import { localConfig, parseConfig, type Config } from "../../src/config/config.js";
 import { SeededRng } from "../../src/core/clock.js";
 import { ErrorCode, UnauthorizedError } from "../../src/errors.js";
 import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
@@ -230,10 +230,16 @@ describe("security: development credentials", () => {
   it("security: dev-credentials writes a CA, a node certificate and secrets that link two nodes over wss", async () => {
     const dir = mkdtempSync(join(tmpdir(), "namesrv-dev-credentials-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    expect(writeDevCredentials(dir, ["ns1"])).toHaveLength(7);
+    expect(writeDevCredentials(dir, ["ns1"])).toHaveLength(10);
     expect(writeDevCredentials(dir, ["ns1"])).toEqual([]);
     expect(statSync(join(dir, DEV_FILES.key)).mode & 0o077).toBe(0);
     const read = (file: string): string => readFileSync(join(dir, file), "utf8");
+    // The remoting ACL accounts: one per role, and the broker.conf line and tools.yml made from them.
+    const [brokerAccount, adminAccount] = parseConfig({ remotingAclAccounts: JSON.parse(read(DEV_FILES.remotingAcl)) as unknown }).remotingAclAccounts;
+    expect([brokerAccount?.role, adminAccount?.role]).toEqual(["broker", "admin"]);
+    expect(read(DEV_FILES.brokerAclConf)).toContain(`innerClientAuthenticationCredentials={"accessKey":"rocketmq-broker","secretKey":"${brokerAccount?.secretKey}"}\n`);
+    expect(read(DEV_FILES.toolsYml)).toBe(`accessKey: rocketmq-admin\nsecretKey: ${adminAccount?.secretKey}\n`);
+    for (const file of [DEV_FILES.remotingAcl, DEV_FILES.brokerAclConf, DEV_FILES.toolsYml]) expect(statSync(join(dir, file)).mode & 0o077).toBe(0);
     const tls = { cert: read(DEV_FILES.cert), key: read(DEV_FILES.key), ca: read(DEV_FILES.ca), requireClientCert: false };
     const secret = read(DEV_FILES.clusterSecret).trim();
     const n1 = await node({ id: "d1", clusterSecrets: [secret], tls, brokerTokens: [read(DEV_FILES.brokerToken).trim()] });

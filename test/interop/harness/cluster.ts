@@ -2,6 +2,7 @@
 // 127.0.0.1, peered over WebSocket, each with a fixed remoting port (so a node can be
 // restarted on the same address brokers were given). Reuses the integration helpers for
 // spawning the CLI, free ports and waiting; every node is tracked for killAll().
+import { get as httpsGet } from "node:https";
 import { spawnCli, type CliProcess } from "../../integration/helpers/cli.js";
 import { freePort } from "../../integration/helpers/ports.js";
 import { waitFor, withDeadline } from "../../integration/helpers/wait.js";
@@ -17,8 +18,10 @@ export interface OurNode {
   readonly remotingPort: number;
   /** "127.0.0.1:remotingPort", what brokers, clients and mqadmin are given. */
   readonly remotingAddr: string;
-  /** "http://127.0.0.1:httpPort". */
+  /** "http://127.0.0.1:httpPort" ("https://" when the nodes run with TLS). */
   readonly httpUrl: string;
+  /** The CA that verifies the node's certificate, when it runs with TLS. */
+  readonly tlsCa: string | null;
   /** The running process (replaced by restart()). */
   cli: CliProcess;
 }
@@ -34,7 +37,8 @@ export interface OurCluster {
   stop(): Promise<void>;
 }
 
-async function ready(url: string): Promise<boolean> {
+async function ready(url: string, tlsCa: string | null): Promise<boolean> {
+  if (tlsCa !== null) return (await httpsStatus(`${url}/readyz`, tlsCa)) === 200;
   try {
     const response = await fetch(`${url}/readyz`);
     await response.arrayBuffer();
@@ -44,18 +48,39 @@ async function ready(url: string): Promise<boolean> {
   }
 }
 
+/** GET over HTTPS trusting `ca`: the status and body (status 0 when unreachable). */
+export function httpsText(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const request = httpsGet(url, { ca, timeout: 5_000 }, (response) => {
+      let body = "";
+      response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on("error", () => resolve({ status: 0, body: "" }));
+    request.on("timeout", () => request.destroy());
+  });
+}
+
+async function httpsStatus(url: string, ca: string): Promise<number> {
+  return (await httpsText(url, ca)).status;
+}
+
 /** Waits until the node answers /readyz with 200; fails early if it exits. */
 export async function waitReady(node: OurNode, deadlineMs = NODE_READY_DEADLINE_MS): Promise<void> {
   let exited = false;
   void node.cli.exited.then(() => (exited = true));
   await waitFor(`node ${node.id} ready`, async () => {
     if (exited) throw new Error(`node ${node.id} exited: ${node.cli.stderr().slice(-2000)} ${node.cli.stdout().slice(-2000)}`);
-    return (await ready(node.httpUrl)) ? true : undefined;
+    return (await ready(node.httpUrl, node.tlsCa)) ? true : undefined;
   }, deadlineMs);
 }
 
-/** Starts n of our nodes (each peered with all others) and waits until every one is ready. */
-export async function startOurCluster(n = 3, options: { extraArgs?: readonly string[]; logLevel?: string } = {}): Promise<OurCluster> {
+/**
+ * Starts n of our nodes (each peered with all others) and waits until every one is ready.
+ * `tlsCa`: the nodes run with TLS (extraArgs carry the certificate flags); readiness is checked
+ * over HTTPS trusting this CA.
+ */
+export async function startOurCluster(n = 3, options: { extraArgs?: readonly string[]; logLevel?: string; tlsCa?: string } = {}): Promise<OurCluster> {
   const httpPorts: number[] = [];
   const remotingPorts: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -94,7 +119,8 @@ export async function startOurCluster(n = 3, options: { extraArgs?: readonly str
     httpPort,
     remotingPort: remotingPorts[index] as number,
     remotingAddr: `127.0.0.1:${remotingPorts[index]}`,
-    httpUrl: `http://127.0.0.1:${httpPort}`,
+    httpUrl: `${options.tlsCa === undefined ? "http" : "https"}://127.0.0.1:${httpPort}`,
+    tlsCa: options.tlsCa ?? null,
     cli: spawnNode(index),
   }));
   const killNode = async (node: OurNode): Promise<void> => {

@@ -437,6 +437,10 @@ export interface JavaBrokerOptions {
   namesrvAddrs: readonly string[];
   /** broker.conf keys added or overriding the defaults below. */
   extraConf?: Record<string, string>;
+  /** Extra -D properties (e.g. tls.enable). */
+  props?: Record<string, string>;
+  /** Resolve once booted, without waiting for a completed registration (one that is refused). @default true */
+  awaitRegistration?: boolean;
 }
 
 /** A running broker: JavaProcess plus its address and its registrations. */
@@ -495,6 +499,7 @@ export async function startJavaBroker(options: JavaBrokerOptions): Promise<JavaB
     port: options.listenPort,
     dir,
     heap: "512m",
+    ...(options.props === undefined ? {} : { props: options.props }),
   });
   const logFile = join(dir, "logs", "rocketmq.log");
   const broker: JavaBroker = {
@@ -514,6 +519,7 @@ export async function startJavaBroker(options: JavaBrokerOptions): Promise<JavaB
       return java.stdout().includes("boot success") ? true : undefined;
     }, JAVA_START_DEADLINE_MS);
     await waitForPort(java, options.listenPort);
+    if (options.awaitRegistration === false) return broker;
     await waitFor(`${java.name} registered with ${options.namesrvAddrs.join(";")}`, () => {
       if (!java.running()) throw new Error(`${java.name} exited`);
       return options.namesrvAddrs.every((addr) => broker.registrations(addr) > 0) ? true : undefined;
@@ -556,14 +562,15 @@ export async function freeBrokerPort(): Promise<number> {
 /** Runs `MQAdminStartup ...args` to completion (a shared temp dir as home; logs go to a file). */
 export async function runMqadmin(
   args: readonly string[],
-  options: { deadlineMs?: number } = {},
+  options: { deadlineMs?: number; props?: Record<string, string>; home?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   mqadminDir ??= javaTempDir("mqadmin");
   const java = await spawnJava({
     name: `mqadmin ${args[0] ?? ""}`,
     mainClass: "org.apache.rocketmq.tools.command.MQAdminStartup",
     args,
-    dir: mqadminDir,
+    dir: options.home ?? mqadminDir,
+    ...(options.props === undefined ? {} : { props: options.props }),
     heap: "256m",
     command: true,
     logLevel: "WARN",
