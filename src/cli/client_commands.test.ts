@@ -19,7 +19,7 @@ function messageOf(fn: () => unknown): string {
   throw new Error("expected a throw");
 }
 
-async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const out = { code: null as number | null, stdout: "", stderr: "" };
   const program = new Command("namesrv").exitOverride();
   program.configureOutput({ writeOut: (s) => (out.stdout += s), writeErr: (s) => (out.stderr += s) });
@@ -29,6 +29,7 @@ async function runCli(args: string[]): Promise<{ code: number | null; stdout: st
     exit: (code) => (out.code = code),
     clock: { nowMs: () => 0 },
     makeRng: () => new SeededRng(1),
+    env,
   });
   await program.parseAsync(["node", "namesrv", ...args]);
   return out;
@@ -53,14 +54,17 @@ describe("client_commands", () => {
     expect(messageOf(() => parseTopicFlags(["A:8", "A:4"]))).toMatch(/each topic once.*'A:4'/);
   });
 
-  it("client_commands: --namesrv accepts , and ; and rejects bad entries naming the flag", () => {
+  it("client_commands: --namesrv accepts , and ; and rejects bad entries naming the flag; without it NAMESRV_ADDR, else 127.0.0.1:9877", () => {
     expect(parseNamesrvFlag("a:1,b:2;c:3")).toEqual(["a:1", "b:2", "c:3"]);
     expect(parseNamesrvFlag(" a:1 ; ")).toEqual(["a:1"]);
     expect(messageOf(() => parseNamesrvFlag("a:1,b"))).toBe(
       "'--namesrv' must be HOST:PORT[,HOST:PORT...] with ports in 1..65535, got 'a:1,b'",
     );
     expect(messageOf(() => parseNamesrvFlag("a:70000"))).toContain("'--namesrv'");
-    expect(messageOf(() => parseNamesrvFlag(undefined))).toContain("required");
+    expect(parseNamesrvFlag(undefined)).toEqual(["127.0.0.1:9877"]);
+    expect(parseNamesrvFlag(undefined, { NAMESRV_ADDR: "h1:9877;h2:9877" })).toEqual(["h1:9877", "h2:9877"]);
+    expect(parseNamesrvFlag("h3:1", { NAMESRV_ADDR: "h1:9877" })).toEqual(["h3:1"]);
+    expect(messageOf(() => parseNamesrvFlag(undefined, { NAMESRV_ADDR: "nohost" }))).toContain("'NAMESRV_ADDR'");
   });
 
   it("client_commands: integer and log-level flags", () => {
@@ -102,9 +106,9 @@ describe("client_commands", () => {
     const badTopic = await runCli(["route", "a b", "--namesrv", "127.0.0.1:1"]);
     expect(badTopic.code).toBe(2);
     expect(badTopic.stderr).toContain("'TOPIC'");
-    const missing = await runCli(["kv", "get", "ns", "k"]);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("'--namesrv' is required");
+    const fromEnv = await runCli(["kv", "get", "ns", "k"], { NAMESRV_ADDR: "nohost" });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain("'NAMESRV_ADDR'");
   });
 
   it("client_commands: broker with bad flags exits 2 naming each flag", async () => {

@@ -1,5 +1,6 @@
 // The client subcommands of `namesrv`: broker (run a BrokerAgent), route, cluster, topics and
-// kv. Flags are validated at the edge (client_flags.ts; the message names the flag and the
+// kv (status and the write-permission commands are in cluster_commands.ts). Flags are
+// validated at the edge (client_flags.ts; the message names the flag and the
 // value, exit 2); the agent and client do the work. Exit codes: 0 ok, 1 not found / failure,
 // 2 bad arguments, 3 no name server reachable. Output: results on stdout, logs (pino) on stderr.
 import { Command } from "commander";
@@ -16,6 +17,7 @@ import { RouteClient } from "../client/route_client.js";
 import { RealScheduler, systemClock, systemRng, type ClientLogger } from "../client/scheduler.js";
 import { readFileSync } from "node:fs";
 import { CLIENT_TOKEN_ENV } from "./secrets.js";
+import { registerClusterCommands } from "./cluster_commands.js";
 import {
   checkedFlag,
   CLIENT_LOG_LEVELS,
@@ -115,7 +117,7 @@ export interface BrokerCommand {
 }
 
 /** Validates the broker flags; throws ConfigError listing every bad flag. */
-export function parseBrokerFlags(flags: BrokerFlags): BrokerCommand {
+export function parseBrokerFlags(flags: BrokerFlags, env: Readonly<Record<string, string | undefined>> = {}): BrokerCommand {
   const problems: string[] = [];
   const take = <T>(fallback: T, parse: () => T): T => {
     try {
@@ -129,7 +131,7 @@ export function parseBrokerFlags(flags: BrokerFlags): BrokerCommand {
   const optionalInt = (flag: string, value: string | undefined, min: number): number | undefined =>
     value === undefined ? undefined : take(undefined, () => parseIntFlag(flag, value, min, BROKER_EXPIRY_MS_MAX));
   const command = {
-    nameServers: take<string[]>([], () => parseNamesrvFlag(flags.namesrv)),
+    nameServers: take<string[]>([], () => parseNamesrvFlag(flags.namesrv, env)),
     clusterName: take("", () => checkedFlag("--cluster", flags.cluster, checkName)),
     brokerName: take("", () => checkedFlag("--broker-name", flags.brokerName, checkName)),
     brokerId: take(0, () => parseIntFlag("--broker-id", checkedFlag("--broker-id", flags.brokerId, (_f, v) => String(v)), 0, BROKER_ID_MAX)),
@@ -150,7 +152,7 @@ export function parseBrokerFlags(flags: BrokerFlags): BrokerCommand {
 }
 
 async function runBroker(flags: BrokerFlags, deps: ClientCliDeps): Promise<number> {
-  const command = parseBrokerFlags(flags);
+  const command = parseBrokerFlags(flags, deps.env);
   const pinoOptions = {
     level: command.logLevel,
     messageKey: "msg",
@@ -193,7 +195,7 @@ interface QueryFlags extends CredentialFlags {
 }
 
 function clientFor(flags: QueryFlags, deps: ClientCliDeps): RouteClient {
-  const nameServers = parseNamesrvFlag(flags.namesrv);
+  const nameServers = parseNamesrvFlag(flags.namesrv, deps.env);
   const credentials = parseCredentialFlags(flags, deps);
   return new RouteClient({ nameServers, clock: deps.clock, rng: deps.makeRng(), scheduler: new RealScheduler(true), ...credentials });
 }
@@ -354,7 +356,7 @@ function collect(value: string, previous: readonly string[]): string[] {
 /** Runs one command's work; prints an escaping error on stderr; ends through deps.exit. */
 type Runner = (name: string, work: () => Promise<number>) => Promise<void>;
 
-const NAMESRV_HELP = "name servers' HTTP+WebSocket addresses, separated by , or ;";
+const NAMESRV_HELP = "name servers' HTTP+WebSocket addresses, separated by , or ; (default: env NAMESRV_ADDR, else 127.0.0.1:9877)";
 
 /**
  * Adds `broker`, `route`, `cluster`, `topics` and `kv` to the namesrv program. Every action
@@ -376,6 +378,8 @@ export function registerClientCommands(program: Command, overrides: Partial<Clie
   registerBrokerCommand(program, deps, run);
   registerQueryCommands(program, deps, run);
   registerKvCommands(program, deps, run);
+  const clusterContext = { deps, run, clientFor: (flags: QueryFlags) => clientFor(flags, deps), withCredentials: withCredentialOptions, namesrvHelp: NAMESRV_HELP };
+  registerClusterCommands(program, clusterContext);
   for (const command of program.commands) {
     if (["broker", "route", "cluster", "topics", "delete-topic"].includes(command.name())) withCredentialOptions(command);
     if (command.name() === "kv") for (const sub of command.commands) withCredentialOptions(sub);

@@ -51,14 +51,24 @@ export function parseTopicFlags(values: readonly string[]): TopicConfig[] {
   });
 }
 
-/** `--namesrv HOST:PORT[,HOST:PORT...]` (',' or ';'). */
-export function parseNamesrvFlag(value: string | undefined): string[] {
-  if (value === undefined) throw new InvalidArgumentError("'--namesrv' is required: HOST:PORT[,HOST:PORT...]");
+/** Where client commands take their name servers from without --namesrv (the variable RocketMQ's tools read). */
+export const NAMESRV_ADDR_ENV = "NAMESRV_ADDR";
+/** The name server of this machine, when neither --namesrv nor NAMESRV_ADDR names one. */
+export const NAMESRV_ADDR_DEFAULT = "127.0.0.1:9877";
+
+/**
+ * `--namesrv HOST:PORT[,HOST:PORT...]` (',' or ';'), else NAMESRV_ADDR from `env`, else
+ * 127.0.0.1:9877. The message of a bad list names where it came from.
+ */
+export function parseNamesrvFlag(value: string | undefined, env: Readonly<Record<string, string | undefined>> = {}): string[] {
+  const fromEnv = env[NAMESRV_ADDR_ENV]?.trim();
+  const [field, text] =
+    value !== undefined ? ["--namesrv", value] : fromEnv !== undefined && fromEnv !== "" ? [NAMESRV_ADDR_ENV, fromEnv] : ["--namesrv", NAMESRV_ADDR_DEFAULT];
   try {
-    return parseNameServers(value, "--namesrv");
+    return parseNameServers(text, field);
   } catch (error) {
     if (!(error instanceof InvalidArgumentError)) throw error;
-    throw InvalidArgumentError.format("--namesrv", "must be HOST:PORT[,HOST:PORT...] with ports in 1..65535", value);
+    throw InvalidArgumentError.format(field, "must be HOST:PORT[,HOST:PORT...] with ports in 1..65535", text);
   }
 }
 

@@ -3,13 +3,14 @@
 // code that reads argv, env or files, or calls process.exit. Exit codes: 0 ok, 1 failure,
 // 2 bad flags or configuration (every problem listed in one message on stderr).
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { parseConfig, type Config, type Options } from "../config/config.js";
 import { ConfigError } from "../errors.js";
 import { createLogger, type Logger } from "../host/logger.js";
 import { startServer, type RunningServer } from "../server/server.js";
 import { registerClientCommands } from "./client_commands.js";
-import { writeDevCredentials } from "./dev_credentials.js";
+import { DEV_FILES, writeDevCredentials } from "./dev_credentials.js";
 import { SECURITY_FILE_FIELDS, securityOptions, type SecurityFileFlags } from "./secrets.js";
 
 /** Exit code for bad flags or configuration. */
@@ -85,7 +86,12 @@ function buildProgram(): Command {
     .description("write DEVELOPMENT-ONLY TLS certificates, a cluster secret and tokens into a directory (keeps existing files)")
     .requiredOption("--out <dir>", "output directory")
     .option("--name <host>", "DNS name or IPv4 address for the node certificate; repeat", collect, [] as string[])
-    .action((flags: { out: string; name: string[] }) => {
+    .option("--print-ca", "write nothing: print the CA certificate of --out on stdout (for images without cat)")
+    .action((flags: { out: string; name: string[]; printCa?: boolean }) => {
+      if (flags.printCa) {
+        process.stdout.write(readFileSync(join(flags.out, DEV_FILES.ca), "utf8"));
+        return;
+      }
       const written = writeDevCredentials(flags.out, flags.name);
       process.stdout.write(`${JSON.stringify({ msg: "dev credentials ready", dir: flags.out, written })}\n`);
     });
