@@ -52,6 +52,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The docker compose cluster's checks: only through scripts/e2e-compose.sh, which starts
+        // the cluster first (not part of `npm test`).
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.e2e.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+          // The checks print their measured figures as lines of the run's log.
+          disableConsoleIntercept: true,
+        },
+      },
     ],
   },
 });
