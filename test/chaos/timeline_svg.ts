@@ -1,6 +1,6 @@
 // An SVG timeline of a run, like Jepsen's: one row per node and broker, a bar for each fault
-// on each process it acts on (coloured by kind), process downtime and pauses, and a red mark
-// for each violation on its row (nodes disagreeing: the "cluster" row). No dependencies.
+// on each process it acts on (coloured by kind, hover for details), and a red mark for each
+// violation on its row (nodes disagreeing: the "cluster" row). No dependencies.
 import type { Violation } from "./checker.js";
 import { FAULT_KINDS, type FaultKind, type History } from "./history.js";
 
@@ -50,7 +50,8 @@ export function renderTimeline(history: History, violations: readonly Violation[
   });
   for (const [fromMs, label] of [[meta.nemesisStartMs, "nemesis"], [meta.finalHealMs, "final heal"]] as const) {
     out.push(`<line x1="${x(fromMs).toFixed(1)}" y1="${TOP}" x2="${x(fromMs).toFixed(1)}" y2="${TOP + rows.length * ROW_HEIGHT}" stroke="#555" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${(x(fromMs) + 3).toFixed(1)}" y="${TOP - 4}" fill="#555">${label}</text>`);
+    const nearRight = x(fromMs) > WIDTH - RIGHT - 80;
+    out.push(`<text x="${(x(fromMs) + (nearRight ? -3 : 3)).toFixed(1)}" y="${TOP - 4}" fill="#555"${nearRight ? ' text-anchor="end"' : ""}>${label}</text>`);
   }
   for (const fault of history.faults) {
     const from = x(fault.startMs);
