@@ -92,4 +92,15 @@ export default tseslint.config(
   // facade stays small.
   { files: ["src/**/*.ts"], ignores: ["**/*.test.ts"], rules: { "max-lines": ["error", { max: SOURCE_LINES_MAX }] } },
   { files: ["src/core/node.ts"], rules: { "max-lines": ["error", { max: NODE_FACADE_LINES_MAX }] } },
+  // The dashboard (web/) is browser code: it takes the API's types from src/ (type-only imports,
+  // erased by the build) and no code, so the page bundles nothing of the server.
+  {
+    files: ["web/**/*.ts", "web/**/*.tsx"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/src/**"], allowTypeImports: true, message: "web/ may import only types from src/" }] },
+      ],
+    },
+  },
 );
