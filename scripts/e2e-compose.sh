@@ -12,10 +12,11 @@
 #   build       $COMPOSE build ns1 (all services share the image gossip-namesrv:local)
 #   up          $COMPOSE up -d ns1 ns2 ns3
 #   checks      npx vitest run --project e2e: waits until all three are healthy, then runs
-#               the checks (probes, remoting, routed, rogue, rocketmq, pause broker,
-#               kill/start ns2, partition ns3; test/e2e/compose.e2e.test.ts says what each
-#               does) and prints every figure it measured; its last lines are the results
-#               and "e2e: N passed, N failed, N skipped", then vitest's own summary.
+#               the checks (probes, remoting, routed, rogue, rogue remoting, rocketmq,
+#               pause broker, kill/start ns2, partition ns3; test/e2e/compose.e2e.test.ts
+#               says what each does) and prints every figure it measured; its last lines
+#               are the results and "e2e: N passed, N failed, N skipped", then vitest's own
+#               summary.
 # The trap on EXIT always removes the broker containers (label
 # gossip-namesrv-e2e.project=<project>) and runs `$COMPOSE down -v`, after printing ps and
 # the last log lines on failure. The exit code is the checks' result.

@@ -11,6 +11,7 @@ import { waitFor } from "../integration/helpers/wait.js";
 import { ALL_NS, Cluster, NODES, SETTINGS, logHits, nodesOf, say, urlOf } from "./cluster.js";
 import { at, check, LIVE_SPECS, msAfter, printResultsAfterAll, S_A, S_ALL, S_KILL, S_ONE, S_PART } from "./checks.js";
 import { docker, dockerOk, inspect, logsOf } from "./docker.js";
+import { checkRemotingRogue } from "./remoting_rogue.js";
 import { describeRoute, ready, routeOf, routeSpec, sameClusterView, steady, steadyOk, steadyText, watch, watched, watchTimes } from "./probes.js";
 
 const cluster = new Cluster();
@@ -151,6 +152,10 @@ check("rogue node, broker and client refused", async () => {
   }
   await docker("rm", "-f", ids.node, ids.broker, ids.client);
 });
+
+// A rogue container's spoofed 104, 216, 205 and 100 on every node's remoting port (ACL accounts
+// on, no account here) get NO_PERMISSION; every route keeps its brokers and write permission.
+check("rogue remoting writes refused", () => checkRemotingRogue(cluster));
 
 /** Starts the rogue node and broker, and runs the rogue client to its end. */
 async function startRogues(): Promise<{ node: string; broker: string; client: string }> {
