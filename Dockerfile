@@ -7,7 +7,7 @@
 # reachable, scripts/make-base-image.sh makes an image of that name from the local
 # Node.js runtime first, so this file stays unchanged. Stages:
 #   deps    -> package*.json + `npm ci` (dev deps included)
-#   build   -> `npm run build` (tsc) into dist/
+#   build   -> `npm run build` (tsc, and vite for the dashboard page) into dist/
 #   runtime -> `npm ci --omit=dev`, dist/, cluster-config/; runs as user `node`
 ARG BASE_IMAGE=node:20-bookworm-slim
 
@@ -19,6 +19,7 @@ RUN npm ci --no-audit --no-fund
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 FROM ${BASE_IMAGE} AS runtime

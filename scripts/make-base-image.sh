@@ -32,10 +32,20 @@ die() { log "error: $*"; exit 1; }
 command -v docker >/dev/null 2>&1 || die "docker not found (run: source scripts/docker-env.sh)"
 docker info >/dev/null 2>&1 || die "docker engine not reachable (run: source scripts/docker-env.sh)"
 
+# Bumped when the locally made image's contents change, so an older one is made again.
+LAYOUT=2
+EXTRA_LIBS="libdl.so.2 librt.so.1 libpthread.so.0 libm.so.6 libgcc_s.so.1 libstdc++.so.6"
+
 if [ "$FORCE_LOCAL_BASE" != "1" ]; then
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-    log "$BASE_IMAGE present locally: $(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")"
-    exit 0
+    # An image made here by an older version of this script is made again; any other is kept.
+    comment="$(docker image inspect -f '{{.Comment}}' "$BASE_IMAGE" 2>/dev/null || true)"
+    made="$(docker image inspect -f '{{index .Config.Labels "gossip-namesrv.base-layout"}}' "$BASE_IMAGE" 2>/dev/null || true)"
+    if [[ "$comment" != "gossip-namesrv local base"* || "$made" == "$LAYOUT" ]]; then
+      log "$BASE_IMAGE present locally: $(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")"
+      exit 0
+    fi
+    log "$BASE_IMAGE was made here by an older layout (${made:-1}); making layout $LAYOUT"
   fi
   if [ "$PULL_TIMEOUT_S" != "0" ]; then
     log "trying: docker pull $BASE_IMAGE (timeout ${PULL_TIMEOUT_S}s)"
@@ -104,6 +114,14 @@ copy_libs() {
 copy_libs "$NODE_BIN"
 copy_libs "$SH_BIN"
 copy_libs "$ENV_BIN"
+# The rest of glibc's runtime and the C++ runtime, as the official images have them: native
+# modules installed in a build stage (vite's rolldown binding) link these.
+for name in $EXTRA_LIBS; do
+  lib="$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64/ { print $NF; exit }')"
+  [ -n "$lib" ] && [ -e "$lib" ] || { log "warning: $name not found on this machine"; continue; }
+  mkdir -p "$R$(dirname "$lib")"
+  [ -e "$R$lib" ] || cp -L "$lib" "$R$lib"
+done
 
 # --- CA certificates ----------------------------------------------------------
 mkdir -p "$R/etc/ssl"
@@ -140,6 +158,7 @@ docker import \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change "ENV NODE_VERSION=$NODE_VERSION" \
   --change 'CMD ["node"]' \
+  --change "LABEL gossip-namesrv.base-layout=$LAYOUT" \
   --message "gossip-namesrv local base: node v$NODE_VERSION from the host runtime" \
   "$TAR" "$BASE_IMAGE" >&2
 
