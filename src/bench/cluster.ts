@@ -26,6 +26,8 @@ export interface ClusterOptions {
   /** How many of the first nodes every node names as seed peers. @default count (all) */
   readonly seedCount?: number;
   readonly nodeArgs?: readonly string[];
+  /** Node.js flags before the script (for example --cpu-prof). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** GET on 127.0.0.1:port, resolving with status and body (bounded by a timeout). */
@@ -49,50 +51,17 @@ export async function startCluster(procs: ProcessTracker, options: ClusterOption
   const seedCount = Math.min(options.seedCount ?? options.count, options.count);
   const nodes: NodeProc[] = [];
   for (let index = 0; index < options.count; index++) {
-    const id = `n${index + 1}`;
     const port = ports[index] as number;
     const remotingPort = options.remoting ? (ports[options.count + index] as number) : null;
     const peers: string[] = [];
     for (let seed = 0; seed < seedCount; seed++) if (seed !== index) peers.push(`127.0.0.1:${ports[seed] as number}`);
-    const args = [
-      CLI_PATH,
-      "start",
-      "--id",
-      id,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--remoting-port",
-      remotingPort === null ? "off" : String(remotingPort),
-      "--log-level",
-      options.logLevel ?? "warn",
-      ...(peers.length > 0 ? ["--peer", peers.join(",")] : []),
-      ...(options.nodeArgs ?? []),
-    ];
-    const events: NodeProc["events"] = [];
-    const proc = procs.start(`namesrv-${id}`, process.execPath, args, {
-      onLine: (line) => {
-        if (!line.startsWith("{")) return;
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          if (typeof parsed["time"] === "number" && typeof parsed["msg"] === "string") {
-            events.push({ time: parsed["time"], msg: parsed["msg"], fields: parsed });
-          }
-        } catch {
-          // A line that is not JSON is not a log record of ours; it carries no event.
-          return;
-        }
-      },
-    });
-    nodes.push({ id, port, remotingPort, addr: `127.0.0.1:${port}`, process: proc, events });
+    nodes.push(spawnNode(procs, { id: `n${index + 1}`, port, remotingPort, peers }, options));
   }
   const readyMs = 20_000 + options.count * 1_000;
   await waitFor(`${options.count} nodes ready`, readyMs, async () => {
     for (const node of nodes) {
       if (node.process.exited) throw new Error(`node ${node.id} exited while starting`);
-      const ready = await httpGet(node.port, "/readyz").catch(() => ({ status: 0, body: "" }));
-      if (ready.status !== 200) return false;
+      if (!(await isReady(node))) return false;
     }
     return true;
   });
@@ -103,6 +72,57 @@ export async function startCluster(procs: ProcessTracker, options: ClusterOption
     });
   }
   return nodes;
+}
+
+/** True once the node answers /readyz with 200. */
+export async function isReady(node: NodeProc): Promise<boolean> {
+  const ready = await httpGet(node.port, "/readyz", 1_000).catch(() => ({ status: 0, body: "" }));
+  return ready.status === 200;
+}
+
+/**
+ * Starts a node again, empty, with the id and ports of `node` (which must have been stopped)
+ * and the given peers; returns at once, without waiting for readiness.
+ */
+export function respawnNode(procs: ProcessTracker, node: NodeProc, peers: readonly string[], options: Omit<ClusterOptions, "count">): NodeProc {
+  return spawnNode(procs, { id: node.id, port: node.port, remotingPort: node.remotingPort, peers }, options);
+}
+
+function spawnNode(procs: ProcessTracker, where: { id: string; port: number; remotingPort: number | null; peers: readonly string[] }, options: Omit<ClusterOptions, "count">): NodeProc {
+  const { id, port, remotingPort, peers } = where;
+  const args = [
+    ...(options.nodeFlags ?? []),
+    CLI_PATH,
+    "start",
+    "--id",
+    id,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--remoting-port",
+    remotingPort === null ? "off" : String(remotingPort),
+    "--log-level",
+    options.logLevel ?? "warn",
+    ...(peers.length > 0 ? ["--peer", peers.join(",")] : []),
+    ...(options.nodeArgs ?? []),
+  ];
+  const events: NodeProc["events"] = [];
+  const proc = procs.start(`namesrv-${id}`, process.execPath, args, {
+    onLine: (line) => {
+      if (!line.startsWith("{")) return;
+      try {
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        if (typeof parsed["time"] === "number" && typeof parsed["msg"] === "string") {
+          events.push({ time: parsed["time"], msg: parsed["msg"], fields: parsed });
+        }
+      } catch {
+        // A line that is not JSON is not a log record of ours; it carries no event.
+        return;
+      }
+    },
+  });
+  return { id, port, remotingPort, addr: `127.0.0.1:${port}`, process: proc, events };
 }
 
 /** Number of peers a node reports up in /metrics. */

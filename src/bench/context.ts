@@ -1,4 +1,6 @@
-// What every figure gets: the process tracker, the mode, the peers found, and a logger.
+// What every figure gets: the process tracker, the mode, the peers found (Serf, etcd, the
+// Java NameServer), and a logger.
+import type { JavaSetup } from "./java_namesrv.js";
 import type { ProcessTracker } from "./util.js";
 
 /** Shared state of one bench run. */
@@ -8,6 +10,10 @@ export interface BenchContext {
   readonly quick: boolean;
   readonly serfBin: string | null;
   readonly etcdBin: string | null;
+  /** The Java NameServer's classpath and versions (figures 6 and 7); null when not looked for. */
+  readonly java: JavaSetup | null;
+  /** --profile: our node runs under --cpu-prof in figures 6 and 7; each phase's top functions are kept. */
+  readonly profile: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -17,5 +23,17 @@ export interface TargetResult {
   readonly target: string;
   readonly measured: string;
   /** null: not measured. */
+  readonly met: boolean | null;
+}
+
+/** One row of the goals table. */
+export interface GoalRow {
+  readonly goal: string;
+  /** Where the figures come from (figure numbers). */
+  readonly source: string;
+  readonly ours: string;
+  /** Java's figure, or "" where Java has none. */
+  readonly java: string;
+  /** null: not measured in this run. */
   readonly met: boolean | null;
 }

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
 import type { BenchResults } from "./results.js";
+import { javaCharts, javaSections } from "./report_java.js";
 import { cdf, renderChart, type Series } from "./svg.js";
 
 /** Machine facts for the summary. */
@@ -36,8 +37,15 @@ export function summaryMarkdown(results: BenchResults): string {
   lines.push(`# Benchmark results (${results.mode}, ${results.startedAt})`, "");
   lines.push(`Machine: ${String(m["cpu"])}, ${String(m["cores"])} cores, ${String(m["memoryGiB"])} GiB, Linux ${String(m["kernel"])}, Node ${String(m["node"])}; commit ${String(m["commit"])} (${String(m["dirtyFiles"])} tracked files modified in the work tree).`);
   if (results.mergedFrom) lines.push(`Figures not re-run in this run are taken from the run of ${results.mergedFrom}.`);
-  lines.push(`Peers: Serf ${results.peers?.serf ?? "missing"}, ${results.peers?.etcd ?? "etcd missing"}.${(results.peers?.notes ?? []).map((note) => ` Note: ${note}.`).join("")}`, "");
-  lines.push("## Targets", "", "| fig | target | measured | met |", "| --- | --- | --- | --- |");
+  lines.push(`Peers: Serf ${results.peers?.serf ?? "missing"}, ${results.peers?.etcd ?? "etcd missing"}.${(results.peers?.notes ?? []).map((note) => ` Note: ${note}.`).join("")}`);
+  const load = results.load;
+  if (load) {
+    const verdict = load.quiet ? "a quiet run" : "**not a quiet run**: other work shared the cores, so the figures are not clean";
+    lines.push(`Machine load: 1-minute load average ${load.loadAtStart} before the run, ${load.loadAtEnd} at its end; CPU used by processes other than the bench's: ${load.otherCoresMean} cores on average, ${load.otherCoresMax} at most (${load.samples} samples of 5 s, of ${String(m["cores"])} cores): ${verdict}.`);
+  }
+  lines.push("");
+  lines.push(...goalsTable(results));
+  lines.push("## Targets (issue #6)", "", "| fig | target | measured | met |", "| --- | --- | --- | --- |");
   for (const target of results.targets) lines.push(`| ${target.figure} | ${target.target} | ${target.measured} | ${target.met === null ? "not measured" : target.met ? "yes" : "**no**"} |`);
   lines.push("");
   const p = results.propagation;
@@ -91,6 +99,7 @@ export function summaryMarkdown(results: BenchResults): string {
     for (const row of s.sim) lines.push(`| ${row.nodes} | ${fmt(row.convergeP50Ms)} | ${row.convergeMs.join(", ")} | ${fmt(row.peerFramesPerNodePerSecond)} | ${row.wallSeconds} | ${row.note} |`);
     lines.push("");
   }
+  lines.push(...javaSections(results));
   if (results.errors.length > 0) lines.push("## Errors", "", ...results.errors.map((error) => `- ${error.split("\n")[0] ?? ""}`), "");
   return `${lines.join("\n")}\n`;
 }
@@ -153,5 +162,17 @@ export function writeCharts(results: BenchResults, dir: string): string[] {
       series: [{ name: "ours (processes, push)", points: real }, { name: "Serf (processes)", points: serf }, { name: "ours (simulator)", points: sim }],
     }));
   }
+  for (const [name, svg] of javaCharts(results)) write(name, svg);
   return written;
+}
+
+/** The goals table of issue #13 (empty when no goal was computed). */
+export function goalsTable(results: BenchResults): string[] {
+  if (results.goals.length === 0) return [];
+  const lines = ["## Goals (issue #13)", "", "| goal | ours | Java NameServer | met | fig |", "| --- | --- | --- | --- | --- |"];
+  for (const row of results.goals) {
+    lines.push(`| ${row.goal} | ${row.ours} | ${row.java} | ${row.met === null ? "not measured" : row.met ? "yes" : "**no**"} | ${row.source} |`);
+  }
+  lines.push("");
+  return lines;
 }

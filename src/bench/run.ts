@@ -1,5 +1,6 @@
-// The bench driver: finds or installs the peers, runs the figures in priority order, stops
-// every process it started (by pid), writes results and the summary.
+// The bench driver: finds or installs the peers (Serf, etcd, the Java NameServer), runs the
+// figures in priority order, stops every process it started (by pid), computes the goals
+// table of issue #13, and writes results and the summary.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { BenchContext } from "./context.js";
 import { startCluster, stopCluster } from "./cluster.js";
@@ -9,6 +10,11 @@ import { evictionTargets, runEviction } from "./fig2_eviction.js";
 import { registrationTargets, runRegistration } from "./fig4_registration.js";
 import { queryTargets, runQueries } from "./fig3_queries.js";
 import { runScale, scaleTargets } from "./fig5_scale.js";
+import { runVersusJava } from "./fig6_java.js";
+import { runCapacity } from "./fig7_capacity.js";
+import { goalRows } from "./goals.js";
+import { findJavaNamesrv } from "./java_namesrv.js";
+import { LoadMonitor } from "./load_monitor.js";
 import { machineInfo, summaryMarkdown, writeCharts } from "./report.js";
 import type { BenchResults } from "./results.js";
 import { ProcessTracker } from "./util.js";
@@ -25,6 +31,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   };
   const procs = new ProcessTracker();
+  const monitor = new LoadMonitor(procs);
   const stop = (): void => {
     void procs.killAll().finally(() => process.exit(130));
   };
@@ -43,14 +50,19 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
     registration: null,
     queries: null,
     scale: null,
+    versusJava: null,
+    capacity: null,
     targets: [],
+    goals: [],
     errors: [],
   };
   try {
     const peers = await ensurePeers(log);
     results.peers = peers.status;
     for (const note of peers.status.notes) log(note);
-    const ctx: BenchContext = { procs, quick, serfBin: peers.serfBin, etcdBin: peers.etcdBin, log };
+    const java = wants("6") || wants("7") ? await findJavaNamesrv(log) : null;
+    for (const note of java?.notes ?? []) log(note);
+    const ctx: BenchContext = { procs, quick, serfBin: peers.serfBin, etcdBin: peers.etcdBin, java, profile: argv.includes("--profile"), log };
     if (wants("1") || wants("2")) {
       const nodes = await startCluster(procs, { count: 3 });
       try {
@@ -86,6 +98,18 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
         results.targets.push(...queryTargets(results.queries));
       });
     }
+    if (wants("6")) {
+      log("figure 6: ours beside the Java NameServer");
+      await guard(results, "6", async () => {
+        results.versusJava = await runVersusJava(ctx);
+      });
+    }
+    if (wants("7")) {
+      log("figure 7: capacity workloads");
+      await guard(results, "7", async () => {
+        results.capacity = await runCapacity(ctx);
+      });
+    }
     if (wants("5")) {
       log("figure 5: scale");
       await guard(results, "5", async () => {
@@ -97,7 +121,9 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
     await procs.killAll();
   }
   results.finishedAt = new Date().toISOString();
+  results.load = monitor.stop();
   if (base) mergeBase(results, base, wants);
+  results.goals = goalRows(results);
   if (!argv.includes("--no-write")) {
     const dir = "bench/results";
     mkdirSync(dir, { recursive: true });
@@ -116,12 +142,12 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
 
 /** --base=<json>: figures not re-run in this run are taken from an earlier results file. */
 function mergeBase(results: BenchResults, base: BenchResults, wants: (figure: string) => boolean): void {
-  const keys: [string, "propagation" | "eviction" | "queries" | "registration" | "scale"][] = [
-    ["1", "propagation"], ["2", "eviction"], ["3", "queries"], ["4", "registration"], ["5", "scale"],
+  const keys: [string, "propagation" | "eviction" | "queries" | "registration" | "scale" | "versusJava" | "capacity"][] = [
+    ["1", "propagation"], ["2", "eviction"], ["3", "queries"], ["4", "registration"], ["5", "scale"], ["6", "versusJava"], ["7", "capacity"],
   ];
   for (const [figure, key] of keys) {
     if (wants(figure)) continue;
-    (results as unknown as Record<string, unknown>)[key] = base[key];
+    (results as unknown as Record<string, unknown>)[key] = base[key] ?? null;
     results.targets.push(...base.targets.filter((target) => target.figure === figure));
     results.errors.push(...base.errors.filter((error) => error.startsWith(`figure ${figure}:`)));
   }

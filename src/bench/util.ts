@@ -17,6 +17,7 @@ export interface Summary {
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
+  readonly p999: number;
   readonly max: number;
   readonly min: number;
   readonly mean: number;
@@ -29,7 +30,7 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[rank] as number;
 }
 
-/** p50/p90/p99/max of the values. */
+/** p50/p90/p99/p99.9/max of the values. */
 export function summarize(values: readonly number[]): Summary {
   const sorted = [...values].sort((a, b) => a - b);
   const sum = sorted.reduce((acc, value) => acc + value, 0);
@@ -38,6 +39,7 @@ export function summarize(values: readonly number[]): Summary {
     p50: round3(quantile(sorted, 0.5)),
     p90: round3(quantile(sorted, 0.9)),
     p99: round3(quantile(sorted, 0.99)),
+    p999: round3(quantile(sorted, 0.999)),
     max: round3(sorted[sorted.length - 1] ?? Number.NaN),
     min: round3(sorted[0] ?? Number.NaN),
     mean: round3(sorted.length === 0 ? Number.NaN : sum / sorted.length),
@@ -111,6 +113,12 @@ const LINES_KEPT_MAX = 50_000;
 /** Starts processes and stops exactly those, by pid, at the end. */
 export class ProcessTracker {
   private readonly running = new Map<number, Tracked>();
+  private readonly cleanups: (() => void)[] = [];
+
+  /** Runs `cleanup` (removing a temp dir, say) after killAll has killed everything. */
+  addCleanup(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
 
   /** Spawns `command`; `onLine` sees every stdout/stderr line. */
   start(name: string, command: string, args: readonly string[], options: { keepLines?: boolean; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {}): Tracked {
@@ -163,9 +171,10 @@ export class ProcessTracker {
     await Promise.race([exited, sleep(3_000)]);
   }
 
-  /** SIGKILLs every process still running (each by its own pid). */
+  /** SIGKILLs every process still running (each by its own pid), then runs the cleanups. */
   async killAll(): Promise<void> {
     await Promise.all([...this.running.values()].map((tracked) => this.kill(tracked)));
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
   /** Pids still running. */
@@ -195,6 +204,13 @@ export function ioBytes(pid: number): { read: number; written: number } {
 export function rssBytes(pid: number): number {
   const text = readFileSync(`/proc/${pid}/status`, "utf8");
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(text);
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+/** Peak resident set size of a process in bytes (VmHWM). */
+export function peakRssBytes(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(text);
   return match ? Number(match[1]) * 1024 : Number.NaN;
 }
 
