@@ -15,7 +15,7 @@ export const HOLD_MS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   nodeCutFromPeers: [1_000, 8_000],
   packetLoss: [1_000, 8_000],
   peerDelay: [1_000, 8_000],
-  clockStep: [2_000, 8_000],
+  clockStep: [1_000, 6_000],
   kvDisk: [1_000, 8_000],
   brokerKill: [500, 6_000],
   brokerPause: [1_000, 8_000],
@@ -33,7 +33,7 @@ export const CLOCK_STEP_MS_MAX = 300_000;
 /** Smallest clock step worth making: more than the HLC's usual lead over the wall clock. */
 export const CLOCK_STEP_MS_MIN = 1_000;
 /** A restarted process stays locked this long after its fault heals: a node boots in about a second. */
-export const RESTART_MARGIN_MS = 2_000;
+export const RESTART_MARGIN_MS = 1_500;
 /** Pause of a lane between two faults, ms. */
 export const LANE_GAP_MS: readonly [number, number] = [500, 4_000];
 
@@ -156,14 +156,17 @@ function plan(kind: FaultKind, atMs: number, options: ScheduleOptions, prng: Prn
       return fault([node], others.flatMap((other) => [{ from: node, to: other }, { from: other, to: node }]), { probability });
     }
     case "peerDelay": {
-      // One delay per node pair at a time: two delays on one link would heal each other.
+      // Some or all of one node's peer links, each pair delayed by one fault at a time (two
+      // delays on one link would heal each other).
       const pairLock = (a: string, b: string): string => `delay:${[a, b].sort().join("-")}`;
-      const open = nodes.filter((node) => peersOf(nodes, node).every((peer) => free(busy, pairLock(node, peer), atMs, untilMs)));
+      const freePeers = (node: string): string[] => peersOf(nodes, node).filter((peer) => free(busy, pairLock(node, peer), atMs, untilMs));
+      const open = nodes.filter((node) => freePeers(node).length > 0);
       if (open.length === 0) return null;
       const node = prng.pick(open);
-      for (const peer of peersOf(nodes, node)) claim(pairLock(node, peer), false);
+      const peers = prng.shuffle(freePeers(node)).slice(0, prng.between(1, freePeers(node).length)).sort();
+      for (const peer of peers) claim(pairLock(node, peer), false);
       const delayMs = prng.between(...DELAY_MS_RANGE);
-      return fault([node], peersOf(nodes, node).flatMap((peer) => [{ from: node, to: peer }, { from: peer, to: node }]), { delayMs });
+      return fault([node], peers.flatMap((peer) => [{ from: node, to: peer }, { from: peer, to: node }]), { delayMs, peers });
     }
     case "kvDisk": {
       const node = pickFree(nodes, (id) => `disk:${id}`);
