@@ -1,9 +1,11 @@
-// Six test projects: unit (pure code, colocated), sim (seeded cluster simulator),
+// Eight test projects: unit (pure code, colocated), sim (seeded cluster simulator),
 // integration (real sockets on 127.0.0.1 against the built CLI and server), interop (the
 // real Apache RocketMQ from Maven Central against our nodes; not part of `npm test`, run with
 // `npm run test:interop`), chaos (the chaos checker on made-up histories, and the proof
-// that it catches a broken cluster in network namespaces; `npm run test:chaos`, as root), and
-// browser (the dashboard in headless Chromium against real nodes; `npm run test:browser`).
+// that it catches a broken cluster in network namespaces; `npm run test:chaos`, as root),
+// browser (the dashboard in headless Chromium against real nodes; `npm run test:browser`),
+// deploy (deploy/: Kubernetes manifests, alert rules and Grafana dashboard, checked offline;
+// `npm run test:deploy`) and e2e (the compose cluster; scripts/e2e-compose.sh).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -41,6 +43,11 @@ export default defineConfig({
           hookTimeout: 120_000,
           fileParallelism: false,
         },
+      },
+      {
+        // deploy/: the Kubernetes manifests (kubectl kustomize, schema checks, the real CLI's
+        // flags), the alert rules (promtool) and the Grafana dashboard (`npm run test:deploy`).
+        test: { name: "deploy", include: ["test/deploy/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 60_000 },
       },
       {
         test: {
