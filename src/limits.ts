@@ -238,7 +238,7 @@ export const STATUS_PEER_TIMEOUT_MS = 500;
 /** Largest JSON answer taken from a peer or read by `namesrv status`: a node report is ~10 KiB, records lists more. */
 export const STATUS_ANSWER_BYTES_MAX = 4 * 1024 * 1024;
 /** A cluster status is reused this long: many pages polling at once cost one fan-out to the peers. */
-export const STATUS_CACHE_MS = 250;
+export const STATUS_CACHE_MS = 100;
 /** Differing digest buckets whose records a status compares: a few name the differing records. */
 export const DIFF_BUCKETS_MAX = 8;
 /** Differing records one status lists. */

@@ -86,10 +86,15 @@ function buildProgram(): Command {
     .description("write DEVELOPMENT-ONLY TLS certificates, a cluster secret and tokens into a directory (keeps existing files)")
     .requiredOption("--out <dir>", "output directory")
     .option("--name <host>", "DNS name or IPv4 address for the node certificate; repeat", collect, [] as string[])
-    .option("--print-ca", "write nothing: print the CA certificate of --out on stdout (for images without cat)")
-    .action((flags: { out: string; name: string[]; printCa?: boolean }) => {
-      if (flags.printCa) {
-        process.stdout.write(readFileSync(join(flags.out, DEV_FILES.ca), "utf8"));
+    .option("--print <file>", "write nothing: print one file of --out on stdout, e.g. ca.pem or admin.token (images without cat)")
+    .action((flags: { out: string; name: string[]; print?: string }) => {
+      if (flags.print !== undefined) {
+        const files: readonly string[] = Object.values(DEV_FILES);
+        if (!files.includes(flags.print)) {
+          process.stderr.write(`namesrv dev-credentials: '--print' must be one of ${files.join("|")}, got '${flags.print.slice(0, 64)}'\n`);
+          process.exit(EXIT_USAGE);
+        }
+        process.stdout.write(readFileSync(join(flags.out, flags.print), "utf8"));
         return;
       }
       const written = writeDevCredentials(flags.out, flags.name);

@@ -178,8 +178,14 @@ export class ClusterStatusService {
     const members: MemberStatus[] = [
       { nodeId: self.nodeId, addr: self.advertiseAddr, self: true, state: "up", silentMs: 0, report: self, error: null },
     ];
-    const peers = this.peers();
-    members.push(...(await Promise.all(peers.map((peer) => this.member(peer, token)))));
+    const fetched = await Promise.all(this.peers().map((peer) => this.member(peer, token)));
+    // Link states as of now, not as of the fetches' start: a frozen peer's fetch takes its whole
+    // timeout, and the answer must still show the link going down as soon as it does.
+    const latest = new Map(this.peers().map((peer) => [peer.link.addr, peer]));
+    for (const member of fetched) {
+      const now = latest.get(member.addr as string);
+      members.push(now ? { ...member, state: now.state, silentMs: now.link.silentMs } : member);
+    }
     const reports = members.flatMap((member) => (member.report ? [member.report] : []));
     const compared = compareReports(reports);
     let diff: { records: DiffRecord[]; truncated: boolean } = { records: [], truncated: false };

@@ -341,7 +341,10 @@ function makeDashboard(config: Config, deps: ServerDeps, parts: DashboardParts):
 /** An admin write's token decided as a native hello's would be: refused, or without the admin grant. */
 function adminRefusal(auth: Authenticator, token: string | null): AdminRefusal {
   const decision = auth.grantsFor("client", token);
-  if (!decision.ok) return { reason: decision.reason, message: decision.message.replace("in the hello (--token-file)", "(Authorization: Bearer <token>)") };
+  if (!decision.ok) {
+    const message = decision.reason === "tokenInvalid" ? "the bearer token is not accepted by this node" : "this node requires a token (Authorization: Bearer <token>)";
+    return { reason: decision.reason, message };
+  }
   if (!decision.grants.admin) return { reason: "adminRequired", message: "admin writes need an admin token (Authorization: Bearer <admin token>)" };
   return null;
 }

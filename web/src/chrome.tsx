@@ -17,13 +17,15 @@ export type Notify = (kind: Notice["kind"], text: string) => void;
 export function AccessPanel({ onSave }: { onSave: (read: string, admin: string) => void }) {
   const [read, setRead] = useState(tokens.read());
   const [admin, setAdmin] = useState(tokens.admin());
+  const [open, setOpen] = useState(false);
   return (
-    <details class="access">
-      <summary>Access tokens</summary>
+    <details class="access" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>
+      <summary>Access tokens{admin !== "" ? " (admin token set)" : ""}</summary>
       <form
         onSubmit={(event) => {
           event.preventDefault();
           onSave(read, admin);
+          setOpen(false);
         }}
       >
         <label>

@@ -16,7 +16,11 @@ import { EventsView } from "./views/events.js";
 import { ChartsView } from "./views/charts.js";
 
 /** Status poll period: with the node's STATUS_CACHE_MS and peer timeout, a stopped node shows down within PEER_DOWN_MS + 1 s. */
-const STATUS_POLL_MS = 500;
+const STATUS_POLL_MS = 250;
+/** How long a confirmation stays. */
+const INFO_NOTICE_MS = 8_000;
+/** A disagreement younger than this is shown as changes in flight (anti-entropy repairs within ~2 s). */
+const SETTLING_MS = 2_000;
 
 const TABS = [
   { id: "cluster", label: "Cluster" },
@@ -44,7 +48,9 @@ function App() {
 
   const notify: Notify = useCallback((kind, text) => {
     const id = nextNotice.current++;
-    setNotices((list) => [...list.slice(-4), { id, kind, text }]);
+    setNotices((list) => [...list.filter((notice) => notice.text !== text).slice(-3), { id, kind, text }]);
+    // Confirmations fade; refusals stay until dismissed.
+    if (kind === "info") window.setTimeout(() => setNotices((list) => list.filter((notice) => notice.id !== id)), INFO_NOTICE_MS);
   }, []);
   const dismiss = useCallback((id: number) => setNotices((list) => list.filter((notice) => notice.id !== id)), []);
 
@@ -65,8 +71,13 @@ function App() {
   };
 
   const data = status.data;
+  const disagreeSince = useRef<number | null>(null);
+  if (data && !data.agreement.agree) disagreeSince.current ??= data.atMs;
+  else disagreeSince.current = null;
+  const settling = data !== null && disagreeSince.current !== null && data.atMs - disagreeSince.current < SETTLING_MS;
   const up = data ? data.members.filter((member) => member.state !== "down" && member.report !== null).length : 0;
-  const summary = data === null ? "waiting for the node" : data.healthy ? "healthy" : data.agreement.agree ? "a node is down" : "nodes disagree";
+  const summary =
+    data === null ? "waiting for the node" : data.healthy ? "healthy" : !data.agreement.complete ? "a node is down" : settling ? "changes in flight" : "nodes disagree";
   return (
     <div class="page">
       <header class="top">
@@ -75,7 +86,7 @@ function App() {
           <p class="subtitle">
             through node <strong data-testid="self-node">{data?.nodeId ?? "…"}</strong>
             {" · "}
-            <span class={`pill ${data?.healthy ? "ok" : "bad"}`} data-testid="health">
+            <span class={`pill ${data?.healthy ? "ok" : settling ? "warn" : "bad"}`} data-testid="health">
               {summary}
             </span>
             {data ? ` · ${up} of ${data.members.length} nodes reporting` : ""}
