@@ -48,6 +48,8 @@ export interface RemotingListenerOptions {
   /** Counts refusals by a named limit and for access (metrics). @default none */
   readonly onLimitHit?: (limit: string) => void;
   readonly onAuthRefused?: (reason: string) => void;
+  /** Counts a request handled (by its request code), for the node's series. @default none */
+  readonly onRequest?: (code: number) => void;
 }
 
 /** A started remoting listener. */
@@ -108,6 +110,7 @@ export async function startRemotingListener(options: RemotingListenerOptions): P
       sendBufferBytesMax: options.sendBufferBytesMax ?? REMOTING_SEND_BUFFER_BYTES_MAX,
       onLimitHit,
       onAuthRefused,
+      onRequest: options.onRequest ?? (() => undefined),
       onActive: (trusted) => {
         slots.touch(tcp, host.clock.nowMs());
         if (trusted) slots.trust(tcp);
@@ -165,6 +168,7 @@ interface ConnectionOptions {
   readonly sendBufferBytesMax: number;
   readonly onLimitHit: (limit: string) => void;
   readonly onAuthRefused: (reason: string) => void;
+  readonly onRequest: (code: number) => void;
   /** Traffic in; `trusted` once the connection made an accepted (authenticated) write. */
   readonly onActive: (trusted: boolean) => void;
   readonly onClosed: () => void;
@@ -245,6 +249,7 @@ class RemotingConnection {
       this.options.logger.error({ connId: this.connId, code: cmd.code, error: (error as Error).stack }, "remoting handler failed");
       spec = rm.systemErrorSpec(rm.clipRemark(String(error)));
     }
+    this.options.onRequest(cmd.code);
     if (rm.isOneway(cmd)) return;
     this.reply(cmd, spec);
   }

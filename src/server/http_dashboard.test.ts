@@ -43,7 +43,7 @@ function report(nodeId: string, bucketValue = "0"): NodeReport {
 
 function setup(assets: DashboardAssets | null = null): { deps: HttpDeps; host: NodeHost } {
   const config = localConfig({ id: "n1", adminTokens: [ADMIN_TOKEN] });
-  const logger = createLogger("silent", config.id);
+  const logger = createLogger("fatal", config.id);
   const node = new NameServerNode(nodeOptionsOf(config), new SeededRng(1), 0);
   const host = new NodeHost(node, { nowMs: () => 1_000 }, logger);
   host.run((nowMs) => node.registerBroker(1, "native", REGISTRATION, null, nowMs));

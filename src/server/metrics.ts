@@ -4,6 +4,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { NameServerNode } from "../core/node.js";
 import type { AuthRefusalReason } from "../host/auth.js";
 import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
+import { RequestCode as RemotingRequestCode } from "../protocol/remoting/codes.js";
+
+/** RocketMQ request code -> name; a code not in the table counts as "unknown" (a client picks codes: they must not grow the map). */
+const REMOTING_CODE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(RemotingRequestCode).map(([name, code]) => [code as number, name]));
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
@@ -168,6 +172,11 @@ export class ServerMetrics implements SessionObserver {
   /** Counts one answered native request. */
   request(type: string, outcome: string): void {
     this.requests.inc({ type, outcome });
+  }
+
+  /** Counts one handled RocketMQ remoting request (for the dashboard's series only: "remoting <name>"). */
+  remotingRequest(code: number): void {
+    this.countType(`remoting ${REMOTING_CODE_NAMES.get(code) ?? "unknown"}`);
   }
 
   /** Counts one connection closed by this side. */

@@ -42,6 +42,8 @@ export interface RemotingListenerContext {
   readonly onLimitHit?: (limit: string) => void;
   /** Counts refusals by the access policy. */
   readonly onAuthRefused?: (reason: string) => void;
+  /** Counts a handled request by its RocketMQ request code (the dashboard's series). */
+  readonly onRequest?: (code: number) => void;
 }
 
 /** Starts the RocketMQ remoting listener; injected so the server does not depend on it. */
@@ -242,6 +244,7 @@ async function startRemoting(
       port: config.remotingPort,
       onLimitHit: (limit) => metrics.limitHit(limit),
       onAuthRefused: (reason) => metrics.authRefused("remoting", reason),
+      onRequest: (code) => metrics.remotingRequest(code),
     });
   } catch (error) {
     await httpListener.close();
