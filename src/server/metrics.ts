@@ -169,17 +169,6 @@ export class ServerMetrics implements SessionObserver {
     });
   }
 
-  /** Counts one answered native request. */
-  request(type: string, outcome: string): void {
-    this.requests.inc({ type, outcome });
-  }
-
-  /** Counts one handled RocketMQ remoting request (for the dashboard's series only: "remoting <name>"). */
-  remotingRequest(code: number): void {
-    this.countType(`remoting ${REMOTING_CODE_NAMES.get(code) ?? "unknown"}`);
-  }
-
-  /** Counts one connection closed by this side. */
   /**
    * Drains the node's propagation delays into the histogram and returns them: the scrape and
    * the dashboard's series both read them, and neither takes samples from the other.
@@ -195,10 +184,21 @@ export class ServerMetrics implements SessionObserver {
     return this.requestsByType;
   }
 
+  /** Counts one answered native request. */
+  request(type: string, outcome: string): void {
+    this.requests.inc({ type, outcome });
+    this.countType(type);
+  }
+
+  /** Counts one handled RocketMQ remoting request (for the dashboard's series only: "remoting <name>"). */
+  remotingRequest(code: number): void {
+    this.countType(`remoting ${REMOTING_CODE_NAMES.get(code) ?? "unknown"}`);
+  }
+
+  /** Counts one connection closed by this side. */
   closed(cause: CloseCause | string): void {
     this.closes.inc({ cause });
   }
-    this.countType(type);
 
   /** Counts one refusal by a named limit. */
   limitHit(limit: string): void {
@@ -213,17 +213,17 @@ export class ServerMetrics implements SessionObserver {
   /** Counts one HTTP request. */
   http(route: string, status: number): void {
     this.httpRequests.inc({ route, status: String(status) });
+    this.countType(`http ${route}`);
+  }
+
+  private countType(type: string): void {
+    this.requestsByType.set(type, (this.requestsByType.get(type) ?? 0) + 1);
   }
 
   /** The text exposition of every metric. */
   async text(): Promise<string> {
     return this.registry.metrics();
   }
-    this.countType(`http ${route}`);
-  }
-
-  private countType(type: string): void {
-    this.requestsByType.set(type, (this.requestsByType.get(type) ?? 0) + 1);
 
   /** The content type of the text exposition. */
   get contentType(): string {
