@@ -31,6 +31,8 @@ export interface ServerUnderTest {
   stop(): Promise<ProfileSummary[]>;
 }
 
+/** A node busy with a big table may take seconds to answer /metrics. */
+const METRICS_TIMEOUT_MS = 15_000;
 /** A profiled node gets this long to write its profile after SIGTERM. */
 const PROFILE_EXIT_TIMEOUT_MS = 60_000;
 
@@ -163,8 +165,8 @@ export function memoryOf(server: ServerUnderTest): { rssBytes: number; peakRssBy
  * Sum of a metric's samples on our node (all label sets, or the one given as `name{labels}`),
  * or null when it cannot be read.
  */
-export async function metricSum(httpPort: number, name: string): Promise<number | null> {
-  const metrics = await httpGet(httpPort, "/metrics").catch(() => null);
+export async function metricSum(httpPort: number, name: string, timeoutMs = METRICS_TIMEOUT_MS): Promise<number | null> {
+  const metrics = await httpGet(httpPort, "/metrics", timeoutMs).catch(() => null);
   if (!metrics) return null;
   let sum = 0;
   let found = false;
