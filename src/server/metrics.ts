@@ -82,6 +82,12 @@ export class ServerMetrics implements SessionObserver {
     gauge(registers, "namesrv_subscriptions", "Topic subscriptions (connection, topic)", () => node.subscriptionCount());
     gauge(registers, "namesrv_ready", "1 when the node serves routes", () => (node.isReady() ? 1 : 0));
     gauge(registers, "namesrv_degraded", "1 while self-preservation holds back evictions", () => (node.isDegraded() ? 1 : 0));
+    gauge(
+      registers,
+      "namesrv_state_digest",
+      "32-bit fold of the replicated-state digest: equal on nodes that hold the same records (compare across nodes; the value orders nothing)",
+      () => stateDigestFold(node.digest()),
+    );
     new Counter({
       name: "namesrv_evictions_total",
       help: "Brokers evicted by this node, by reason",
@@ -229,6 +235,27 @@ export class ServerMetrics implements SessionObserver {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** FNV-1a's 32-bit offset basis and prime. */
+const FNV_OFFSET_BASIS_32 = 0x811c9dc5;
+const FNV_PRIME_32 = 0x01000193;
+
+/**
+ * Folds a digest (bucket hash pairs, as NameServerNode.digest() gives them) into one unsigned
+ * 32-bit number: FNV-1a over the bytes of every bucket's low then high word, buckets in order.
+ * Equal replicated state gives equal digests and so equal folds on every node, which lets an
+ * alert compare nodes through a single gauge (a float64 holds any 32-bit integer exactly).
+ * Two different states collide with probability about 2^-32 per comparison.
+ */
+export function stateDigestFold(buckets: readonly (readonly [number, number])[]): number {
+  let hash = FNV_OFFSET_BASIS_32;
+  for (const [low, high] of buckets) {
+    for (const word of [low, high]) {
+      for (let shift = 0; shift < 32; shift += 8) hash = Math.imul(hash ^ ((word >>> shift) & 0xff), FNV_PRIME_32);
+    }
+  }
+  return hash >>> 0;
 }
 
 function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
