@@ -5,7 +5,11 @@
 import { FAULT_KINDS, type DisturbedLink, type FaultKind } from "./history.js";
 import { Prng } from "./prng.js";
 
-/** How long each kind of fault lasts, in ms: the issue asks SIGSTOP of 1-8 s; the rest alike. */
+/**
+ * How long each kind of fault lasts, in ms: the issue asks SIGSTOP of a node for 1-8 s, and the
+ * rest alike; brokers stay dead or paused up to 10 s, so that some outlive the silent bound
+ * (expiry + 1 s = 5 s) and the checker sees them gone.
+ */
 export const HOLD_MS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   nodeKill: [500, 4_000],
   nodePause: [1_000, 8_000],
@@ -17,8 +21,8 @@ export const HOLD_MS: Readonly<Record<FaultKind, readonly [number, number]>> = {
   peerDelay: [1_000, 8_000],
   clockStep: [1_000, 6_000],
   kvDisk: [1_000, 8_000],
-  brokerKill: [500, 6_000],
-  brokerPause: [1_000, 8_000],
+  brokerKill: [1_000, 10_000],
+  brokerPause: [1_000, 10_000],
   brokerRestart: [200, 3_000],
 };
 /** Drop probability of packet loss: up to 40%, where TCP still crawls through. */
