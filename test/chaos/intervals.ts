@@ -91,6 +91,8 @@ export class Truth {
 
   /** Sorted times (as points) at which a node's process or a node link changes state. */
   private readonly nodeChanges: Interval[];
+  /** Components of running nodes per segment between node changes (see componentsAt). */
+  private readonly componentCache = new Map<number, Map<string, string>>();
 
   private indexProcesses(): void {
     const byId = new Map<string, typeof this.history.processes>();
@@ -171,11 +173,32 @@ export class Truth {
    * moment of [a, b] (the path may change shape).
    */
   connected(n: string, m: string, a: number, b: number): boolean {
-    for (const [from, to] of this.segments(a, b)) {
-      const mid = (from + to) / 2;
-      if (!this.componentOf(n, mid).has(m)) return false;
+    const changes = this.nodeChanges;
+    const first = lastStartingBy(changes, a);
+    for (let index = first; index < changes.length; index++) {
+      if (index > first && (changes[index] as Interval).fromMs >= b) break;
+      const components = this.componentsAt(index);
+      const label = components.get(n);
+      if (label === undefined || label !== components.get(m)) return false;
     }
     return true;
+  }
+
+  /** Component label of each running node in segment `index` (between two node changes), cached. */
+  private componentsAt(index: number): Map<string, string> {
+    let components = this.componentCache.get(index);
+    if (components) return components;
+    const changes = this.nodeChanges;
+    const start = index >= 0 ? (changes[index] as Interval).fromMs : Number.NEGATIVE_INFINITY;
+    const next = index + 1 < changes.length ? (changes[index + 1] as Interval).fromMs : Number.POSITIVE_INFINITY;
+    const mid = Number.isFinite(start) && Number.isFinite(next) ? (start + next) / 2 : Number.isFinite(start) ? start + 1 : next - 1;
+    components = new Map();
+    for (const node of this.nodes) {
+      if (components.has(node)) continue;
+      for (const member of this.componentOf(node, mid)) components.set(member, node);
+    }
+    this.componentCache.set(index, components);
+    return components;
   }
 
   /** Every node ran and every node link was clean throughout [a, b]. */
@@ -185,20 +208,6 @@ export class Truth {
       for (const m of this.nodes) if (n < m && !this.cleanBetween(n, m, a, b)) return false;
     }
     return true;
-  }
-
-  /** Sub-intervals of [a, b] within which no process or node link changes state. */
-  private segments(a: number, b: number): [number, number][] {
-    const points = [a];
-    for (let index = lastStartingBy(this.nodeChanges, a) + 1; index < this.nodeChanges.length; index++) {
-      const at = (this.nodeChanges[index] as Interval).fromMs;
-      if (at >= b) break;
-      if (at > a) points.push(at);
-    }
-    points.push(b);
-    const out: [number, number][] = [];
-    for (let index = 0; index + 1 < points.length; index++) out.push([points[index] as number, points[index + 1] as number]);
-    return out;
   }
 
   /** Nodes reachable from `start` within one segment [from, to] (constant graph). */
