@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { nextIndex, SeededRng } from "../../src/core/clock.js";
 import { PeerDialer } from "../../src/gossip/peer_dialer.js";
 import { BROKER_EXPIRY_MS, BROKER_REGISTER_INTERVAL_MS } from "../../src/limits.js";
-import { ShellSim, type ShellBroker } from "../../src/testing/shell_sim.js";
+import { ShellSim, type ShellBroker, type ShellNode } from "../../src/testing/shell_sim.js";
 import { pick, scheduleSeeds } from "./harness.js";
 
 const FIRST_SEED = 41_001;
@@ -28,7 +28,7 @@ function seeds(): number[] {
 /** A broker registered with n1 only creates a topic right after every peer link of n1 reset. */
 async function topicAfterPeerResets(seed: number): Promise<string[]> {
   const sim = new ShellSim({ seed, nodes: 3 });
-  const [n1, n2, n3] = sim.nodes as [ShellSim["nodes"][number], ShellSim["nodes"][number], ShellSim["nodes"][number]];
+  const [n1, n2, n3] = sim.nodes as [ShellNode, ShellNode, ShellNode];
   const broker = sim.addBroker("broker-a", ["TopicOld"], [n1.addr]);
   if (!(await sim.runUntil(() => sim.nodesMissing("TopicOld", "broker-a").length === 0, SPREAD_MS))) {
     return [`seed ${seed}: TopicOld never reached ${sim.nodesMissing("TopicOld", "broker-a").join(", ")}`];
