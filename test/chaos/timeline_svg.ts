@@ -10,6 +10,8 @@ const LEFT = 70;
 const RIGHT = 20;
 const TOP = 40;
 const LEGEND_HEIGHT = 70;
+/** Above this many faults the bars carry no hover titles (they would dominate the file size). */
+const TITLED_FAULTS_MAX = 1_000;
 const COLORS: Readonly<Record<FaultKind, string>> = {
   nodeKill: "#7f7f7f",
   nodePause: "#bcbd22",
@@ -53,14 +55,22 @@ export function renderTimeline(history: History, violations: readonly Violation[
     const nearRight = x(fromMs) > WIDTH - RIGHT - 80;
     out.push(`<text x="${(x(fromMs) + (nearRight ? -3 : 3)).toFixed(1)}" y="${TOP - 4}" fill="#555"${nearRight ? ' text-anchor="end"' : ""}>${label}</text>`);
   }
-  for (const fault of history.faults) {
-    const from = x(fault.startMs);
-    const width = Math.max(1, x(fault.healedMs ?? meta.endMs) - from);
-    const title = `${fault.id} ${fault.kind} ${fault.targets.join(",")} ${JSON.stringify(fault.params)} ${Math.round(fault.startMs)}-${Math.round(fault.healedMs ?? meta.endMs)} ms`;
-    for (const target of fault.targets) {
-      if (!rows.includes(target)) continue;
-      out.push(`<rect x="${from.toFixed(1)}" y="${y(target) + 3}" width="${width.toFixed(1)}" height="${ROW_HEIGHT - 6}" fill="${COLORS[fault.kind]}" fill-opacity="0.8"><title>${esc(title)}</title></rect>`);
+  // Bars grouped by kind (one fill per group); a long run's thousands of bars lose their
+  // hover titles, which would make the file many megabytes.
+  const titled = history.faults.length <= TITLED_FAULTS_MAX;
+  for (const kind of FAULT_KINDS) {
+    out.push(`<g fill="${COLORS[kind]}" fill-opacity="0.8">`);
+    for (const fault of history.faults) {
+      if (fault.kind !== kind) continue;
+      const from = x(fault.startMs);
+      const width = Math.max(1, x(fault.healedMs ?? meta.endMs) - from);
+      const title = titled ? `<title>${esc(`${fault.id} ${fault.kind} ${fault.targets.join(",")} ${JSON.stringify(fault.params)} ${Math.round(fault.startMs)}-${Math.round(fault.healedMs ?? meta.endMs)} ms`)}</title>` : "";
+      for (const target of fault.targets) {
+        if (!rows.includes(target)) continue;
+        out.push(`<rect x="${from.toFixed(1)}" y="${y(target) + 3}" width="${width.toFixed(1)}" height="${ROW_HEIGHT - 6}">${title}</rect>`);
+      }
     }
+    out.push("</g>");
   }
   for (const violation of violations) {
     const row = violation.node ?? violation.broker ?? "cluster";
