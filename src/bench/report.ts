@@ -42,6 +42,10 @@ export function summaryMarkdown(results: BenchResults): string {
   if (load) {
     const verdict = load.quiet ? "a quiet run" : "**not a quiet run**: other work shared the cores, so the figures are not clean";
     lines.push(`Machine load: 1-minute load average ${load.loadAtStart} before the run, ${load.loadAtEnd} at its end; CPU used by processes other than the bench's: ${load.otherCoresMean} cores on average, ${load.otherCoresMax} at most (${load.samples} samples of 5 s, of ${String(m["cores"])} cores): ${verdict}.`);
+    const figures = Object.entries(load.figures ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (figures.length > 0) {
+      lines.push(`Other work per figure (mean / highest 5 s, cores): ${figures.map(([figure, f]) => `${figure}: ${f.otherCoresMean} / ${f.otherCoresMax}${f.quiet ? " quiet" : " **loaded**"} (${f.startedAt.slice(0, 19)}Z, ${Math.round(f.seconds)} s)`).join("; ")}.`);
+    }
   }
   lines.push("");
   lines.push(...goalsTable(results));

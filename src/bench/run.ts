@@ -14,7 +14,7 @@ import { runVersusJava } from "./fig6_java.js";
 import { runCapacity } from "./fig7_capacity.js";
 import { goalRows } from "./goals.js";
 import { findJavaNamesrv } from "./java_namesrv.js";
-import { LoadMonitor } from "./load_monitor.js";
+import { LoadMonitor, type FigureLoad, type LoadSummary } from "./load_monitor.js";
 import { machineInfo, summaryMarkdown, writeCharts } from "./report.js";
 import type { BenchResults } from "./results.js";
 import { ProcessTracker } from "./util.js";
@@ -31,7 +31,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   };
   const procs = new ProcessTracker();
-  const monitor = new LoadMonitor(procs);
+  const monitor = new LoadMonitor();
   const stop = (): void => {
     void procs.killAll().finally(() => process.exit(130));
   };
@@ -68,14 +68,14 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
       try {
         if (wants("1")) {
           log("figure 1: propagation");
-          await guard(results, "1", async () => {
+          await guard(results, monitor, "1", async () => {
             results.propagation = await runPropagation(ctx, nodes);
             results.targets.push(...propagationTargets(results.propagation));
           });
         }
         if (wants("2")) {
           log("figure 2: eviction");
-          await guard(results, "2", async () => {
+          await guard(results, monitor, "2", async () => {
             results.eviction = await runEviction(ctx, nodes);
             results.targets.push(...evictionTargets(results.eviction));
           });
@@ -86,33 +86,33 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
     }
     if (wants("4")) {
       log("figure 4: registration cost");
-      await guard(results, "4", async () => {
+      await guard(results, monitor, "4", async () => {
         results.registration = await runRegistration(ctx);
         results.targets.push(...registrationTargets(results.registration));
       });
     }
     if (wants("3")) {
       log("figure 3: route queries");
-      await guard(results, "3", async () => {
+      await guard(results, monitor, "3", async () => {
         results.queries = await runQueries(ctx);
         results.targets.push(...queryTargets(results.queries));
       });
     }
     if (wants("6")) {
       log("figure 6: ours beside the Java NameServer");
-      await guard(results, "6", async () => {
+      await guard(results, monitor, "6", async () => {
         results.versusJava = await runVersusJava(ctx);
       });
     }
     if (wants("7")) {
       log("figure 7: capacity workloads");
-      await guard(results, "7", async () => {
+      await guard(results, monitor, "7", async () => {
         results.capacity = await runCapacity(ctx);
       });
     }
     if (wants("5")) {
       log("figure 5: scale");
-      await guard(results, "5", async () => {
+      await guard(results, monitor, "5", async () => {
         results.scale = await runScale(ctx);
         results.targets.push(...scaleTargets(results.scale));
       });
@@ -123,6 +123,7 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
   results.finishedAt = new Date().toISOString();
   results.load = monitor.stop();
   if (base) mergeBase(results, base, wants);
+  if (base && results.load) results.load = mergeFigureLoads(results.load, base, wants);
   results.goals = goalRows(results);
   if (!argv.includes("--no-write")) {
     const dir = "bench/results";
@@ -140,12 +141,20 @@ export async function runBench(argv: readonly string[]): Promise<BenchResults> {
   return results;
 }
 
+/** Where each figure's results live. */
+const FIGURE_KEYS: Record<string, "propagation" | "eviction" | "queries" | "registration" | "scale" | "versusJava" | "capacity"> = {
+  "1": "propagation",
+  "2": "eviction",
+  "3": "queries",
+  "4": "registration",
+  "5": "scale",
+  "6": "versusJava",
+  "7": "capacity",
+};
+
 /** --base=<json>: figures not re-run in this run are taken from an earlier results file. */
 function mergeBase(results: BenchResults, base: BenchResults, wants: (figure: string) => boolean): void {
-  const keys: [string, "propagation" | "eviction" | "queries" | "registration" | "scale" | "versusJava" | "capacity"][] = [
-    ["1", "propagation"], ["2", "eviction"], ["3", "queries"], ["4", "registration"], ["5", "scale"], ["6", "versusJava"], ["7", "capacity"],
-  ];
-  for (const [figure, key] of keys) {
+  for (const [figure, key] of Object.entries(FIGURE_KEYS)) {
     if (wants(figure)) continue;
     (results as unknown as Record<string, unknown>)[key] = base[key] ?? null;
     results.targets.push(...base.targets.filter((target) => target.figure === figure));
@@ -155,12 +164,28 @@ function mergeBase(results: BenchResults, base: BenchResults, wants: (figure: st
   results.mergedFrom = base.startedAt;
 }
 
-/** Runs one figure; a failure is recorded and the run goes on. */
-async function guard(results: BenchResults, figure: string, body: () => Promise<void>): Promise<void> {
+/** Figures taken from --base keep the load seen when they ran; the run is quiet only if all were. */
+function mergeFigureLoads(load: LoadSummary, base: BenchResults, wants: (figure: string) => boolean): LoadSummary {
+  const figures: Record<string, FigureLoad> = { ...load.figures };
+  let quiet = load.quiet;
+  for (const figure of ["1", "2", "3", "4", "5", "6", "7"]) {
+    if (wants(figure)) continue;
+    const taken = base.load?.figures?.[figure];
+    if (taken) figures[figure] = taken;
+    // A base without a record of its load cannot be called quiet.
+    if (!taken?.quiet && (base[FIGURE_KEYS[figure] as keyof BenchResults] ?? null) !== null) quiet = false;
+  }
+  return { ...load, figures, quiet };
+}
+
+/** Runs one figure (its share of other work noted); a failure is recorded and the run goes on. */
+async function guard(results: BenchResults, monitor: LoadMonitor, figure: string, body: () => Promise<void>): Promise<void> {
   try {
-    await body();
+    await monitor.figure(figure, body);
   } catch (error) {
     results.errors.push(`figure ${figure}: ${(error as Error).stack ?? String(error)}`);
   }
 }
+
+
 
