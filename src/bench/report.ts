@@ -24,7 +24,8 @@ export function machineInfo(): Record<string, unknown> {
     kernel: release(),
     node: process.version,
     commit: git("rev-parse --short HEAD"),
-    dirtyFiles: git("status --porcelain --untracked-files=no").split("\n").filter((line) => line.trim() !== "").length,
+    // The bench's own outputs (results, charts) do not make the measured code dirty.
+    dirtyFiles: git("status --porcelain --untracked-files=no -- . :!bench/results :!docs/perf").split("\n").filter((line) => line.trim() !== "").length,
   };
 }
 
