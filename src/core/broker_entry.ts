@@ -21,6 +21,14 @@ export interface BrokerEntry {
   suspectSinceMs: number | null;
   /** Local only: when it went offline here (tombstone collection). */
   offlineSinceMs: number | null;
+  /**
+   * Local only: a later session's liveness arrived alive before that session's header, while
+   * the broker was routed here: the previous session's header and topics stay routed until
+   * the new header arrives (peers send a session's liveness and its header apart).
+   */
+  headerPending: boolean;
+  /** Local only: when this node last heard the broker itself (a request on its connection). */
+  heardAtMs: number;
   /** Local only: when evidence heard here was last queued for peers. */
   evidenceSharedAtMs: number;
   /** Local only: when this node last compared a full registration's topics with its records. */

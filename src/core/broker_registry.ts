@@ -67,6 +67,8 @@ export class BrokerRegistry {
         expiresAtMs: nowMs + this.ctx.options.brokerExpiryMs,
         suspectSinceMs: null,
         offlineSinceMs: null,
+        headerPending: false,
+        heardAtMs: Number.NEGATIVE_INFINITY,
         evidenceSharedAtMs: Number.NEGATIVE_INFINITY,
         topicsCheckedAt: null,
       };
@@ -75,15 +77,21 @@ export class BrokerRegistry {
     return entry;
   }
 
-  /** Routed: alive, with a header of the session it is alive in. */
+  /**
+   * Routed: alive, with a header of the session it is alive in. Peers send a session's header
+   * and liveness apart, so either may arrive first: a header of a later session (its liveness
+   * on the way) still routes, and so does the previous session's header while a later
+   * session's liveness waits for its own (headerPending).
+   */
   isLive(entry: BrokerEntry): boolean {
     const { instance, liveness } = entry;
-    return instance !== null && liveness !== null && liveness.alive && instance.session === liveness.session;
+    return instance !== null && liveness !== null && liveness.alive && (instance.session >= liveness.session || entry.headerPending);
   }
 
-  /** What a route rebuild reads of a live entry. */
+  /** What a route rebuild reads of a live entry: topics of the earlier of its header's and liveness's sessions, and later. */
   viewOf(entry: BrokerEntry): InstanceView {
-    return { instance: entry.instance as InstanceRecord, session: (entry.liveness as LivenessRecord).session, topics: entry.topics };
+    const instance = entry.instance as InstanceRecord;
+    return { instance, session: Math.min(instance.session, (entry.liveness as LivenessRecord).session), topics: entry.topics };
   }
 
   /** Live entries of a broker name. */
@@ -126,6 +134,7 @@ export class BrokerRegistry {
       if (!keys) this.byConnection.set(connId, (keys = new Set()));
       keys.add(key);
     }
+    entry.heardAtMs = nowMs;
     const apply = this.wired().records;
     if (entry.holders.get(ctx.nodeId)?.connected !== true) {
       apply.apply({ type: "holder", brokerKey: key, nodeId: ctx.nodeId, connected: true, stamp: ctx.hlc.now(nowMs) }, nowMs, null);
@@ -209,6 +218,10 @@ export class BrokerRegistry {
     if (merged === current) return null;
     const oldName = current?.header.brokerName;
     entry.instance = merged;
+    if (entry.headerPending && merged.session >= (entry.liveness?.session ?? 0)) {
+      entry.headerPending = false;
+      this.dropDeadTopics(entry, merged.session);
+    }
     this.indexName(entry.key, oldName, merged.header.brokerName);
     if (oldName !== undefined && oldName !== merged.header.brokerName) this.rebuildGroup(oldName);
     this.rebuildGroup(merged.header.brokerName);
@@ -244,7 +257,11 @@ export class BrokerRegistry {
     if (merged === current) return null;
     const wasLive = this.isLive(entry);
     entry.liveness = merged;
-    if (current && merged.session > current.session) this.dropDeadTopics(entry, merged.session);
+    if (current && merged.session > current.session) {
+      // Alive on to a later session whose header is not here yet: keep routing the one before.
+      entry.headerPending = wasLive && merged.alive && entry.instance?.session !== merged.session;
+      if (!entry.headerPending) this.dropDeadTopics(entry, merged.session);
+    } else if (!merged.alive) entry.headerPending = false;
     if (!current || merged.session > current.session || compareEvidence(merged.evidence, current.evidence) > 0) {
       detector.refreshExpiry(entry, nowMs);
     }

@@ -7,7 +7,7 @@ import * as limits from "../limits.js";
 import type { BrokerEntry, RecordSink } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
 import type { NodeContext } from "./node_context.js";
-import { compareEvidence, type LivenessRecord, type ReplicatedRecord } from "../model/records.js";
+import { compareEvidence, type InstanceRecord, type LivenessRecord, type ReplicatedRecord } from "../model/records.js";
 import type { OfflineReason } from "../model/types.js";
 
 /** Suspicion, expiry, self-preservation and refutation. */
@@ -163,6 +163,41 @@ export class FailureDetector {
     ctx.log("info", "crash verdict refuted", { brokerKey: entry.key });
     const session = stored.session;
     replication.apply({ type: "liveness", brokerKey: entry.key, session, alive: true, reason: null, evidence }, nowMs, null);
+  }
+
+  /**
+   * A peer's verdict of a later session than the broker's live one here, while this node hears
+   * the broker itself: its registering connection is open, a request on it came within the
+   * broker's expiry and carried newer evidence than the verdict's. Session numbers count the
+   * offline/online cycles a node saw, so a node that spent a partition apart can bring back a
+   * verdict numbered above the live session of the nodes that kept hearing the broker; merged
+   * as it is, it would take the broker off them until its next registration. Refuted instead,
+   * before it lands: the broker's header and topics here move into the session after the
+   * verdict's, alive with the evidence heard here, which outweighs the verdict everywhere. An
+   * unregistration is never refuted: the broker itself ended its session. Returns true when it
+   * refuted (the verdict is then not applied).
+   */
+  refuteVerdict(verdict: LivenessRecord, nowMs: number): boolean {
+    if (verdict.alive || verdict.reason === "unregistered") return false;
+    const entry = this.registry.get(verdict.brokerKey);
+    if (!entry || entry.connId === null || !this.registry.isLive(entry)) return false;
+    const live = entry.liveness as LivenessRecord;
+    const instance = entry.instance as InstanceRecord;
+    if (verdict.session <= live.session || compareEvidence(live.evidence, verdict.evidence) <= 0) return false;
+    if (nowMs - entry.heardAtMs >= this.expiryOf(entry)) return false;
+    const { ctx } = this;
+    const records = this.wired();
+    const session = verdict.session + 1;
+    const stamp = ctx.hlc.now(nowMs);
+    const routed = this.registry.viewOf(entry).session;
+    const topics = [...entry.topics.values()].filter((record) => record.session >= routed);
+    // Header and topics first, liveness last: the broker is routed again once the whole session is in place.
+    records.apply({ ...instance, session, stamp }, nowMs, null);
+    for (const record of topics) records.apply({ ...record, session, stamp }, nowMs, null);
+    records.apply({ type: "liveness", brokerKey: entry.key, session, alive: true, reason: null, evidence: live.evidence }, nowMs, null);
+    ctx.counters.refutations += 1;
+    ctx.log("info", "offline verdict of a later session refuted", { brokerKey: entry.key, verdictSession: verdict.session, reason: verdict.reason, session });
+    return true;
   }
 
   private evict(entry: BrokerEntry, reason: OfflineReason, nowMs: number): void {

@@ -131,12 +131,12 @@ export class GossipState {
     return result;
   }
 
-  /** Every stored record in the given buckets. */
+  /** Every stored record in the given buckets, in sending order (see livenessLast). */
   recordsIn(buckets: readonly number[]): ReplicatedRecord[] {
     const wanted = new Set(buckets);
     const result: ReplicatedRecord[] = [];
     for (const entry of this.index.values()) if (wanted.has(entry.bucket)) result.push(entry.record);
-    return result;
+    return livenessLast(result);
   }
 
   /**
@@ -295,7 +295,7 @@ export class GossipState {
       if (!peer.up || peer.outbox.size === 0 || (onlyPeer !== null && peer.nodeId !== onlyPeer)) continue;
       const urgent = [...peer.outbox.values()].some((item) => item.urgent);
       if (!urgent && nowMs - peer.lastFlushMs < shareMs) continue;
-      const records = [...peer.outbox.values()].map((item) => item.record);
+      const records = livenessLast([...peer.outbox.values()].map((item) => item.record));
       peer.outbox.clear();
       peer.lastFlushMs = nowMs;
       for (let start = 0; start < records.length; start += limits.DELTAS_PER_FRAME_MAX) {
@@ -400,4 +400,17 @@ function stampText(stamp: Stamp): string {
 
 function dataVersionText(version: DataVersion): string {
   return `${version.stateVersion}.${version.timestamp}.${version.counter}`;
+}
+
+/**
+ * Orders records for sending: liveness and connection claims after every header and topic,
+ * order kept otherwise. A peer applies a frame in order and frames arrive in order, so a
+ * broker's new session reaches it whole (header and topics, then the liveness that makes it
+ * the routed one) instead of as a liveness it cannot route yet.
+ */
+export function livenessLast(records: ReplicatedRecord[]): ReplicatedRecord[] {
+  const first: ReplicatedRecord[] = [];
+  const last: ReplicatedRecord[] = [];
+  for (const record of records) (record.type === "liveness" || record.type === "holder" ? last : first).push(record);
+  return last.length === 0 ? records : first.concat(last);
 }

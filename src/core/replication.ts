@@ -59,10 +59,11 @@ export class Replication implements RecordSink {
         stored = this.registry.applyBrokerRecord(record, nowMs);
         break;
       case "liveness": {
-        const wasAlive = this.registry.get(record.brokerKey)?.liveness?.alive === true;
+        if (fromPeer !== null && this.detector.refuteVerdict(record, nowMs)) return false;
+        const before = this.registry.get(record.brokerKey)?.liveness;
         stored = this.registry.applyBrokerRecord(record, nowMs);
-        // Fresher evidence for a broker already alive is shared in batches, not at once.
-        urgent = !(wasAlive && record.alive);
+        // Fresher evidence for a broker already alive in the same session is shared in batches, not at once.
+        urgent = !(before?.alive === true && record.alive && record.session === before.session);
         break;
       }
       case "kv":

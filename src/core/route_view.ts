@@ -23,9 +23,9 @@ export interface Overrides {
 /** A live broker instance with its topic records, as a group rebuild reads it. */
 export interface InstanceView {
   readonly instance: InstanceRecord;
-  /** The instance's current session: only records of this session count. */
+  /** The instance's session: records of earlier sessions are dead and skipped. */
   readonly session: number;
-  /** Topic records by topic name (other sessions' records are skipped). */
+  /** Topic records by topic name (earlier sessions' records are skipped). */
   readonly topics: ReadonlyMap<string, TopicRecord>;
 }
 
@@ -234,13 +234,14 @@ function buildGroup(brokerName: string, live: readonly InstanceView[], overrides
 }
 
 /**
- * The QueueData one topic record of the source instance shows, or null: a record of another
+ * The QueueData one topic record of the source instance shows, or null: a record of an earlier
  * session, a removed topic, or one deleted by an admin after it was registered. A write-perm
  * override newer than the record applies; an acting-master slave never shows the write bit.
  */
 function queueOf(brokerName: string, source: InstanceView, record: TopicRecord, overrides: Overrides): QueueData | null {
   const config = record.config;
-  if (config === null || record.session !== source.session) return null;
+  // A later session's record is the broker's next registration, arrived ahead of its header.
+  if (config === null || record.session < source.session) return null;
   const header = source.instance.header;
   const deletedAt = overrides.topicDeletedAt(record.topicName, header.clusterName);
   if (deletedAt && compareStamp(deletedAt, record.stamp) > 0) return null;

@@ -164,6 +164,17 @@ export class SimNetwork {
     this.reevaluateAll();
   }
 
+  /** Unblocks both directions between every endpoint of `left` and every one of `right`. */
+  mend(left: readonly string[], right: readonly string[]): void {
+    for (const a of left) {
+      for (const b of right) {
+        this.setBlocked(a, b, false);
+        this.setBlocked(b, a, false);
+      }
+    }
+    this.reevaluateAll();
+  }
+
   /** Removes every partition and cut; held session messages flow again, in order. */
   heal(): void {
     for (const key of [...this.blocked]) {
