@@ -149,13 +149,7 @@ export class SimNetwork {
 
   /** Blocks both directions between every endpoint of `left` and every endpoint of `right`. */
   partition(left: readonly string[], right: readonly string[]): void {
-    for (const a of left) {
-      for (const b of right) {
-        this.setBlocked(a, b, true);
-        this.setBlocked(b, a, true);
-      }
-    }
-    this.reevaluateAll();
+    this.setBlockedBetween(left, right, true);
   }
 
   /** Blocks one direction: messages from `from` no longer reach `to`. */
@@ -166,13 +160,7 @@ export class SimNetwork {
 
   /** Unblocks both directions between every endpoint of `left` and every one of `right`. */
   mend(left: readonly string[], right: readonly string[]): void {
-    for (const a of left) {
-      for (const b of right) {
-        this.setBlocked(a, b, false);
-        this.setBlocked(b, a, false);
-      }
-    }
-    this.reevaluateAll();
+    this.setBlockedBetween(left, right, false);
   }
 
   /** Removes every partition and cut; held session messages flow again, in order. */
@@ -293,6 +281,16 @@ export class SimNetwork {
   }
 
   // ---- Internals -------------------------------------------------------------------------
+
+  private setBlockedBetween(left: readonly string[], right: readonly string[], blocked: boolean): void {
+    for (const a of left) {
+      for (const b of right) {
+        this.setBlocked(a, b, blocked);
+        this.setBlocked(b, a, blocked);
+      }
+    }
+    this.reevaluateAll();
+  }
 
   private setBlocked(from: string, to: string, blocked: boolean): void {
     const key = channelKey(from, to);
