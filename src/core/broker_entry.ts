@@ -40,7 +40,7 @@ export interface RecordSink {
   /** Applies a record; true when it changed state. */
   apply(record: ReplicatedRecord, nowMs: number, fromPeer: string | null): boolean;
   /** A record collected or made dead here leaves the digest. */
-  unindex(id: string): void;
+  unindex(record: ReplicatedRecord): void;
 }
 
 /** What the registry tells the failure detector. */

@@ -9,7 +9,6 @@ import type { NodeContext } from "./node_context.js";
 import {
   compareEvidence,
   mergeRecords,
-  recordId,
   type HolderRecord,
   type InstanceRecord,
   type LivenessRecord,
@@ -17,6 +16,7 @@ import {
   type TopicRecord,
 } from "../model/records.js";
 import { RouteView, type InstanceView } from "./route_view.js";
+import { TopicNames } from "./topic_names.js";
 import { TOPIC_RECORDS_MAX } from "../limits.js";
 import { MASTER_ID, type BrokerHeader, type ConnectionId, type Evidence } from "../model/types.js";
 
@@ -34,6 +34,8 @@ export class BrokerRegistry {
   private readonly byName = new Map<string, Set<string>>();
   private readonly byConnection = new Map<ConnectionId, Set<string>>();
   private topicRecords = 0;
+  /** The names, configs, dataVersions and stamps stored topic records share. */
+  private readonly topicNames = new TopicNames();
   private links: RegistryLinks | null = null;
 
   constructor(private readonly ctx: NodeContext) {}
@@ -179,11 +181,14 @@ export class BrokerRegistry {
   forget(entry: BrokerEntry): void {
     const { records } = this.wired();
     const name = entry.instance?.header.brokerName;
-    if (entry.instance) records.unindex(recordId(entry.instance));
-    for (const record of entry.topics.values()) records.unindex(recordId(record));
+    if (entry.instance) records.unindex(entry.instance);
+    for (const record of entry.topics.values()) {
+      records.unindex(record);
+      this.topicNames.release(record.topicName);
+    }
     this.topicRecords -= entry.topics.size;
-    if (entry.liveness) records.unindex(recordId(entry.liveness));
-    for (const holder of entry.holders.values()) records.unindex(recordId(holder));
+    if (entry.liveness) records.unindex(entry.liveness);
+    for (const holder of entry.holders.values()) records.unindex(holder);
     this.brokers.delete(entry.key);
     if (name !== undefined) this.indexName(entry.key, name, undefined);
     if (entry.connId !== null) this.byConnection.get(entry.connId)?.delete(entry.key);
@@ -235,17 +240,17 @@ export class BrokerRegistry {
     const session = entry.liveness?.session;
     if (session !== undefined && record.session < session) return null;
     const current = entry.topics.get(record.topicName);
-    const merged = current ? mergeRecords(current, record) : record;
-    if (merged === current) return null;
+    if (current && mergeRecords(current, record) === current) return null;
     if (!current && this.topicRecords >= TOPIC_RECORDS_MAX) {
       this.ctx.counters.topicsSkipped.capacity += 1;
       return null;
     }
     if (!current) this.topicRecords += 1;
-    entry.topics.set(record.topicName, merged);
+    const merged = this.topicNames.share(record, entry.key, !current);
+    entry.topics.set(merged.topicName, merged);
     const name = entry.instance?.header.brokerName;
     if (name !== undefined && this.routes.sourceOf(name) === entry.key) {
-      this.wired().pushes.markDirty(this.routes.updateTopics(name, [record.topicName], this.viewOf(entry), this.ctx.admin));
+      this.wired().pushes.markDirty(this.routes.updateTopics(name, [merged.topicName], this.viewOf(entry), this.ctx.admin));
     }
     return merged;
   }
@@ -287,7 +292,8 @@ export class BrokerRegistry {
       if (record.session >= session) continue;
       entry.topics.delete(name);
       this.topicRecords -= 1;
-      records.unindex(recordId(record));
+      records.unindex(record);
+      this.topicNames.release(name);
     }
   }
 

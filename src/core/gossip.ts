@@ -2,10 +2,9 @@
 // anti-entropy), peers with bounded, de-duplicated outboxes, and the member list.
 // Pure and deterministic: the node calls it with the time; it returns what to send.
 import * as limits from "../limits.js";
-import { fnv1a32, fnv1a64 } from "../model/hash.js";
 import { nextIndex, type Rng } from "./clock.js";
-import { recordId, type ReplicatedRecord, type Stamp } from "../model/records.js";
-import type { DataVersion } from "../model/types.js";
+import { DigestIndex } from "./digest_index.js";
+import { recordId, type ReplicatedRecord } from "../model/records.js";
 
 /** Counters for metrics. */
 export interface GossipCounters {
@@ -39,18 +38,6 @@ export interface OutboundBatch {
   readonly records: readonly ReplicatedRecord[];
 }
 
-/** The stored version of one record in the digest index. */
-interface IndexEntry {
-  readonly bucket: number;
-  /** 64-bit hash of the record's identity, as uint32 halves: names it in summaries and wants. */
-  readonly idHigh: number;
-  readonly idLow: number;
-  /** 64-bit hash of identity + version: what the bucket hashes XOR. */
-  readonly low: number;
-  readonly high: number;
-  readonly record: ReplicatedRecord;
-}
-
 /** One PEER_SUMMARY frame's content. */
 export interface SummaryFrame {
   readonly buckets: number[];
@@ -72,9 +59,8 @@ export class GossipState {
   readonly peers = new Map<string, PeerView>();
   /** Known member addresses ("host:port" of nodes' HTTP+WebSocket ports). */
   readonly members = new Set<string>();
-  private readonly index = new Map<string, IndexEntry>();
-  private readonly bucketLow = new Uint32Array(limits.DIGEST_BUCKETS);
-  private readonly bucketHigh = new Uint32Array(limits.DIGEST_BUCKETS);
+  /** Every stored record's bucket and hashes (the 64-bit id hash names it in summaries and wants). */
+  private readonly index = new DigestIndex();
 
   constructor(
     private readonly selfId: string,
@@ -85,37 +71,19 @@ export class GossipState {
 
   /** Records a stored record's new version in the digest. */
   indexRecord(record: ReplicatedRecord): void {
-    const id = recordId(record);
-    const previous = this.index.get(id);
-    const bucket = previous?.bucket ?? fnv1a32(id) % limits.DIGEST_BUCKETS;
-    const hash = fnv1a64(`${id}#${versionOf(record)}`);
-    const high = parseInt(hash.slice(0, 8), 16);
-    const low = parseInt(hash.slice(8), 16);
-    let idHigh = previous?.idHigh;
-    let idLow = previous?.idLow;
-    if (idHigh === undefined || idLow === undefined) {
-      const idHash = fnv1a64(id);
-      idHigh = parseInt(idHash.slice(0, 8), 16);
-      idLow = parseInt(idHash.slice(8), 16);
-    }
-    if (previous) this.xor(bucket, previous.low, previous.high);
-    this.xor(bucket, low, high);
-    this.index.set(id, { bucket, idHigh, idLow, low, high, record });
+    this.index.put(record);
   }
 
-  /** Removes a collected record from the digest. */
-  unindexRecord(id: string): void {
-    const previous = this.index.get(id);
-    if (!previous) return;
-    this.xor(previous.bucket, previous.low, previous.high);
-    this.index.delete(id);
+  /** Removes a collected record (this identity, any version) from the digest. */
+  unindexRecord(record: ReplicatedRecord): void {
+    this.index.remove(record);
   }
 
   /** Bucket hashes for a PEER_DIGEST. */
   digest(): [number, number][] {
     const result: [number, number][] = [];
     for (let bucket = 0; bucket < limits.DIGEST_BUCKETS; bucket++) {
-      result.push([this.bucketLow[bucket] as number, this.bucketHigh[bucket] as number]);
+      result.push([this.index.bucketLow[bucket] as number, this.index.bucketHigh[bucket] as number]);
     }
     return result;
   }
@@ -125,7 +93,7 @@ export class GossipState {
     const result: number[] = [];
     for (let bucket = 0; bucket < limits.DIGEST_BUCKETS; bucket++) {
       const pair = remote[bucket];
-      if (!pair || pair[0] !== this.bucketLow[bucket] || pair[1] !== this.bucketHigh[bucket]) result.push(bucket);
+      if (!pair || pair[0] !== this.index.bucketLow[bucket] || pair[1] !== this.index.bucketHigh[bucket]) result.push(bucket);
     }
     this.counters.digestBucketsMismatched += result.length;
     return result;
@@ -133,10 +101,7 @@ export class GossipState {
 
   /** Every stored record in the given buckets, in sending order (see livenessLast). */
   recordsIn(buckets: readonly number[]): ReplicatedRecord[] {
-    const wanted = new Set(buckets);
-    const result: ReplicatedRecord[] = [];
-    for (const entry of this.index.values()) if (wanted.has(entry.bucket)) result.push(entry.record);
-    return livenessLast(result);
+    return livenessLast(this.index.recordsIn(buckets));
   }
 
   /**
@@ -145,7 +110,8 @@ export class GossipState {
    * and is cut there; the rest of it is repaired in a later round).
    */
   summarize(buckets: readonly number[]): SummaryFrame[] {
-    const byBucket = this.entriesByBucket(buckets);
+    const { index } = this;
+    const byBucket = index.slotsByBucket(buckets);
     const frames: SummaryFrame[] = [];
     let current: SummaryFrame = { buckets: [], entries: [] };
     for (const bucket of buckets) {
@@ -155,8 +121,8 @@ export class GossipState {
         current = { buckets: [], entries: [] };
       }
       current.buckets.push(bucket);
-      for (const entry of entries.slice(0, limits.SUMMARY_ENTRIES_PER_FRAME_MAX - current.entries.length)) {
-        current.entries.push([entry.idHigh, entry.idLow, entry.high, entry.low]);
+      for (const slot of entries.slice(0, limits.SUMMARY_ENTRIES_PER_FRAME_MAX - current.entries.length)) {
+        current.entries.push([index.idHigh(slot), index.idLow(slot), index.versionHigh(slot), index.versionLow(slot)]);
       }
     }
     if (current.buckets.length > 0) frames.push(current);
@@ -175,12 +141,13 @@ export class GossipState {
     for (const [idHigh, idLow, high, low] of entries) theirs.set(key53(idHigh, idLow), key53(high, low));
     const ours = new Map<number, number>();
     const send: ReplicatedRecord[] = [];
-    for (const list of this.entriesByBucket(buckets).values()) {
-      for (const entry of list) {
-        const key = key53(entry.idHigh, entry.idLow);
-        const version = key53(entry.high, entry.low);
+    const { index } = this;
+    for (const list of index.slotsByBucket(buckets).values()) {
+      for (const slot of list) {
+        const key = key53(index.idHigh(slot), index.idLow(slot));
+        const version = key53(index.versionHigh(slot), index.versionLow(slot));
         ours.set(key, version);
-        if (theirs.get(key) !== version) send.push(entry.record);
+        if (theirs.get(key) !== version) send.push(index.record(slot));
       }
     }
     const want: [number, number][] = [];
@@ -194,8 +161,9 @@ export class GossipState {
   recordsWanted(buckets: readonly number[], ids: readonly (readonly [number, number])[]): ReplicatedRecord[] {
     const wanted = new Set(ids.map(([high, low]) => key53(high, low)));
     const result: ReplicatedRecord[] = [];
-    for (const entries of this.entriesByBucket(buckets).values()) {
-      for (const entry of entries) if (wanted.has(key53(entry.idHigh, entry.idLow))) result.push(entry.record);
+    const { index } = this;
+    for (const slots of index.slotsByBucket(buckets).values()) {
+      for (const slot of slots) if (wanted.has(key53(index.idHigh(slot), index.idLow(slot)))) result.push(index.record(slot));
     }
     return result;
   }
@@ -206,23 +174,12 @@ export class GossipState {
    */
   describeBuckets(buckets: readonly number[], limit: number): { bucket: number; id: string; version: string }[] {
     const result: { bucket: number; id: string; version: string }[] = [];
-    for (const [bucket, entries] of this.entriesByBucket(buckets)) {
-      for (const entry of entries) result.push({ bucket, id: recordId(entry.record), version: hex32(entry.high) + hex32(entry.low) });
+    const { index } = this;
+    for (const [bucket, slots] of index.slotsByBucket(buckets)) {
+      for (const slot of slots) result.push({ bucket, id: recordId(index.record(slot)), version: hex32(index.versionHigh(slot)) + hex32(index.versionLow(slot)) });
     }
     result.sort((a, b) => a.bucket - b.bucket || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return result.slice(0, Math.max(0, limit));
-  }
-
-  private entriesByBucket(buckets: readonly number[]): Map<number, IndexEntry[]> {
-    const wanted = new Set(buckets);
-    const result = new Map<number, IndexEntry[]>();
-    for (const entry of this.index.values()) {
-      if (!wanted.has(entry.bucket)) continue;
-      let list = result.get(entry.bucket);
-      if (!list) result.set(entry.bucket, (list = []));
-      list.push(entry);
-    }
-    return result;
   }
 
   /** Number of records indexed. */
@@ -335,10 +292,6 @@ export class GossipState {
     return this.selfId;
   }
 
-  private xor(bucket: number, low: number, high: number): void {
-    this.bucketLow[bucket] = ((this.bucketLow[bucket] as number) ^ low) >>> 0;
-    this.bucketHigh[bucket] = ((this.bucketHigh[bucket] as number) ^ high) >>> 0;
-  }
 }
 
 /**
@@ -360,46 +313,8 @@ function pickRandom<T>(items: readonly T[], count: number, rng: Rng): T[] {
   return pool.slice(0, count);
 }
 
-/** A short string that changes whenever a record's version changes. */
-function versionOf(record: ReplicatedRecord): string {
-  switch (record.type) {
-    case "instance": {
-      const { dataVersion } = record.header;
-      return `${record.session}.${dataVersionText(dataVersion)}.${stampText(record.stamp)}`;
-    }
-    case "topic": {
-      const config = record.config;
-      const shape = config === null ? "-" : `${config.readQueueNums}.${config.writeQueueNums}.${config.perm}.${config.topicSysFlag}.${config.order}`;
-      return `${record.session}.${dataVersionText(record.dataVersion)}.${stampText(record.stamp)}.${shape}`;
-    }
-    case "liveness":
-      // An alive broker's heartbeat sequence moves every second: in the digest it would make
-      // every exchange ship every broker again. Deltas carry it; the digest repairs state
-      // changes (alive/offline, a new boot epoch), and an offline verdict keeps its evidence.
-      return record.alive
-        ? `${record.session}.alive.${record.evidence.epoch}`
-        : `${record.session}.${record.reason}.${record.evidence.epoch}.${record.evidence.seq}`;
-    case "holder":
-      return `${record.connected}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
-    case "kv":
-      return `${record.value === null ? "-" : `+${record.value.length}:${record.value}`}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
-    case "topicDelete":
-      return `${record.clusterName ?? ""}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
-    case "perm":
-      return `${record.writable}.${record.stamp.wallMs}.${record.stamp.logical}.${record.stamp.nodeId}`;
-  }
-}
-
 function hex32(value: number): string {
   return (value >>> 0).toString(16).padStart(8, "0");
-}
-
-function stampText(stamp: Stamp): string {
-  return `${stamp.wallMs}.${stamp.logical}.${stamp.nodeId}`;
-}
-
-function dataVersionText(version: DataVersion): string {
-  return `${version.stateVersion}.${version.timestamp}.${version.counter}`;
 }
 
 /**

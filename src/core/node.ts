@@ -187,7 +187,7 @@ export class NameServerNode {
   }
 
   /** Topic names, sorted; restricted to a cluster when given. */
-  getTopics(clusterName: string | null): string[] {
+  getTopics(clusterName: string | null): readonly string[] {
     return this.registry.routes.topics(clusterName);
   }
 

@@ -22,7 +22,7 @@ export type NodeQuery =
 export interface QueryAnswers {
   readonly route: TopicRouteData;
   readonly clusterInfo: ClusterInfo;
-  readonly topics: string[];
+  readonly topics: readonly string[];
   readonly memberGroup: Readonly<Record<string, string>>;
   readonly kvGet: string;
   readonly kvList: Record<string, string>;

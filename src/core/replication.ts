@@ -10,7 +10,7 @@ import type { PeerMessage } from "./effects.js";
 import type { FailureDetector } from "./failure_detector.js";
 import { GossipState, type GossipCounters } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
-import { compareStamp, recordId, type ReplicatedRecord, type Stamp } from "../model/records.js";
+import { compareStamp, type ReplicatedRecord, type Stamp } from "../model/records.js";
 
 /** How often KV tombstones and spent topic deletions are collected: cheap, and TOMBSTONE_MS is a day. */
 const TOMBSTONE_SWEEP_MS = 60_000;
@@ -91,8 +91,8 @@ export class Replication implements RecordSink {
   }
 
   /** A record collected or made dead here leaves the digest. */
-  unindex(id: string): void {
-    this.gossip.unindexRecord(id);
+  unindex(record: ReplicatedRecord): void {
+    this.gossip.unindexRecord(record);
   }
 
   /** Merges a record from a peer; returns true when it changed this node's state. */
@@ -300,7 +300,7 @@ export class Replication implements RecordSink {
     const beforeWallMs = nowMs - limits.TOMBSTONE_MS;
     const collected: ReplicatedRecord[] = admin.collectKvTombstones(beforeWallMs);
     collected.push(...admin.collectTopicDeletes(beforeWallMs, (record) => this.deletionStillHides(record)));
-    for (const record of collected) this.gossip.unindexRecord(recordId(record));
+    for (const record of collected) this.gossip.unindexRecord(record);
     if (collected.length > 0) this.ctx.log("info", "tombstones collected", { count: collected.length });
   }
 

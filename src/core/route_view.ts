@@ -35,17 +35,33 @@ interface GroupView {
   /** The instance whose topics the group shows: the live one with the smallest broker id. */
   readonly sourceKey: string;
   readonly queues: Map<string, QueueData>;
+  /** The group's QueueData by shape: its topics share a handful of frozen ones (see QUEUE_SHAPES_MAX). */
+  readonly shapes: Map<string, QueueData>;
+}
+
+/**
+ * Shapes (queue numbers, perm, flag) one group keeps to share; past it the pool starts over.
+ * Brokers run a few shapes over thousands of topics, so one QueueData per topic was most of a
+ * group's memory.
+ */
+const QUEUE_SHAPES_MAX = 256;
+
+/** A routed topic: the broker names that show it, and its built route once asked. */
+interface TopicEntry {
+  readonly names: Set<string>;
+  /**
+   * The built route, frozen, until a rebuild changes the topic. Queries far outnumber changes,
+   * and a stable frozen object lets the codecs cache its encoding too.
+   */
+  route: TopicRouteData | null;
 }
 
 /** Broker-name groups and the topic index. */
 export class RouteView {
   private readonly groups = new Map<string, GroupView>();
-  private readonly topicIndex = new Map<string, Set<string>>();
-  /**
-   * Built routes, frozen, until a rebuild changes their topic. Queries far outnumber
-   * changes, and a stable frozen object lets the codecs cache its encoding too.
-   */
-  private readonly routeCache = new Map<string, TopicRouteData>();
+  private readonly topicIndex = new Map<string, TopicEntry>();
+  /** Every routed topic, sorted and frozen, until a topic is routed or no longer is. */
+  private sortedTopics: readonly string[] | null = null;
 
   /** Number of topics with at least one visible queue. */
   get topicCount(): number {
@@ -64,7 +80,7 @@ export class RouteView {
 
   /** Broker names currently routed for a topic. */
   brokerNamesOf(topic: string): readonly string[] {
-    return [...(this.topicIndex.get(topic) ?? [])];
+    return [...(this.topicIndex.get(topic)?.names ?? [])];
   }
 
   /**
@@ -89,7 +105,7 @@ export class RouteView {
     }
     if (after) this.groups.set(brokerName, after);
     else this.groups.delete(brokerName);
-    for (const topic of changed) this.routeCache.delete(topic);
+    for (const topic of changed) this.forgetRoute(topic);
     return changed;
   }
 
@@ -110,34 +126,33 @@ export class RouteView {
     for (const topic of topics) {
       const before = group.queues.get(topic);
       const record = source.topics.get(topic);
-      const after = record === undefined ? null : queueOf(brokerName, source, record, overrides);
+      const after = record === undefined ? null : queueOf(group, source, record, overrides);
       if (after === null) {
         if (!before) continue;
         group.queues.delete(topic);
         this.unindex(topic, brokerName);
       } else {
         if (before && sameQueue(before, after)) continue;
-        group.queues.set(topic, after);
-        if (!before) this.index(topic, brokerName);
+        // Keyed by the stored record's name: the caller's string may be a view into a request.
+        const name = (record as TopicRecord).topicName;
+        group.queues.set(name, after);
+        if (!before) this.index(name, brokerName);
       }
       changed.add(topic);
-      this.routeCache.delete(topic);
+      this.forgetRoute(topic);
     }
     return changed;
   }
 
   /** The route of a topic, or null when no live broker serves it. The result is frozen and shared. */
   route(topic: string): TopicRouteData | null {
-    const cached = this.routeCache.get(topic);
-    if (cached) return cached;
-    const route = this.buildRoute(topic);
-    if (route) this.routeCache.set(topic, route);
-    return route;
+    const entry = this.topicIndex.get(topic);
+    if (!entry) return null;
+    entry.route ??= this.buildRoute(topic, entry.names);
+    return entry.route;
   }
 
-  private buildRoute(topic: string): TopicRouteData | null {
-    const names = this.topicIndex.get(topic);
-    if (!names || names.size === 0) return null;
+  private buildRoute(topic: string, names: ReadonlySet<string>): TopicRouteData {
     const queueDatas: QueueData[] = [];
     const brokerDatas: BrokerData[] = [];
     for (const name of [...names].sort()) {
@@ -167,8 +182,10 @@ export class RouteView {
   }
 
   /** Topics, sorted; only those with a queue on a broker of `clusterName` when given. */
-  topics(clusterName: string | null): string[] {
-    if (clusterName === null) return [...this.topicIndex.keys()].sort();
+  topics(clusterName: string | null): readonly string[] {
+    // The whole list is asked far more often than the set changes, and a stable frozen array
+    // lets the codecs cache its encoding (GET_ALL_TOPIC_LIST at 100,000 topics).
+    if (clusterName === null) return (this.sortedTopics ??= Object.freeze([...this.topicIndex.keys()].sort()));
     const result = new Set<string>();
     for (const group of this.groups.values()) {
       if (group.brokerData.cluster !== clusterName) continue;
@@ -195,16 +212,27 @@ export class RouteView {
   }
 
   private index(topic: string, brokerName: string): void {
-    let names = this.topicIndex.get(topic);
-    if (!names) this.topicIndex.set(topic, (names = new Set()));
-    names.add(brokerName);
+    let entry = this.topicIndex.get(topic);
+    if (!entry) {
+      this.topicIndex.set(topic, (entry = { names: new Set(), route: null }));
+      this.sortedTopics = null;
+    }
+    entry.names.add(brokerName);
   }
 
   private unindex(topic: string, brokerName: string): void {
-    const names = this.topicIndex.get(topic);
-    if (!names) return;
-    names.delete(brokerName);
-    if (names.size === 0) this.topicIndex.delete(topic);
+    const entry = this.topicIndex.get(topic);
+    if (!entry) return;
+    entry.names.delete(brokerName);
+    if (entry.names.size === 0) {
+      this.topicIndex.delete(topic);
+      this.sortedTopics = null;
+    }
+  }
+
+  private forgetRoute(topic: string): void {
+    const entry = this.topicIndex.get(topic);
+    if (entry) entry.route = null;
   }
 }
 
@@ -225,12 +253,12 @@ function buildGroup(brokerName: string, live: readonly InstanceView[], overrides
     enableActingMaster: header.enableActingMaster,
     ...(header.zoneName === null ? {} : { zoneName: header.zoneName }),
   };
-  const queues = new Map<string, QueueData>();
+  const group: GroupView = { brokerData, sourceKey: source.instance.brokerKey, queues: new Map(), shapes: new Map() };
   for (const record of source.topics.values()) {
-    const queue = queueOf(brokerName, source, record, overrides);
-    if (queue !== null) queues.set(record.topicName, queue);
+    const queue = queueOf(group, source, record, overrides);
+    if (queue !== null) group.queues.set(record.topicName, queue);
   }
-  return { brokerData, sourceKey: source.instance.brokerKey, queues };
+  return group;
 }
 
 /**
@@ -238,8 +266,9 @@ function buildGroup(brokerName: string, live: readonly InstanceView[], overrides
  * session, a removed topic, or one deleted by an admin after it was registered. A write-perm
  * override newer than the record applies; an acting-master slave never shows the write bit.
  */
-function queueOf(brokerName: string, source: InstanceView, record: TopicRecord, overrides: Overrides): QueueData | null {
+function queueOf(group: GroupView, source: InstanceView, record: TopicRecord, overrides: Overrides): QueueData | null {
   const config = record.config;
+  const brokerName = group.brokerData.brokerName;
   // A later session's record is the broker's next registration, arrived ahead of its header.
   if (config === null || record.session < source.session) return null;
   const header = source.instance.header;
@@ -247,13 +276,14 @@ function queueOf(brokerName: string, source: InstanceView, record: TopicRecord, 
   if (deletedAt && compareStamp(deletedAt, record.stamp) > 0) return null;
   let bits = permAfter(config.perm, record.stamp, overrides.perm(brokerName));
   if (header.brokerId !== MASTER_ID && header.enableActingMaster) bits &= ~Perm.WRITE;
-  return {
-    brokerName,
-    readQueueNums: config.readQueueNums,
-    writeQueueNums: config.writeQueueNums,
-    perm: bits,
-    topicSysFlag: config.topicSysFlag,
-  };
+  const { readQueueNums, writeQueueNums, topicSysFlag } = config;
+  const shape = `${readQueueNums}/${writeQueueNums}/${bits}/${topicSysFlag}`;
+  const shared = group.shapes.get(shape);
+  if (shared) return shared;
+  if (group.shapes.size >= QUEUE_SHAPES_MAX) group.shapes.clear();
+  const queue: QueueData = Object.freeze({ brokerName, readQueueNums, writeQueueNums, perm: bits, topicSysFlag });
+  group.shapes.set(shape, queue);
+  return queue;
 }
 
 function sameQueue(a: QueueData, b: QueueData): boolean {

@@ -248,6 +248,18 @@ describe("remoting_handlers", () => {
     expect(system).toEqual({ topicList: ["DefaultCluster", "broker-a"], brokerAddr: "10.0.0.1:10911" });
   });
 
+  it("remoting_handlers: the whole topic list answered from its kept encoding follows every topic added or deleted", () => {
+    const h = harness();
+    const all = (): string[] => rm.decodeTopicList(h.send({ code: 206 }).body).topicList;
+    register(h, [topic("A"), topic("B")]);
+    expect(all()).toEqual(["A", "B"]);
+    expect(all()).toEqual(["A", "B"]);
+    register(h, [topic("A"), topic("B"), topic("C")], brokerExt(), 2);
+    expect(all()).toEqual(["A", "B", "C"]);
+    expect(h.send({ code: 216, extFields: { topic: "B" } }).code).toBe(0);
+    expect(all()).toEqual(["A", "C"]);
+  });
+
   it("remoting_handlers: wipe and add write perm report counts; delete topic removes the route", () => {
     const h = harness();
     register(h, [topic("A"), topic("B")]);
