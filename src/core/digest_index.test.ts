@@ -101,6 +101,33 @@ describe("digest index", () => {
     expect(state.recordsIn(ALL_BUCKETS)).toHaveLength(RECORDS.length);
   });
 
+  it("digest: after any mix of stores and removals the digest is that of the records left", () => {
+    // A seeded walk: stores (new and newer versions) and removals over a few thousand identities,
+    // so the lookup table grows, probe runs form and removals move entries back.
+    let state32 = 7;
+    const next = (bound: number): number => {
+      state32 = (Math.imul(state32, 1_103_515_245) + 12_345) >>> 0;
+      return state32 % bound;
+    };
+    const state = new GossipState("n1", 100);
+    const model = new Map<string, ReplicatedRecord>();
+    for (let step = 0; step < 20_000; step++) {
+      const name = `T${next(3_000)}`;
+      const record: TopicRecord = { ...TOPIC, topicName: name, stamp: { ...TOPIC.stamp, logical: next(4) } };
+      if (next(3) === 0) {
+        state.unindexRecord(record);
+        model.delete(name);
+      } else {
+        state.indexRecord(record);
+        model.set(name, record);
+      }
+    }
+    expect(state.recordCount).toBe(model.size);
+    expect(state.digest()).toEqual(indexed([...model.values()]).digest());
+    const names = (records: ReplicatedRecord[]): string[] => records.map((record) => (record as TopicRecord).topicName).sort();
+    expect(names(state.recordsIn(ALL_BUCKETS))).toEqual([...model.keys()].sort());
+  });
+
   it("digest: the index grows past its first columns and keeps every record", () => {
     const state = new GossipState("n1", 100);
     const count = 5_000;

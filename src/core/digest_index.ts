@@ -1,9 +1,9 @@
 // The digest index of a node's records: for every stored record its bucket, the 64-bit hash of
 // its identity and the 64-bit hash of identity + version, and the XOR of the latter per bucket.
-// A node of 1,000 brokers x 1,600 topics holds 1.6 million records, so the index keeps no object
-// and no id string per record: hashes sit in typed-array columns by slot, topic records are found
-// by (broker key, topic name) through the strings the records already hold, and the hashes are
-// computed over the id's parts without building it. Values equal model/hash.ts's fnv1a64 and
+// A node of 1,000 brokers x 1,600 topics holds 1.6 million records, so the index keeps no object,
+// no id string and no Map entry per record: hashes sit in typed-array columns by slot, a record's
+// slot is found through an open-addressing table of slot numbers probed from its id hash, and
+// the hashes are computed over the id's parts without building it. Values equal model/hash.ts's fnv1a64 and
 // fnv1a32 of recordId(record) (+ "#" + version), so digests match nodes that build the strings.
 // Pure.
 import { DIGEST_BUCKETS } from "../limits.js";
@@ -12,6 +12,8 @@ import type { DataVersion } from "../model/types.js";
 
 /** Slots the columns start with; they double as records come. */
 const INITIAL_SLOTS = 1_024;
+/** Cells of the lookup table at the start; it doubles to stay at most half full. */
+const INITIAL_CELLS = 2 * INITIAL_SLOTS;
 /** Columns of the hash table, per slot. */
 const ID_HIGH = 0;
 const ID_LOW = 1;
@@ -21,10 +23,8 @@ const HASHES_PER_SLOT = 4;
 
 /** The stored records and their hashes. */
 export class DigestIndex {
-  /** Topic records' slots by broker key, then topic name. */
-  private readonly topics = new Map<string, Map<string, number>>();
-  /** Every other record's slot by its recordId. */
-  private readonly others = new Map<string, number>();
+  /** Linear-probing table of slot + 1 (0: empty), from the id hash; at most half full. */
+  private cells = new Int32Array(INITIAL_CELLS);
   private records: (ReplicatedRecord | null)[] = [];
   private buckets = new Uint16Array(INITIAL_SLOTS);
   private hashes = new Uint32Array(INITIAL_SLOTS * HASHES_PER_SLOT);
@@ -44,20 +44,26 @@ export class DigestIndex {
     hashIdentity(record);
     const idHigh = lane.high >>> 0;
     const idLow = lane.low >>> 0;
-    feed("#");
-    feed(versionOf(record));
-    let slot = this.slotOf(record);
-    if (slot === undefined) {
+    let cell = this.find(record, idHigh, idLow);
+    let slot = this.cells[cell] as number;
+    if (slot === 0) {
+      if (2 * (this.count + 1) > this.cells.length) {
+        this.growCells();
+        cell = this.find(record, idHigh, idLow);
+      }
       slot = this.allocate();
       this.buckets[slot] = idLow % DIGEST_BUCKETS;
       this.hashes[slot * HASHES_PER_SLOT + ID_HIGH] = idHigh;
       this.hashes[slot * HASHES_PER_SLOT + ID_LOW] = idLow;
-      this.bind(record, slot);
+      this.cells[cell] = slot + 1;
       this.count += 1;
     } else {
+      slot -= 1;
       this.xorSlot(slot);
     }
     this.records[slot] = record;
+    feed("#");
+    feed(versionOf(record));
     this.hashes[slot * HASHES_PER_SLOT + VERSION_HIGH] = lane.high >>> 0;
     this.hashes[slot * HASHES_PER_SLOT + VERSION_LOW] = lane.low >>> 0;
     this.xorSlot(slot);
@@ -65,16 +71,12 @@ export class DigestIndex {
 
   /** Removes the record with this record's identity, if stored. */
   remove(record: ReplicatedRecord): void {
-    const slot = this.slotOf(record);
-    if (slot === undefined) return;
+    hashIdentity(record);
+    const cell = this.find(record, lane.high >>> 0, lane.low >>> 0);
+    const slot = (this.cells[cell] as number) - 1;
+    if (slot < 0) return;
     this.xorSlot(slot);
-    if (record.type === "topic") {
-      const byName = this.topics.get(record.brokerKey);
-      byName?.delete(record.topicName);
-      if (byName?.size === 0) this.topics.delete(record.brokerKey);
-    } else {
-      this.others.delete(recordId(record));
-    }
+    this.vacate(cell);
     this.records[slot] = null;
     this.freeSlots.push(slot);
     this.count -= 1;
@@ -128,18 +130,46 @@ export class DigestIndex {
     return this.hashes[slot * HASHES_PER_SLOT + VERSION_LOW] as number;
   }
 
-  private slotOf(record: ReplicatedRecord): number | undefined {
-    return record.type === "topic" ? this.topics.get(record.brokerKey)?.get(record.topicName) : this.others.get(recordId(record));
+  /** The cell holding the record of this identity, or the empty cell where it would go. */
+  private find(record: ReplicatedRecord, idHigh: number, idLow: number): number {
+    const mask = this.cells.length - 1;
+    for (let cell = home(idHigh, idLow, mask); ; cell = (cell + 1) & mask) {
+      const slot = (this.cells[cell] as number) - 1;
+      if (slot < 0) return cell;
+      const hashes = this.hashes;
+      if (hashes[slot * HASHES_PER_SLOT + ID_HIGH] === idHigh && hashes[slot * HASHES_PER_SLOT + ID_LOW] === idLow && sameIdentity(this.records[slot] as ReplicatedRecord, record)) {
+        return cell;
+      }
+    }
   }
 
-  private bind(record: ReplicatedRecord, slot: number): void {
-    if (record.type !== "topic") {
-      this.others.set(recordId(record), slot);
-      return;
+  /** Empties a cell, moving later cells of the same run back so that every probe still finds them. */
+  private vacate(cell: number): void {
+    const mask = this.cells.length - 1;
+    let hole = cell;
+    this.cells[hole] = 0;
+    for (let next = (hole + 1) & mask; this.cells[next] !== 0; next = (next + 1) & mask) {
+      const slot = (this.cells[next] as number) - 1;
+      const start = home(this.idHigh(slot), this.idLow(slot), mask);
+      // The entry may fill the hole unless its home lies cyclically within (hole, next].
+      const reachable = hole <= next ? start > hole && start <= next : start > hole || start <= next;
+      if (reachable) continue;
+      this.cells[hole] = slot + 1;
+      this.cells[next] = 0;
+      hole = next;
     }
-    let byName = this.topics.get(record.brokerKey);
-    if (!byName) this.topics.set(record.brokerKey, (byName = new Map()));
-    byName.set(record.topicName, slot);
+  }
+
+  private growCells(): void {
+    const cells = new Int32Array(this.cells.length * 2);
+    const mask = cells.length - 1;
+    for (let slot = 0; slot < this.records.length; slot++) {
+      if (this.records[slot] === null) continue;
+      let cell = home(this.idHigh(slot), this.idLow(slot), mask);
+      while (cells[cell] !== 0) cell = (cell + 1) & mask;
+      cells[cell] = slot + 1;
+    }
+    this.cells = cells;
   }
 
   private allocate(): number {
@@ -163,6 +193,18 @@ export class DigestIndex {
     this.bucketHigh[bucket] = ((this.bucketHigh[bucket] as number) ^ (this.hashes[slot * HASHES_PER_SLOT + VERSION_HIGH] as number)) >>> 0;
     this.bucketLow[bucket] = ((this.bucketLow[bucket] as number) ^ (this.hashes[slot * HASHES_PER_SLOT + VERSION_LOW] as number)) >>> 0;
   }
+}
+
+/** The first cell a record's id hash probes. */
+function home(idHigh: number, idLow: number, mask: number): number {
+  return (Math.imul(idHigh ^ idLow, 0x9e3779b1) >>> 0) & mask;
+}
+
+/** Whether two records are versions of one fact: recordId equality, without building ids for topics. */
+function sameIdentity(a: ReplicatedRecord, b: ReplicatedRecord): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === "topic" && b.type === "topic") return a.brokerKey === b.brokerKey && a.topicName === b.topicName;
+  return recordId(a) === recordId(b);
 }
 
 /** A 0/1 flag per bucket: whether it is one of `buckets`. */

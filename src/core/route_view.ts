@@ -48,7 +48,8 @@ const QUEUE_SHAPES_MAX = 256;
 
 /** A routed topic: the broker names that show it, and its built route once asked. */
 interface TopicEntry {
-  readonly names: Set<string>;
+  /** Sorted (as a route lists them); a few per topic, so an array beats a Set's table. */
+  readonly names: string[];
   /**
    * The built route, frozen, until a rebuild changes the topic. Queries far outnumber changes,
    * and a stable frozen object lets the codecs cache its encoding too.
@@ -152,10 +153,10 @@ export class RouteView {
     return entry.route;
   }
 
-  private buildRoute(topic: string, names: ReadonlySet<string>): TopicRouteData {
+  private buildRoute(topic: string, names: readonly string[]): TopicRouteData {
     const queueDatas: QueueData[] = [];
     const brokerDatas: BrokerData[] = [];
-    for (const name of [...names].sort()) {
+    for (const name of names) {
       const group = this.groups.get(name);
       const queue = group?.queues.get(topic);
       if (!group || !queue) continue;
@@ -214,17 +215,19 @@ export class RouteView {
   private index(topic: string, brokerName: string): void {
     let entry = this.topicIndex.get(topic);
     if (!entry) {
-      this.topicIndex.set(topic, (entry = { names: new Set(), route: null }));
+      this.topicIndex.set(topic, (entry = { names: [], route: null }));
       this.sortedTopics = null;
     }
-    entry.names.add(brokerName);
+    const at = sortedIndex(entry.names, brokerName);
+    if (entry.names[at] !== brokerName) entry.names.splice(at, 0, brokerName);
   }
 
   private unindex(topic: string, brokerName: string): void {
     const entry = this.topicIndex.get(topic);
     if (!entry) return;
-    entry.names.delete(brokerName);
-    if (entry.names.size === 0) {
+    const at = sortedIndex(entry.names, brokerName);
+    if (entry.names[at] === brokerName) entry.names.splice(at, 1);
+    if (entry.names.length === 0) {
       this.topicIndex.delete(topic);
       this.sortedTopics = null;
     }
@@ -301,6 +304,18 @@ function sameBrokerData(a: BrokerData | undefined, b: BrokerData | undefined): b
   const aKeys = Object.keys(a.brokerAddrs);
   const bKeys = Object.keys(b.brokerAddrs);
   return aKeys.length === bKeys.length && aKeys.every((key) => a.brokerAddrs[key] === b.brokerAddrs[key]);
+}
+
+/** Where `name` is or would go in the sorted `names` (the order of Array.prototype.sort). */
+function sortedIndex(names: readonly string[], name: string): number {
+  let low = 0;
+  let high = names.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((names[middle] as string) < name) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Freezes a plain data tree, so that a cached answer can be shared safely. */
