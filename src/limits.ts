@@ -20,8 +20,8 @@ export const TOPICS_PER_BROKER_MAX = 125_000;
 /** Topic names a node routes in total: a few brokers of the biggest size, or many small ones. */
 export const TOPICS_MAX = 500_000;
 /**
- * Topic records (broker instance x topic) a node keeps: ~240 B of heap each with the route view
- * and digest index (docs/performance.md, capacity), so ~460 MiB at the bound. RocketMQ users'
+ * Topic records (broker instance x topic) a node keeps: ~185 B of heap each with the route view
+ * and digest index (docs/performance.md, capacity), so ~350 MiB at the bound. RocketMQ users'
  * biggest shape, 100,000 topics on 16 of 1,000 brokers each (1.6 million), with 25% headroom.
  */
 export const TOPIC_RECORDS_MAX = 2_000_000;
