@@ -10,7 +10,7 @@ import * as rm from "../protocol/remoting/index.js";
 import { checkKvKey, checkKvValue, checkName } from "../protocol/validate.js";
 import type { NamesrvProperties } from "./namesrv_properties.js";
 import { brokerAddrsToWire, clusterInfoToWire, registrationOf, routeToWire, topicOf } from "./remoting_convert.js";
-import { encodeRouteBody } from "./route_body.js";
+import { RouteBodies } from "./route_body.js";
 
 /** What handlers need of the node host: the core, and run() to call it with the time. */
 export interface CoreAccess {
@@ -176,30 +176,13 @@ function onGetRouteInfoByTopic(
   if (rm.zoneFilterApplies(request.header) || !Object.isFrozen(route)) {
     return rm.getRouteInfoByTopicSuccess(cmd, request.header, routeToWire(route));
   }
-  // The core hands out one frozen route until it changes: encode it once per JSON mode
+  // The core hands out one frozen route until it changes: its body is kept per JSON mode
   // (profiled: JSON writing dominated the remoting route query).
-  const mode = rm.routeJsonMode(cmd.version, request.header.acceptStandardJsonOnly);
-  let byMode = encodedRoutes.get(route);
-  if (!byMode) encodedRoutes.set(route, (byMode = new Map()));
-  let body = byMode.get(mode);
-  if (!body) byMode.set(mode, (body = ownBuffer(encodeRouteBody(route, mode))));
-  return rm.successSpec(undefined, body);
+  return rm.successSpec(undefined, routeBodies.bodyOf(route, rm.routeJsonMode(cmd.version, request.header.acceptStandardJsonOnly)));
 }
 
-/** Encoded route bodies by frozen route object and JSON mode; weak, so they go with the route. */
-const encodedRoutes = new WeakMap<object, Map<rm.JsonMode, Buffer>>();
-
-/**
- * A kept body in memory of its own. A small Buffer is a view into an 8 KiB pool slab that
- * other, short-lived buffers share; kept, it keeps the whole slab (measured: 8,192 cached
- * routes of 1 KiB held 22 MiB of slabs).
- */
-function ownBuffer(body: Buffer): Buffer {
-  if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) return body;
-  const own = Buffer.allocUnsafeSlow(body.length);
-  body.copy(own);
-  return own;
-}
+/** Kept route bodies, bounded in bytes (ROUTE_BODY_BYTES_KEPT_MAX). */
+const routeBodies = new RouteBodies();
 
 // ---- KV -----------------------------------------------------------------------------------
 

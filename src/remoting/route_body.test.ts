@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { BrokerData, QueueData, TopicRouteData } from "../model/types.js";
 import * as rm from "../protocol/remoting/index.js";
 import { routeToWire } from "./remoting_convert.js";
-import { encodeRouteBody } from "./route_body.js";
+import { RouteBodies, encodeRouteBody } from "./route_body.js";
 
 const name = fc.oneof(fc.constantFrom("broker-a", "b/1", 'q"uote', "z\u00e9\u4e2d", "DefaultCluster"), fc.string({ maxLength: 6 }));
 
@@ -67,5 +67,28 @@ describe("route body", () => {
     for (const route of [withConf, withFilters]) {
       expect(encodeRouteBody(route, "standard").equals(rm.encodeTopicRouteData(routeToWire(route), "standard"))).toBe(true);
     }
+  });
+
+  it("route body: kept bodies stay within their byte bound; an evicted route is assembled again, the same bytes", () => {
+    const routeOf = (index: number): TopicRouteData =>
+      deepFreeze({
+        queueDatas: [{ brokerName: `b${index}`, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 }],
+        brokerDatas: [{ cluster: "C", brokerName: `b${index}`, brokerAddrs: { "0": `10.0.0.${index % 250}:10911` }, enableActingMaster: false }],
+        filterServerTable: {},
+      });
+    const routes = Array.from({ length: 200 }, (_, index) => routeOf(index));
+    const size = encodeRouteBody(routes[0] as TopicRouteData, "standard").length;
+    const bodies = new RouteBodies(20 * size);
+    const first = bodies.bodyOf(routes[0] as TopicRouteData, "standard");
+    expect(bodies.bodyOf(routes[0] as TopicRouteData, "standard")).toBe(first);
+    for (const route of routes) {
+      bodies.bodyOf(route, "standard");
+      bodies.bodyOf(route, "legacy");
+      expect(bodies.keptBytes).toBeLessThanOrEqual(20 * size);
+    }
+    const again = bodies.bodyOf(routes[0] as TopicRouteData, "standard");
+    expect(again).not.toBe(first);
+    expect(again.equals(first)).toBe(true);
+    expect(again.equals(rm.encodeTopicRouteData(routeToWire(routes[0] as TopicRouteData), "standard"))).toBe(true);
   });
 });
