@@ -179,7 +179,11 @@ export const DIGEST_BUCKETS = 256;
 export const SUMMARY_ENTRIES_PER_FRAME_MAX = 100_000;
 /** Ids of one PEER_WANT frame (~11 B each in msgpack). */
 export const WANT_IDS_PER_FRAME_MAX = 100_000;
-/** Evidence (heartbeats heard directly) is shared at most this often per broker. */
+/**
+ * How often a node looks for evidence to share (PEER_HEARD); a broker's own share interval is a
+ * multiple of it (EVIDENCE_SHARES_PER_EXPIRY per expiry), so that brokers of one expiry share
+ * in one frame.
+ */
 export const EVIDENCE_SHARE_MS = 200;
 /**
  * Evidence shares per expiry window: peers need fresh evidence only to keep their own
@@ -187,11 +191,19 @@ export const EVIDENCE_SHARE_MS = 200;
  */
 export const EVIDENCE_SHARES_PER_EXPIRY = 4;
 /**
- * Peers a node relays fresh evidence it got from another peer to. Its holders send it to
- * every peer directly; the relay only covers links that are cut, so two random peers
- * (classic gossip fanout) reach everyone in O(log N) hops without flooding a full mesh.
+ * Relays a piece of evidence may cross after the node that heard the broker: covers cut links
+ * (one node hears the broker, another reaches it only through a third) and keeps evidence that
+ * bounces around a loop from living on after the broker went silent.
  */
-export const EVIDENCE_RELAY_FANOUT = 2;
+export const EVIDENCE_RELAY_HOPS_MAX = 2;
+/**
+ * Broker keys one node's evidence table indexes (PEER_HEARD names brokers by their index in the
+ * sender's table). A broker keeps its index for the node's life; a full table starts a new
+ * generation (its peers learn the live brokers' keys again). Twice BROKERS_MAX: room for churn.
+ */
+export const EVIDENCE_TABLE_MAX = 2 * BROKERS_MAX;
+/** Groups (relay hops x age) of one PEER_HEARD frame. */
+export const EVIDENCE_GROUPS_PER_FRAME_MAX = 256;
 /** Peer ping period and the silence after which a peer is suspect, then down. */
 export const PEER_PING_MS = 500;
 export const PEER_SUSPECT_MS = 1_500;

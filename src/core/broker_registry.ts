@@ -69,7 +69,6 @@ export class BrokerRegistry {
         offlineSinceMs: null,
         headerPending: false,
         heardAtMs: Number.NEGATIVE_INFINITY,
-        evidenceSharedAtMs: Number.NEGATIVE_INFINITY,
         topicsCheckedAt: null,
       };
       this.brokers.set(key, entry);

@@ -6,6 +6,7 @@ import { NotFoundError, NotReadyError } from "../errors.js";
 import { AdminWrites } from "./admin_writes.js";
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
+import type { PeerHeard } from "../protocol/messages/heard.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
 import { BrokerRegistry } from "./broker_registry.js";
 import { BrokerRequests, ORDER_TOPIC_CONFIG_NAMESPACE } from "./broker_requests.js";
@@ -293,10 +294,7 @@ export class NameServerNode {
 
   // ---- Time and effects -------------------------------------------------------------------
 
-  /**
-   * Advances time: pause compensation, readiness grace, suspicion and expiry deadlines (with
-   * self-preservation), tombstone collection, anti-entropy and evidence sharing.
-   */
+  /** Advances time: pause compensation, readiness grace, deadlines (self-preservation), tombstones, anti-entropy, evidence. */
   tick(nowMs: number): void {
     const gapMs = nowMs - this.ctx.lastTickMs;
     this.ctx.lastTickMs = nowMs;
@@ -318,7 +316,7 @@ export class NameServerNode {
   /** Takes the effects queued since the last call, in order. */
   takeEffects(): Effect[] {
     this.pushes.flush();
-    this.replication.flush(this.ctx.lastTickMs, true);
+    this.replication.flush();
     if (this.ctx.kvDirty) {
       this.ctx.kvDirty = false;
       this.ctx.effects.push({ kind: "kvChanged" });
@@ -343,6 +341,11 @@ export class NameServerNode {
   /** Records pushed by a peer. */
   onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
     this.replication.onPeerDeltas(peerId, deltas, nowMs);
+  }
+
+  /** A peer's compact liveness evidence (PEER_HEARD). */
+  onPeerHeard(peerId: string, heard: PeerHeard, nowMs: number): void {
+    this.replication.onPeerHeard(peerId, heard, nowMs);
   }
 
   /** A peer's digest: a snapshot for a starting peer, a summary of what differs for a ready one. */

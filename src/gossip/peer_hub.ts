@@ -6,6 +6,7 @@ import { NsError } from "../errors.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { encodeFrame, type Frame } from "../protocol/frame.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
+import { decodePeerHeard } from "../protocol/messages/heard.js";
 import { PROTOCOL_VERSION_MAX } from "../limits.js";
 import type { NodeHost, PeerEffect } from "../host/node_host.js";
 import type { Logger } from "../host/logger.js";
@@ -36,11 +37,13 @@ export interface PeerHubCounters {
   framesOut: number;
   framesRejected: number;
   sendsWithoutLink: number;
+  /** Encoded bytes sent, by peer and frame type ("peer/type"): what gossip costs on each link. */
+  readonly bytesOut: Map<string, number>;
 }
 
 /** Links by peer, effects to links, frames to the core. */
 export class PeerHub {
-  readonly counters: PeerHubCounters = { framesIn: 0, framesOut: 0, framesRejected: 0, sendsWithoutLink: 0 };
+  readonly counters: PeerHubCounters = { framesIn: 0, framesOut: 0, framesRejected: 0, sendsWithoutLink: 0, bytesOut: new Map() };
   private readonly links = new Map<string, Set<PeerLink>>();
   private dialer: Dialer | null = null;
 
@@ -110,6 +113,11 @@ export class PeerHub {
           this.host.run((nowMs) => this.host.node.onPeerWant(link.peerId, want, nowMs));
           return;
         }
+        case RequestCode.PEER_HEARD: {
+          const heard = decodePeerHeard(frame.body);
+          this.host.run((nowMs) => this.host.node.onPeerHeard(link.peerId, heard, nowMs));
+          return;
+        }
         default:
           this.counters.framesRejected += 1;
           this.logger.warn({ peerId: link.peerId, code: frame.code }, "unsupported peer frame");
@@ -134,6 +142,9 @@ export class PeerHub {
     }
     const bytes = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: codeOf(effect.message), id: 0, body: effect.message.body });
     this.counters.framesOut += 1;
+    // Bounded: one key per peer (the core's peers, at most PEERS_MAX) and frame type.
+    const key = `${effect.peerId}/${effect.message.type}`;
+    this.counters.bytesOut.set(key, (this.counters.bytesOut.get(key) ?? 0) + bytes.length);
     link.send(bytes);
   }
 
@@ -175,5 +186,7 @@ function codeOf(message: PeerMessage): number {
       return RequestCode.PEER_SUMMARY;
     case "want":
       return RequestCode.PEER_WANT;
+    case "heard":
+      return RequestCode.PEER_HEARD;
   }
 }

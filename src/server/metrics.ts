@@ -14,6 +14,8 @@ export interface MetricsSource {
   readonly node: NameServerNode;
   /** Open native connections per role ("pending" before the HELLO). */
   connectionsByRole(): Readonly<Record<SessionRole, number>>;
+  /** Encoded bytes this node sent to peers, by "peer/frame type" (the peer hub's counters). */
+  peerBytesOut?(): ReadonlyMap<string, number>;
 }
 
 /** Every role a connection can be counted under. */
@@ -130,6 +132,20 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_refutations_total", "Crash verdicts this node refuted", () => node.counters.refutations);
     coreCounter(registers, "namesrv_self_preservation_skips_total", "Ticks whose evictions self-preservation held", () => node.counters.selfPreservationSkips);
     this.propagation = this.addGossipMetrics(registers, node);
+    const peerBytesOut = source.peerBytesOut;
+    new Counter({
+      name: "namesrv_peer_bytes_sent_total",
+      help: "Encoded bytes of frames sent to each peer, by frame type (deltas, digest, pull, summary, want, heard)",
+      labelNames: ["peer", "type"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, bytes] of peerBytesOut?.() ?? []) {
+          const slash = key.lastIndexOf("/");
+          this.inc({ peer: key.slice(0, slash), type: key.slice(slash + 1) }, bytes);
+        }
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -143,6 +159,10 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_gossip_digest_buckets_mismatched_total", "Digest buckets that differed from a peer's", gossip((c) => c.digestBucketsMismatched));
     coreCounter(registers, "namesrv_gossip_records_repaired_total", "Records changed by anti-entropy repair", gossip((c) => c.recordsRepaired));
     coreCounter(registers, "namesrv_gossip_outbox_dropped_total", "Records dropped from a full peer outbox (anti-entropy repairs them)", gossip((c) => c.outboxDropped));
+    coreCounter(registers, "namesrv_gossip_heard_frames_sent_total", "PEER_HEARD frames sent (compact liveness evidence)", gossip((c) => c.heardFramesSent));
+    coreCounter(registers, "namesrv_gossip_heard_vouches_sent_total", "Brokers vouched for in PEER_HEARD shares (once per share, whatever the peers)", gossip((c) => c.heardVouchesSent));
+    coreCounter(registers, "namesrv_gossip_heard_vouches_received_total", "Brokers vouched for in PEER_HEARD frames received", gossip((c) => c.heardVouchesReceived));
+    coreCounter(registers, "namesrv_gossip_heard_vouches_unknown_total", "PEER_HEARD vouches naming an index whose key this node lacks (ignored; the key is asked for again)", gossip((c) => c.heardVouchesUnknown));
     new Gauge({
       name: "namesrv_peer_up",
       help: "1 when this node has a live link to the peer",

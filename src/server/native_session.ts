@@ -62,6 +62,7 @@ const PEER_CODES: ReadonlySet<number> = new Set([
   RequestCode.PEER_PULL,
   RequestCode.PEER_SUMMARY,
   RequestCode.PEER_WANT,
+  RequestCode.PEER_HEARD,
 ]);
 
 /** What a request refused for a missing grant is counted as and what its message asks for. */

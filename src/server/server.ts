@@ -127,7 +127,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const peerHub = hub;
   const acceptPeer = deps.acceptPeer ?? ((link: InboundPeerLink) => acceptInboundPeer(peerHub, link));
   // The metrics read the sessions at scrape time, after both exist.
-  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles() });
+  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles(), peerBytesOut: () => peerHub.counters.bytesOut });
   const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
   let lastTickAtMs = clock.nowMs();
   const series = new SeriesRecorder(startedAtMs);

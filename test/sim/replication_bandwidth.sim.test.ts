@@ -7,33 +7,18 @@ import { describe, expect, it } from "vitest";
 import { SeededRng } from "../../src/core/clock.js";
 import type { Effect } from "../../src/core/effects.js";
 import { NameServerNode, defaultNodeOptions } from "../../src/core/node.js";
-import type { BrokerRegistration, TopicConfig } from "../../src/model/types.js";
+import type { TopicConfig } from "../../src/model/types.js";
 import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
 import { encodeFrame } from "../../src/protocol/frame.js";
 import { PROTOCOL_VERSION_MAX } from "../../src/limits.js";
+import { brokerRegistration, topicConfig } from "./harness.js";
 
 const TOPIC_COUNT = 10_000;
 const LINK_BYTES_MAX = 10 * 1024;
 const REMOTING = { refuseSingleTopicFirst: true };
 
-function topic(name: string): TopicConfig {
-  return { topicName: name, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0, order: false };
-}
-
-function registration(topics: readonly TopicConfig[], counter: number): BrokerRegistration {
-  return {
-    clusterName: "DefaultCluster",
-    brokerAddr: "10.0.0.1:10911",
-    brokerName: "broker-a",
-    brokerId: 0,
-    haServerAddr: "10.0.0.1:10912",
-    zoneName: null,
-    enableActingMaster: false,
-    heartbeatTimeoutMs: null,
-    dataVersion: { timestamp: 1_700_000_000_000, counter, stateVersion: 0 },
-    topics,
-  };
-}
+const topic = (name: string): TopicConfig => topicConfig(name);
+const registration = brokerRegistration;
 
 const CODES = {
   deltas: RequestCode.PEER_DELTAS,
@@ -41,6 +26,7 @@ const CODES = {
   pull: RequestCode.PEER_PULL,
   summary: RequestCode.PEER_SUMMARY,
   want: RequestCode.PEER_WANT,
+  heard: RequestCode.PEER_HEARD,
 } as const;
 
 /** Bytes of the peer frames in `effects`, per peer, as the peer hub encodes them; also delivers them. */
