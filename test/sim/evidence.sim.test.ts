@@ -1,15 +1,15 @@
 // Goal: compact liveness evidence (PEER_HEARD) keeps a broker that one node hears alive on its
 // peers, lets it expire there on time once the bits stop, never revives a broker held offline,
 // recovers from a receiver that lost the sender's table, and crosses a cut link through a relay.
-// Method: NameServerNodes wired by hand; every peer frame is delivered in order (PEER_HEARD
-// bodies through a structured clone and the protocol decoder, as the wire would), with links
-// that a test can block.
+// Method: NameServerNodes wired by hand; every peer frame is delivered in order as ClusterSim
+// delivers it (cloned, validated by the protocol decoders), over links that a test can block.
 import { describe, expect, it } from "vitest";
 import { SeededRng } from "../../src/core/clock.js";
 import type { PeerMessage } from "../../src/core/effects.js";
 import { NameServerNode, defaultNodeOptions } from "../../src/core/node.js";
 import { TICK_MS } from "../../src/limits.js";
 import { decodePeerHeard, type PeerHeard } from "../../src/protocol/messages/heard.js";
+import { applyPeerFrame } from "../../src/testing/sim_delivery.js";
 import { brokerRegistration, topicConfig } from "./harness.js";
 
 const EXPIRY_MS = 2_000;
@@ -71,25 +71,11 @@ class Mesh {
   }
 
   private deliver(from: string, toId: string, to: NameServerNode, message: PeerMessage): void {
-    const now = this.nowMs;
-    switch (message.type) {
-      case "heard": {
-        const heard = decodePeerHeard(structuredClone(message.body));
-        const link = `${from}>${toId}`;
-        this.heard.set(link, [...(this.heard.get(link) ?? []), heard]);
-        return to.onPeerHeard(from, heard, now);
-      }
-      case "deltas":
-        return to.onPeerDeltas(from, message.body, now);
-      case "digest":
-        return to.onPeerDigest(from, message.body, now);
-      case "pull":
-        return to.onPeerPull(from, message.body, now);
-      case "summary":
-        return to.onPeerSummary(from, message.body, now);
-      case "want":
-        return to.onPeerWant(from, message.body, now);
+    if (message.type === "heard") {
+      const link = `${from}>${toId}`;
+      this.heard.set(link, [...(this.heard.get(link) ?? []), decodePeerHeard(structuredClone(message.body))]);
     }
+    applyPeerFrame(to, from, message, undefined, this.nowMs);
   }
 }
 

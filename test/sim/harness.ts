@@ -1,7 +1,11 @@
 // Shared set-up of the sim scenarios: a seeded ClusterSim with its checkers attached, the
 // seed taken from SIM_SEED when set, and one failure report (seed, violations, log tail).
 import { nextIndex, type SeededRng } from "../../src/core/clock.js";
+import type { PeerMessage } from "../../src/core/effects.js";
+import { PROTOCOL_VERSION_MAX } from "../../src/limits.js";
 import type { BrokerRegistration, TopicConfig } from "../../src/model/types.js";
+import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
+import { encodeFrame } from "../../src/protocol/frame.js";
 import { ClusterSim, type ClusterSimOptions } from "../../src/testing/cluster_sim.js";
 import { assertInvariants, InvariantChecker, type CheckerOptions } from "../../src/testing/checkers.js";
 
@@ -72,4 +76,18 @@ export function brokerRegistration(topics: readonly TopicConfig[], counter = 1, 
   const names = { clusterName: "DefaultCluster", brokerName: "broker-a", brokerId: 0, zoneName: null };
   const flags = { enableActingMaster: false, heartbeatTimeoutMs: null };
   return { ...names, ...flags, brokerAddr: `${host}:10911`, haServerAddr: `${host}:10912`, dataVersion: { timestamp: 1_700_000_000_000, counter, stateVersion: 0 }, topics };
+}
+
+const PEER_FRAME_CODES: Readonly<Record<PeerMessage["type"], number>> = {
+  deltas: RequestCode.PEER_DELTAS,
+  digest: RequestCode.PEER_DIGEST,
+  pull: RequestCode.PEER_PULL,
+  summary: RequestCode.PEER_SUMMARY,
+  want: RequestCode.PEER_WANT,
+  heard: RequestCode.PEER_HEARD,
+};
+
+/** Bytes of a peer message as the peer hub encodes it (the real native frame codec). */
+export function peerFrameBytes(message: PeerMessage): number {
+  return encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: PEER_FRAME_CODES[message.type], id: 0, body: message.body }).byteLength;
 }
