@@ -240,17 +240,30 @@ class RemotingConnection {
     }
     // An accepted write authenticated the connection (or the port is open to writes anyway).
     if (access.writeClass !== null) this.trusted = true;
-    let spec: rm.ResponseSpec;
+    let spec: rm.ResponseSpec | Promise<rm.ResponseSpec>;
     try {
       spec = handleRemotingRequest({ core: this.options.host, connId: this.connId, properties: this.options.properties, log: this.log }, cmd);
     } catch (error) {
-      if (error instanceof AssertionError) throw error;
-      // An unexpected failure answers like Java's catch-all, and the connection stays open.
-      this.options.logger.error({ connId: this.connId, code: cmd.code, error: (error as Error).stack }, "remoting handler failed");
-      spec = rm.systemErrorSpec(rm.clipRemark(String(error)));
+      spec = this.unexpected(cmd, error);
     }
     this.options.onRequest(cmd.code);
-    if (rm.isOneway(cmd)) return;
+    if (!(spec instanceof Promise)) return this.answer(cmd, spec);
+    // A KV write answered once durable (bounded by KV_WRITES_WAITING_MAX); replies may overtake it.
+    void spec.then(
+      (settled) => this.answer(cmd, settled),
+      (error: unknown) => this.answer(cmd, this.unexpected(cmd, error)),
+    );
+  }
+
+  /** An unexpected failure answers like Java's catch-all, and the connection stays open. */
+  private unexpected(cmd: rm.RemotingCommand, error: unknown): rm.ResponseSpec {
+    if (error instanceof AssertionError) throw error;
+    this.options.logger.error({ connId: this.connId, code: cmd.code, error: (error as Error).stack }, "remoting handler failed");
+    return rm.systemErrorSpec(rm.clipRemark(String(error)));
+  }
+
+  private answer(cmd: rm.RemotingCommand, spec: rm.ResponseSpec): void {
+    if (rm.isOneway(cmd) || this.closed) return;
     this.reply(cmd, spec);
   }
 

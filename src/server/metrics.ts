@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NameServerNode } from "../core/node.js";
 import type { AuthRefusalReason } from "../host/auth.js";
+import type { KvDiskStatus } from "./kv_file.js";
 import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
 import { RequestCode as RemotingRequestCode } from "../protocol/remoting/codes.js";
 
@@ -14,6 +15,8 @@ export interface MetricsSource {
   readonly node: NameServerNode;
   /** Open native connections per role ("pending" before the HELLO). */
   connectionsByRole(): Readonly<Record<SessionRole, number>>;
+  /** The KV file's disk (--data-dir); absent or null without one. */
+  readonly kvDisk?: () => KvDiskStatus | null;
 }
 
 /** Every role a connection can be counted under. */
@@ -129,6 +132,14 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_unregistrations_total", "Broker unregistrations", () => node.counters.unregistrations);
     coreCounter(registers, "namesrv_refutations_total", "Crash verdicts this node refuted", () => node.counters.refutations);
     coreCounter(registers, "namesrv_self_preservation_skips_total", "Ticks whose evictions self-preservation held", () => node.counters.selfPreservationSkips);
+    const kvDisk = (): KvDiskStatus | null => source.kvDisk?.() ?? null;
+    gauge(
+      registers,
+      "namesrv_kv_disk_ok",
+      "0 while writes of kv.json fail (full or read-only disk: KV writes answer KV_NOT_DURABLE), else 1; 1 without --data-dir",
+      () => (kvDisk()?.ok === false ? 0 : 1),
+    );
+    coreCounter(registers, "namesrv_kv_write_failures_total", "Writes of kv.json that failed (retried every KV_WRITE_RETRY_MS)", () => kvDisk()?.writeFailuresTotal ?? 0);
     this.propagation = this.addGossipMetrics(registers, node);
     collectDefaultMetrics({ register: this.registry });
   }

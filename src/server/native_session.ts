@@ -99,6 +99,8 @@ export class NativeSession implements EffectTarget {
   private readonly bucket: TokenBucket;
   private rateLimitLogged = false;
   private queue: Frame[] = [];
+  /** Requests taken whose answer waits (a KV write waiting for the disk). */
+  private awaiting = 0;
   private drainScheduled = false;
   private closing = false;
   private closed = false;
@@ -188,7 +190,7 @@ export class NativeSession implements EffectTarget {
       return this.shut(CloseCode.PROTOCOL_ERROR, `expected a request frame (kind 0), got kind ${frame.kind}`, "notRequest");
     }
     if (this.role !== "peer" && !this.bucket.take(this.deps.host.clock.nowMs())) return this.refuseRate(frame);
-    if (this.queue.length >= this.deps.limits.inflightRequestsPerConnectionMax) {
+    if (this.queue.length + this.awaiting >= this.deps.limits.inflightRequestsPerConnectionMax) {
       const limit = this.deps.limits.inflightRequestsPerConnectionMax;
       this.replyError(frame, new LimitExceededError("INFLIGHT_REQUESTS_PER_CONNECTION_MAX", `at most ${limit} requests in flight per connection`));
       return;
@@ -374,8 +376,26 @@ export class NativeSession implements EffectTarget {
     } catch (error) {
       return this.replyError(frame, asNsError(error));
     }
+    if (result instanceof Promise) return this.replyWhenSettled(frame, result);
     this.deps.observer.request(requestCodeName(frame.code), "ok");
     this.reply(frame, ErrorCode.OK, result);
+  }
+
+  /** A write answered once durable: it counts as in flight until then; replies may overtake it. */
+  private replyWhenSettled(frame: Frame, result: Promise<unknown>): void {
+    this.awaiting += 1;
+    void result
+      .then(
+        (body) => {
+          this.deps.observer.request(requestCodeName(frame.code), "ok");
+          this.reply(frame, ErrorCode.OK, body);
+        },
+        // asNsError rethrows an assertion failure: an unhandled rejection ends the process.
+        (error: unknown) => this.replyError(frame, asNsError(error)),
+      )
+      .finally(() => {
+        this.awaiting -= 1;
+      });
   }
 
   private onTransportError(error: TransportError): void {
@@ -412,7 +432,9 @@ export class NativeSession implements EffectTarget {
     const name = ERROR_TABLE.find((entry) => entry.code === error.code)?.name ?? "INTERNAL";
     this.deps.observer.request(type, name);
     if (error instanceof LimitExceededError) this.deps.observer.limitHit?.(error.limit);
-    const level = levelOverride ?? (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.NOT_READY ? "debug" : "info");
+    // KV_NOT_DURABLE: the KV file logs when its failure starts and ends, not once per request.
+    const quiet: readonly number[] = [ErrorCode.NOT_FOUND, ErrorCode.NOT_READY, ErrorCode.KV_NOT_DURABLE];
+    const level = levelOverride ?? (quiet.includes(error.code) ? "debug" : "info");
     this.deps.logger[level]({ connId: this.connId, type, code: name, error: error.message, ...fields }, "request refused");
     this.reply(request, error.code, { message: error.message });
   }

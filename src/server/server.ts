@@ -114,6 +114,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const host: NodeHost = new NodeHost(node, clock, logger, {
     onGossip: (effect) => (deps.onGossip ? deps.onGossip(effect, host) : hub?.carryOut(effect)),
     onKvChanged: () => kvFile?.markDirty(),
+    // Without --data-dir there is no disk: a KV write is acknowledged once applied.
+    kvDurable: () => kvFile?.whenDurable() ?? Promise.resolve(),
     onCoreLog: (msg, fields) => events.recordLog(msg, fields),
   });
   hub = new PeerHub(host, logger);
@@ -127,7 +129,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const peerHub = hub;
   const acceptPeer = deps.acceptPeer ?? ((link: InboundPeerLink) => acceptInboundPeer(peerHub, link));
   // The metrics read the sessions at scrape time, after both exist.
-  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles() });
+  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles(), kvDisk: () => kvFile?.status() ?? null });
   const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
   let lastTickAtMs = clock.nowMs();
   const series = new SeriesRecorder(startedAtMs);
