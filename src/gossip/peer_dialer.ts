@@ -22,7 +22,7 @@ import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/he
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
-import type { TransportError } from "../transport/connection.js";
+import { CloseCode, type TransportError } from "../transport/connection.js";
 import { RealScheduler } from "../transport/timers.js";
 import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
@@ -116,7 +116,10 @@ export class PeerDialer implements Dialer {
     this.stopped = true;
     for (const target of this.targets.values()) {
       if (target.timer) this.scheduler.clearTimer(target.timer);
-      target.ws?.terminate();
+      // A linked peer gets a close frame after what was sent on the link (a drain's leaving
+      // notice), so it sees a clean close rather than a reset; a dial in progress is dropped.
+      if (target.link) target.ws?.close(CloseCode.GOING_AWAY, "node shutting down");
+      else target.ws?.terminate();
     }
     this.targets.clear();
   }
