@@ -200,12 +200,10 @@ export class BrokerAgent {
     this.clearTimer(link, "heartbeatTimer");
     this.clearTimer(link, "registerTimer");
     if (this.stopping) return;
-    if (error instanceof NodeLeavingError) {
-      // The node is draining: not a failure. Our registrations with the other nodes carry on;
-      // this address is redialed from the first backoff step, so a restarted node is found soon.
-      this.logger.info({ addr: link.addr, reason }, "name server leaving; redialing it later");
-      link.attempt = 0;
-    } else this.logger.warn({ addr: link.addr, reason }, "name server connection lost");
+    // A draining node is no failure: the registrations with the other nodes carry on, and this
+    // address is redialed as usual, so the node is found again once it is back.
+    if (error instanceof NodeLeavingError) this.logger.info({ addr: link.addr, reason }, "name server leaving; redialing it later");
+    else this.logger.warn({ addr: link.addr, reason }, "name server connection lost");
     this.emit({ kind: "lost", addr: link.addr, reason });
     this.scheduleRedial(link);
   }
