@@ -213,13 +213,13 @@ export const SELF_PRESERVATION_BROKERS_MIN = 4;
 /** Sessions still open this long after the drain's close frames are destroyed. */
 export const SHUTDOWN_GRACE_MS = 2_000;
 /**
- * A draining node exits within this, finished or not. Kubernetes' default
- * terminationGracePeriodSeconds is 30 s; the manifests' preStop wait (5 s) plus this fit it
- * with room (test/deploy checks the sum).
+ * A draining node exits within this, finished or not: before the SIGKILL of `docker stop` (10 s
+ * by default) and of Kubernetes (terminationGracePeriodSeconds, 30 s by default; the manifests'
+ * preStop wait of 5 s plus this fit it, test/deploy checks the sum).
  */
-export const DRAIN_TIMEOUT_MS = 10_000;
-/** Kubernetes' default terminationGracePeriodSeconds, in ms: a drain must end well before the SIGKILL. */
-export const KUBERNETES_TERMINATION_GRACE_MS = 30_000;
+export const DRAIN_TIMEOUT_MS = 8_000;
+/** The default grace of `docker stop` / compose before SIGKILL, in ms: the tightest supervisor we run under. */
+export const SUPERVISOR_STOP_GRACE_MS = 10_000;
 
 // ---- Operator views: the dashboard, /v1 status APIs and `namesrv status` (issue 15) ----------
 // Sketch: a page polls its node about once a second and keeps one events long poll open; a
@@ -309,6 +309,6 @@ export function checkLimitRelationships(): void {
   assert(ADMIN_BODY_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put of the largest value fits an admin body");
   assert(DIFF_RECORDS_MAX <= DIGEST_ENTRIES_MAX, "differing records come from listed entries");
   assert(SHUTDOWN_GRACE_MS * 2 <= DRAIN_TIMEOUT_MS, "sessions close well inside the drain bound, with the listeners and KV flush after them");
-  assert(DRAIN_TIMEOUT_MS < KUBERNETES_TERMINATION_GRACE_MS / 2, "a drain ends long before Kubernetes' default SIGKILL");
+  assert(DRAIN_TIMEOUT_MS < SUPERVISOR_STOP_GRACE_MS, "a drain ends before docker's (and Kubernetes') default SIGKILL");
 }
 checkLimitRelationships();
