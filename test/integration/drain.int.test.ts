@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect, type Socket } from "node:net";
 import { DRAIN_TIMEOUT_MS, SHUTDOWN_GRACE_MS, SUSPICION_MS } from "../../src/limits.js";
 import { CliGroup, type CliProcess } from "./helpers/cli.js";
-import { linesWith, parseJsonLines } from "./helpers/logs.js";
+import { linesWith, parseJsonLines, type LogLine } from "./helpers/logs.js";
 import { httpStatus } from "./helpers/http.js";
 import { freePort } from "./helpers/ports.js";
 import { waitFor, withDeadline } from "./helpers/wait.js";
@@ -18,7 +18,7 @@ import { waitFor, withDeadline } from "./helpers/wait.js";
 /** Broker expiry of these nodes: short, so that a route lost by expiry would show in the test. */
 const EXPIRY_MS = 2_000;
 const TOPICS = ["DrainA", "DrainB", "DrainC"] as const;
-/** Log lines of a node that would mean it took the drain for a failure. */
+/** Log lines of a node that would mean it took the drain for a failure (at any level). */
 const ALARMS = ["peer down", "peer suspect", "peer silent; link closed", "broker suspected", "broker offline", "self-preservation on: cut off from peers, evictions held"];
 /** Longest time from SIGTERM until the node no longer answers ready: one poll, not the drain bound. */
 const NOT_READY_WITHIN_MS = 1_000;
@@ -79,8 +79,11 @@ function watchRoutes(ports: readonly number[]): { stop(): Promise<{ reads: numbe
   };
 }
 
-function alarmsOf(process: CliProcess): string[] {
-  return process.lines().filter((line) => ALARMS.includes(String(line.msg))).map((line) => `${String(line.msg)} ${JSON.stringify(line)}`);
+/** Alarm lines, and any line at warn or above logged since `sinceMs`. */
+function alarmsOf(process: CliProcess, sinceMs: number): string[] {
+  const alarming = (line: LogLine): boolean =>
+    ALARMS.includes(String(line.msg)) || (Number(line["time"]) >= sinceMs && ["warn", "error", "fatal"].includes(String(line.level)));
+  return process.lines().filter(alarming).map((line) => JSON.stringify(line));
 }
 
 /** A socket upgraded to WebSocket that then reads and writes nothing (never answers a close frame). */
@@ -128,7 +131,7 @@ describe("drain", () => {
       expect(misses).toEqual([]);
       expect(reads).toBeGreaterThan(100);
       for (const node of [n1, n2]) {
-        expect(alarmsOf(node)).toEqual([]);
+        expect(alarmsOf(node, signalledAt)).toEqual([]);
         expect(linesWith(node.lines(), "peer left").map((line) => line["peerId"])).toEqual(["n3"]);
       }
       expect(linesWith(n3.lines(), "node leaving")).toHaveLength(1);
