@@ -193,6 +193,13 @@ describe("leaving", () => {
     }
   });
 
+  it("leaving: a peer linked to the leaving node only by its own dial is told too", () => {
+    const mesh = meshWithBrokers();
+    mesh.node("n3").leave(mesh.nowMs, ["n4", "n3"]);
+    const notices = mesh.node("n3").takeEffects().flatMap((effect) => (effect.kind === "peerSend" && effect.message.type === "deltas" && effect.message.body.leaving === true ? [effect.peerId] : []));
+    expect(notices.sort()).toEqual(["n1", "n2", "n4"]);
+  });
+
   it("leaving: a departed peer that comes back is up again, and a second notice changes nothing", () => {
     const mesh = meshWithBrokers();
     const n3 = mesh.node("n3");

@@ -303,9 +303,9 @@ export class NameServerNode {
     this.replication.markReady(reason);
   }
 
-  /** Graceful drain: not ready from now on; peers get the last records and a leaving notice. */
-  leave(nowMs: number): void {
-    this.replication.leave(nowMs);
+  /** Graceful drain: not ready from now on; peers (and `linkedPeerIds`) get a leaving notice. */
+  leave(nowMs: number, linkedPeerIds: readonly string[] = []): void {
+    this.replication.leave(nowMs, linkedPeerIds);
   }
 
   /** True while self-preservation holds back expiry evictions (cut off from every peer). */

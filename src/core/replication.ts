@@ -123,15 +123,19 @@ export class Replication implements RecordSink {
   /**
    * Graceful drain: from now on this node answers not ready, and every up peer gets what is
    * queued for it, then a last PEER_DELTAS with `leaving`, so that it marks this node departed
-   * instead of down. The connection claims this node made stay (BrokerRegistry.unbindConnection).
+   * instead of down; so does every other peer the shell holds a link with (`linkedPeerIds`: one
+   * that dialed us while we never reached it still counts us as up). The connection claims this
+   * node made stay (BrokerRegistry.unbindConnection).
    */
-  leave(nowMs: number): void {
+  leave(nowMs: number, linkedPeerIds: readonly string[]): void {
     if (this.ctx.leaving) return;
     this.ctx.leaving = true;
-    this.ctx.log("info", "node leaving", { peers: this.gossip.upPeers().length });
+    const peerIds = new Set([...this.gossip.upPeers().map((peer) => peer.nodeId), ...linkedPeerIds]);
+    peerIds.delete(this.ctx.nodeId);
+    this.ctx.log("info", "node leaving", { peers: peerIds.size });
     this.ship(this.gossip.flush(nowMs, 0));
-    for (const peer of this.gossip.upPeers()) {
-      this.ctx.effects.push({ kind: "peerSend", peerId: peer.nodeId, message: { type: "deltas", body: { records: [], repair: false, leaving: true } } });
+    for (const peerId of peerIds) {
+      this.ctx.effects.push({ kind: "peerSend", peerId, message: { type: "deltas", body: { records: [], repair: false, leaving: true } } });
     }
   }
 

@@ -154,6 +154,11 @@ export class PeerHub {
     this.links.clear();
   }
 
+  /** Ids of the peers with at least one open link, inbound or outbound. */
+  linkedPeerIds(): string[] {
+    return [...this.links.keys()];
+  }
+
   /** Number of open links. */
   linkCount(): number {
     let count = 0;

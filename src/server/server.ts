@@ -185,7 +185,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     clearInterval(sampler);
     // Not ready from here on (every port answers NOT_READY); each peer gets this node's last
     // records and a leaving notice on every link, ahead of the closes below.
-    host.run((nowMs) => node.leave(nowMs));
+    host.run((nowMs) => node.leave(nowMs, peerHub.linkedPeerIds()));
     events.wakeAll();
     // Brokers, clients and inbound peer links: close frames with GOING_AWAY, so agents and
     // route clients move on without backing off; then our own peer links and the listeners.
