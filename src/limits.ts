@@ -205,6 +205,22 @@ export const SELF_PRESERVATION_RATIO = 0.5;
 /** Self-preservation applies only from this many brokers (one broker dying is just that). */
 export const SELF_PRESERVATION_BROKERS_MIN = 4;
 
+// ---- Stopping (graceful drain on SIGTERM) -----------------------------------------------------
+// Sketch: a drain tells the peers, closes a few thousand sessions (close frames go out at once;
+// clients answer within milliseconds) and flushes a KV file of at most a few MiB: well under a
+// second. The bound is for what hangs (a peer that never answers its close frame, a stuck disk).
+
+/** Sessions still open this long after the drain's close frames are destroyed. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * A draining node exits within this, finished or not: before the SIGKILL of `docker stop` (10 s
+ * by default) and of Kubernetes (terminationGracePeriodSeconds, 30 s by default; the manifests'
+ * preStop wait of 5 s plus this fit it, test/deploy checks the sum).
+ */
+export const DRAIN_TIMEOUT_MS = 8_000;
+/** The default grace of `docker stop` / compose before SIGKILL, in ms: the tightest supervisor we run under. */
+export const SUPERVISOR_STOP_GRACE_MS = 10_000;
+
 // ---- Operator views: the dashboard, /v1 status APIs and `namesrv status` (issue 15) ----------
 // Sketch: a page polls its node about once a second and keeps one events long poll open; a
 // few operators at once. Every answer is bounded so that a page on a 100,000-topic, 10,000-broker
@@ -292,5 +308,7 @@ export function checkLimitRelationships(): void {
   assert(STATUS_PEER_TIMEOUT_MS + STATUS_CACHE_MS < 1_000, "a page polling each second sees a node down within PEER_DOWN_MS + 1 s");
   assert(ADMIN_BODY_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put of the largest value fits an admin body");
   assert(DIFF_RECORDS_MAX <= DIGEST_ENTRIES_MAX, "differing records come from listed entries");
+  assert(SHUTDOWN_GRACE_MS * 2 <= DRAIN_TIMEOUT_MS, "sessions close well inside the drain bound, with the listeners and KV flush after them");
+  assert(DRAIN_TIMEOUT_MS < SUPERVISOR_STOP_GRACE_MS, "a drain ends before docker's (and Kubernetes') default SIGKILL");
 }
 checkLimitRelationships();

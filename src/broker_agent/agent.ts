@@ -13,6 +13,7 @@ import {
 } from "../limits.js";
 import { RequestCode } from "../protocol/codes.js";
 import { AGENT_REGISTER_RETRY_MS, AGENT_STOP_WAIT_MS } from "../client/client_limits.js";
+import { NodeLeavingError } from "../client/client_errors.js";
 import { NativeConnection } from "../client/connection.js";
 import { decodeHeartbeatResponse, decodeRegisterResponse } from "../client/responses.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "../client/scheduler.js";
@@ -199,7 +200,10 @@ export class BrokerAgent {
     this.clearTimer(link, "heartbeatTimer");
     this.clearTimer(link, "registerTimer");
     if (this.stopping) return;
-    this.logger.warn({ addr: link.addr, reason }, "name server connection lost");
+    // A draining node is no failure: the registrations with the other nodes carry on, and this
+    // address is redialed as usual, so the node is found again once it is back.
+    if (error instanceof NodeLeavingError) this.logger.info({ addr: link.addr, reason }, "name server leaving; redialing it later");
+    else this.logger.warn({ addr: link.addr, reason }, "name server connection lost");
     this.emit({ kind: "lost", addr: link.addr, reason });
     this.scheduleRedial(link);
   }

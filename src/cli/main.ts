@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { parseConfig, type Config, type Options } from "../config/config.js";
 import { ConfigError } from "../errors.js";
+import { DRAIN_TIMEOUT_MS } from "../limits.js";
 import { createLogger, type Logger } from "../host/logger.js";
 import { startServer, type RunningServer } from "../server/server.js";
 import { registerClientCommands } from "./client_commands.js";
@@ -50,7 +51,7 @@ function buildProgram(): Command {
     .showHelpAfterError(false);
   program
     .command("start")
-    .description("run a name server until SIGTERM or SIGINT")
+    .description("run a name server until SIGTERM or SIGINT (then drain and exit)")
     .option("--config <file>", "JSON config file; flags override its fields")
     .option("--id <id>", "node id (default: ns-<port>)")
     .option("--host <host>", "interface to bind (default: 0.0.0.0)")
@@ -183,6 +184,11 @@ async function runStart(flags: StartFlags, extraArgs: readonly string[]): Promis
   installSignalHandlers(server, logger);
 }
 
+/**
+ * SIGTERM or SIGINT drains the node (server.close(): not ready, peers told, connections closed
+ * with "going away", KV flushed) and exits 0, or 1 when the drain fails or is still running
+ * after DRAIN_TIMEOUT_MS. A second signal during the drain exits 1 at once, without the rest.
+ */
 function installSignalHandlers(server: RunningServer, logger: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -191,7 +197,12 @@ function installSignalHandlers(server: RunningServer, logger: Logger): void {
       process.exit(EXIT_FAILURE);
     }
     stopping = true;
-    logger.info({ signal }, "shutting down");
+    logger.info({ signal, drainTimeoutMs: DRAIN_TIMEOUT_MS }, "draining");
+    const deadline = setTimeout(() => {
+      logger.error({ drainTimeoutMs: DRAIN_TIMEOUT_MS }, "drain did not finish in time; exiting");
+      process.exit(EXIT_FAILURE);
+    }, DRAIN_TIMEOUT_MS);
+    deadline.unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -20,7 +20,7 @@ import {
 import { PushCode, RequestCode } from "../protocol/codes.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import { checkKvKey, checkKvValue, checkName, checkTopic } from "../protocol/validate.js";
-import { NameServersUnavailableError, type AttemptFailure } from "./client_errors.js";
+import { NameServersUnavailableError, NodeLeavingError, type AttemptFailure } from "./client_errors.js";
 import { LISTENERS_PER_TOPIC_MAX, ROUTE_CACHE_ENTRIES_MAX, SUBSCRIBED_TOPICS_PER_CLIENT_MAX } from "./client_limits.js";
 import { NativeConnection } from "./connection.js";
 import {
@@ -360,8 +360,16 @@ export class RouteClient {
   private onConnectionClosed(conn: ClientConnection | null, error: Error | null): void {
     if (!conn || this.current?.conn !== conn) return;
     this.current = null;
-    this.logger.warn({ addr: conn.addr, err: error?.message ?? null }, "name server connection lost");
     this.redialIndex = this.settings.nameServers.indexOf(conn.addr) + 1;
+    if (error instanceof NodeLeavingError) {
+      // A draining node: move the subscriptions to the next node now, without backing off.
+      this.logger.info({ addr: conn.addr }, "name server leaving; moving to the next");
+      this.redialAttempt = 0;
+      this.cancelRedial();
+      this.redial();
+      return;
+    }
+    this.logger.warn({ addr: conn.addr, err: error?.message ?? null }, "name server connection lost");
     this.scheduleRedial();
   }
 

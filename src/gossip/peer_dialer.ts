@@ -15,6 +15,7 @@ import {
   REDIAL_BACKOFF_MS_MIN,
   REDIAL_JITTER_RATIO,
   REQUEST_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS,
 } from "../limits.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame } from "../protocol/frame.js";
@@ -22,7 +23,7 @@ import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/he
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
-import type { TransportError } from "../transport/connection.js";
+import { CloseCode, type TransportError } from "../transport/connection.js";
 import { RealScheduler } from "../transport/timers.js";
 import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
@@ -75,6 +76,8 @@ interface Target {
   authPeerId: string | null;
   /** When the current connection last brought a frame or pong. */
   lastHeardMs: number;
+  /** Called once the current connection closed (stop() waits on it). */
+  onClosed: (() => void) | null;
 }
 
 /** One dialed peer address as the dialer sees it now (for operators: the dashboard, status). */
@@ -107,18 +110,36 @@ export class PeerDialer implements Dialer {
 
   ensure(addr: string): void {
     if (this.stopped || this.targets.has(addr) || addr === this.options.advertiseAddr) return;
-    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null, lastHeardMs: 0 };
+    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null, lastHeardMs: 0, onClosed: null };
     this.targets.set(addr, target);
     this.dial(target);
   }
 
+  /**
+   * Stops dialing. A linked peer gets a close frame after what was sent on the link (a drain's
+   * leaving notice) and the close handshake is awaited, at most SHUTDOWN_GRACE_MS, so that the
+   * peer sees a clean close rather than a reset when this process exits; a dial in progress is
+   * dropped at once.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    const closing: { ws: DialedConnection; closed: Promise<void> }[] = [];
     for (const target of this.targets.values()) {
       if (target.timer) this.scheduler.clearTimer(target.timer);
-      target.ws?.terminate();
+      const ws = target.ws;
+      if (ws && target.link) {
+        closing.push({ ws, closed: new Promise<void>((resolve) => (target.onClosed = resolve)) });
+        ws.close(CloseCode.GOING_AWAY, "node shutting down");
+      } else ws?.terminate();
     }
     this.targets.clear();
+    if (closing.length === 0) return;
+    let timer: TimerHandle | null = null;
+    const graceOver = new Promise<void>((resolve) => (timer = this.scheduler.setTimer(SHUTDOWN_GRACE_MS, resolve)));
+    await Promise.race([Promise.all(closing.map((item) => item.closed)), graceOver]);
+    if (timer !== null) this.scheduler.clearTimer(timer);
+    // Past the grace (a peer that never answered the close frame) the rest are cut.
+    for (const { ws } of closing) ws.terminate();
   }
 
   /** Every address dialed (but our own), with its link state, sorted by address. */
@@ -209,6 +230,7 @@ export class PeerDialer implements Dialer {
         target.link = null;
         target.ws = null;
         if (link) this.hub.linkDown(link);
+        target.onClosed?.();
         this.scheduleRedial(target);
       },
     });

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Clock, Rng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import type { Config } from "../config/config.js";
-import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, SERIES_SAMPLE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
+import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, SERIES_SAMPLE_MS, SHUTDOWN_GRACE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
 import type { Connection, Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
@@ -28,8 +28,7 @@ import type { InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink } from ".
 import { NodeHost, type PeerEffect } from "../host/node_host.js";
 import type { Frame } from "../protocol/frame.js";
 
-/** Connections still open this long after the shutdown close frames are destroyed. */
-export const SHUTDOWN_GRACE_MS = 2_000;
+export { SHUTDOWN_GRACE_MS } from "../limits.js";
 
 /** What a remoting listener gets to work with (the RocketMQ port is another module's). */
 export interface RemotingListenerContext {
@@ -80,7 +79,11 @@ export interface RunningServer {
   readonly metrics: ServerMetrics;
   /** Accepts a connection from another listener (e.g. the gossip shell's own dials) as native. */
   readonly acceptNative: (connection: Connection) => void;
-  /** Stops the tick, closes every connection and listener, flushes KV; idempotent. */
+  /**
+   * Drains and stops (docs/operations.md, "Stopping a node"): not ready at once, the peers told
+   * this node is leaving, every connection closed with "going away" (1001), listeners closed,
+   * KV flushed. Idempotent; the caller bounds it (DRAIN_TIMEOUT_MS).
+   */
   close(): Promise<void>;
 }
 
@@ -179,14 +182,20 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   );
 
   const shutdown = async (): Promise<void> => {
+    const startedMs = clock.nowMs();
     clearInterval(tick);
     clearInterval(sampler);
+    // Not ready from here on (every port answers NOT_READY); each peer gets this node's last
+    // records and a leaving notice on every link, ahead of the closes below.
+    host.run((nowMs) => node.leave(nowMs, peerHub.linkedPeerIds()));
     events.wakeAll();
-    await peerHub.stop();
+    // Brokers, clients and inbound peer links: close frames with GOING_AWAY, so agents and
+    // route clients move on without backing off; then our own peer links and the listeners.
     await sessions.closeAll(SHUTDOWN_GRACE_MS);
+    await peerHub.stop();
     await Promise.all([remoting?.close(), listener.close()]);
     if (kvFile) await kvFile.flush();
-    logger.info({}, "stopped");
+    logger.info({ drainMs: clock.nowMs() - startedMs }, "stopped");
   };
   let closing: Promise<void> | null = null;
   return {
