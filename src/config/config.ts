@@ -78,6 +78,12 @@ export interface Config {
   readonly remotingPort: number | null;
   /** Seed peers: the "host:port" WebSocket addresses of other name servers. @default [] */
   readonly peers: readonly string[];
+  /**
+   * Peer discovery through DNS: "host:port" names (a Kubernetes headless Service, a compose
+   * network alias) resolved every PEER_DNS_INTERVAL_MS to all their A/AAAA records; the node
+   * links to every address (its own it recognises and skips). @default []
+   */
+  readonly peerDns: readonly string[];
   /** "host:port" peers use to reach this node, when `host:port` is not reachable. @default null */
   readonly advertiseAddr: string | null;
   /** Expiry for native brokers that declare none. @default BROKER_EXPIRY_MS (10 s) */
@@ -159,6 +165,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "port",
   "remotingPort",
   "peers",
+  "peerDns",
   "advertiseAddr",
   "brokerExpiryMs",
   "remotingBrokerExpiryMs",
@@ -224,6 +231,7 @@ export function parseConfig(input: unknown): Config {
     port,
     remotingPort: remotingPortField(problems, read("remotingPort")),
     peers: peersField(problems, read("peers")),
+    peerDns: peerDnsField(problems, read("peerDns")),
     advertiseAddr: addrField(problems, "advertiseAddr", read("advertiseAddr")),
     brokerExpiryMs: intField(
       problems,
@@ -271,7 +279,7 @@ export function parseConfig(input: unknown): Config {
   };
   checkCrossFieldRules(problems, config);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
-  return Object.freeze({ ...config, peers: Object.freeze([...config.peers]) });
+  return Object.freeze({ ...config, peers: Object.freeze([...config.peers]), peerDns: Object.freeze([...config.peerDns]) });
 }
 
 /** Rules that span fields; only checked on values that passed their own rules. */
@@ -351,6 +359,25 @@ function peersField(problems: Problems, value: unknown): readonly string[] {
     else peers.push(peer);
   });
   return peers;
+}
+
+/** `peerDns`: distinct host:port names, at most PEER_DNS_NAMES_MAX. */
+function peerDnsField(problems: Problems, value: unknown): readonly string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    problems.add("peerDns", "must be an array of host:port", value);
+    return [];
+  }
+  if (value.length > limits.PEER_DNS_NAMES_MAX) {
+    problems.add("peerDns", `must have at most ${limits.PEER_DNS_NAMES_MAX} entries`, `${value.length} entries`);
+  }
+  const names: string[] = [];
+  value.forEach((name: unknown, index) => {
+    if (!isAddr(name)) problems.add(`peerDns[${index}]`, "must be host:port with a port in 1..65535", name);
+    else if (names.includes(name)) problems.add(`peerDns[${index}]`, "must not repeat an earlier name", name);
+    else names.push(name);
+  });
+  return names;
 }
 
 function dataDirField(problems: Problems, value: unknown): string | null {

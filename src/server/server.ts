@@ -11,6 +11,9 @@ import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
 import { PeerDialer, type PeerLinkState } from "../gossip/peer_dialer.js";
 import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
+import { PeerDns } from "../gossip/peer_dns.js";
+import { RealScheduler } from "../transport/timers.js";
+import { systemResolver, type HostResolver } from "../transport/dns.js";
 import { Authenticator } from "../host/auth.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
@@ -65,6 +68,8 @@ export interface ServerDeps {
   readonly startRemotingListener?: RemotingListenerFactory;
   /** Directory of the built dashboard; null serves none. @default dist/dashboard beside this module */
   readonly dashboardDir?: string | null;
+  /** Resolves the `peerDns` names. @default the system resolver (node:dns lookup) */
+  readonly resolver?: HostResolver;
 }
 
 /** A started server. */
@@ -92,7 +97,7 @@ export function nodeOptionsOf(config: Config): NodeOptions {
     remotingBrokerExpiryMs: config.remotingBrokerExpiryMs,
     suspicionMs: config.suspicionMs,
     startupGraceMs: config.startupGraceMs,
-    peersConfigured: config.peers.length > 0,
+    peersConfigured: config.peers.length > 0 || config.peerDns.length > 0,
     topicsMax: config.topicsMax,
     brokersMax: config.brokersMax,
     orderMessageEnable: config.orderMessageEnable,
@@ -154,6 +159,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
   const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
+  const peerDns = startPeerDns(config, dialer, deps.resolver ?? systemResolver, logger, metrics);
   dashboardDeps.links = () => dialer.linkStates();
   dashboardDeps.selfAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
 
@@ -180,6 +186,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     clearInterval(tick);
     clearInterval(sampler);
     events.wakeAll();
+    peerDns?.stop();
     await peerHub.stop();
     await sessions.closeAll(SHUTDOWN_GRACE_MS);
     await Promise.all([remoting?.close(), listener.close()]);
@@ -221,6 +228,15 @@ function startDialing(
   hub.setDialer(dialer);
   for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
   return dialer;
+}
+
+/** Resolves the `peerDns` names and dials what they resolve to (none configured: null). */
+function startPeerDns(config: Config, dialer: PeerDialer, resolver: HostResolver, logger: Logger, metrics: ServerMetrics): PeerDns | null {
+  if (config.peerDns.length === 0) return null;
+  const onLookupFailed = (name: string): void => metrics.peerDnsLookupFailed(name);
+  const peerDns = new PeerDns({ names: config.peerDns, resolver, scheduler: new RealScheduler(), dialer, logger, onLookupFailed });
+  peerDns.start();
+  return peerDns;
 }
 
 async function startRemoting(
