@@ -345,39 +345,31 @@ function addrField(problems: Problems, field: string, value: unknown): string | 
   return value;
 }
 
+/** `peers`: distinct host:port seed addresses, at most PEERS_MAX. */
 function peersField(problems: Problems, value: unknown): readonly string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) {
-    problems.add("peers", "must be an array of host:port", value);
-    return [];
-  }
-  if (value.length > limits.PEERS_MAX) problems.add("peers", `must have at most ${limits.PEERS_MAX} entries`, `${value.length} entries`);
-  const peers: string[] = [];
-  value.forEach((peer: unknown, index) => {
-    if (!isAddr(peer)) problems.add(`peers[${index}]`, "must be host:port with a port in 1..65535", peer);
-    else if (peers.includes(peer)) problems.add(`peers[${index}]`, "must not repeat an earlier peer", peer);
-    else peers.push(peer);
-  });
-  return peers;
+  return addrListField(problems, "peers", value, limits.PEERS_MAX, "peer");
 }
 
 /** `peerDns`: distinct host:port names, at most PEER_DNS_NAMES_MAX. */
 function peerDnsField(problems: Problems, value: unknown): readonly string[] {
+  return addrListField(problems, "peerDns", value, limits.PEER_DNS_NAMES_MAX, "name");
+}
+
+/** An array of at most `max` distinct host:port entries (`noun` names one in the messages). */
+function addrListField(problems: Problems, field: string, value: unknown, max: number, noun: string): readonly string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
-    problems.add("peerDns", "must be an array of host:port", value);
+    problems.add(field, "must be an array of host:port", value);
     return [];
   }
-  if (value.length > limits.PEER_DNS_NAMES_MAX) {
-    problems.add("peerDns", `must have at most ${limits.PEER_DNS_NAMES_MAX} entries`, `${value.length} entries`);
-  }
-  const names: string[] = [];
-  value.forEach((name: unknown, index) => {
-    if (!isAddr(name)) problems.add(`peerDns[${index}]`, "must be host:port with a port in 1..65535", name);
-    else if (names.includes(name)) problems.add(`peerDns[${index}]`, "must not repeat an earlier name", name);
-    else names.push(name);
+  if (value.length > max) problems.add(field, `must have at most ${max} entries`, `${value.length} entries`);
+  const entries: string[] = [];
+  value.forEach((entry: unknown, index) => {
+    if (!isAddr(entry)) problems.add(`${field}[${index}]`, "must be host:port with a port in 1..65535", entry);
+    else if (entries.includes(entry)) problems.add(`${field}[${index}]`, `must not repeat an earlier ${noun}`, entry);
+    else entries.push(entry);
   });
-  return names;
+  return entries;
 }
 
 function dataDirField(problems: Problems, value: unknown): string | null {
