@@ -13,7 +13,7 @@ import { PEER_DNS_INTERVAL_MS, PROTOCOL_VERSION_MAX } from "../limits.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame } from "../protocol/frame.js";
 import type { ConnectionHandlers } from "../transport/connection.js";
-import type { HostResolver } from "../transport/dns.js";
+import { FakeResolver } from "../transport/fake_resolver.js";
 import type { DialedConnection, DialOptions } from "../transport/ws_dialer.js";
 import { PeerDialer } from "./peer_dialer.js";
 import { PeerDns } from "./peer_dns.js";
@@ -79,13 +79,6 @@ class FakeSocket implements DialedConnection {
     if (this.closed) return;
     this.closed = true;
     queueMicrotask(() => this.handlers?.close(1006, ""));
-  }
-}
-
-class FakeResolver implements HostResolver {
-  answer: readonly string[] | null = [];
-  resolve(host: string): Promise<readonly string[]> {
-    return this.answer === null ? Promise.reject(new Error(`getaddrinfo ENOTFOUND ${host}`)) : Promise.resolve(this.answer);
   }
 }
 

@@ -6,6 +6,7 @@
 import { PEER_DNS_ADDRESSES_MAX, PEER_DNS_INTERVAL_MS } from "../limits.js";
 import type { Scheduler } from "../model/time.js";
 import { DnsWatch, type DnsChange, type DnsWatchLogger, type HostResolver } from "../transport/dns.js";
+import { ipVersionOf } from "../transport/addresses.js";
 import type { DialVia } from "./peer_dialer.js";
 
 /** The part of PeerDialer that PeerDns drives. */
@@ -78,7 +79,7 @@ export class PeerDns {
       let names = this.listedBy.get(addr);
       if (!names) this.listedBy.set(addr, (names = new Set()));
       names.add(name);
-      options.dialer.ensure(addr, { source: "dns", tlsServerName: host });
+      options.dialer.ensure(addr, ipVersionOf(host) === 0 ? { source: "dns", tlsServerName: host } : { source: "dns" });
     }
     for (const addr of change.removed) {
       const names = this.listedBy.get(addr);

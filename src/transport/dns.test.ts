@@ -3,27 +3,10 @@
 // Method: a scripted fake resolver and the client's FakeScheduler (simulated time); no DNS.
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../client/fake_transport.js";
-import { DnsWatch, type DnsChange, type HostResolver } from "./dns.js";
+import { DnsWatch, type DnsChange } from "./dns.js";
+import { FakeResolver } from "./fake_resolver.js";
 
 const INTERVAL_MS = 5_000;
-
-/** A resolver answering from a script the test edits; `null` fails the lookup. */
-class FakeResolver implements HostResolver {
-  answer: readonly string[] | null = [];
-  lookups: string[] = [];
-  /** When set, lookups wait until release() is called. */
-  held: (() => void)[] | null = null;
-
-  resolve(host: string): Promise<readonly string[]> {
-    this.lookups.push(host);
-    const answer = this.answer;
-    const settle = (): Promise<readonly string[]> =>
-      answer === null ? Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" })) : Promise.resolve(answer);
-    if (this.held === null) return settle();
-    const held = this.held;
-    return new Promise((resolve, reject) => held.push(() => settle().then(resolve, reject)));
-  }
-}
 
 function setup(target = "namesrv:9877", addressesMax = 64) {
   const scheduler = new FakeScheduler();

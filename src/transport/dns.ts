@@ -17,6 +17,25 @@ export const systemResolver: HostResolver = {
   resolve: async (host) => (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address),
 };
 
+/** A "host:port" split; an IPv6 host loses its brackets. */
+export function splitHostPort(target: string): { host: string; port: string } {
+  const colon = target.lastIndexOf(":");
+  return { host: target.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: target.slice(colon + 1) };
+}
+
+/**
+ * Every "ip:port" (IPv6 in brackets) that `target`'s host resolves to, distinct and sorted; an
+ * IP literal host is its own one address and is not looked up. Rejects when the lookup fails
+ * or holds no address. `all` counts the distinct addresses before `addressesMax` cut them.
+ */
+export async function resolveTarget(resolver: HostResolver, target: string, addressesMax: number): Promise<{ addrs: string[]; all: number }> {
+  const { host, port } = splitHostPort(target);
+  const ips = ipVersionOf(host) !== 0 ? [host] : await resolver.resolve(host);
+  const all = [...new Set(ips.filter((ip) => ipVersionOf(ip) !== 0).map((ip) => (ipVersionOf(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`)))].sort();
+  if (all.length === 0) throw new Error("the answer holds no address");
+  return { addrs: all.slice(0, addressesMax), all: all.length };
+}
+
 /** The log interface DnsWatch writes to; a pino Logger and the client's logger fit it. */
 export interface DnsWatchLogger {
   info(fields: Record<string, unknown>, msg: string): void;
@@ -57,7 +76,6 @@ export interface DnsWatchOptions {
  */
 export class DnsWatch {
   private readonly host: string;
-  private readonly port: string;
   private known: readonly string[] = [];
   private timer: TimerHandle | null = null;
   private stopped = true;
@@ -65,9 +83,7 @@ export class DnsWatch {
   private truncatedLogged = false;
 
   constructor(private readonly options: DnsWatchOptions) {
-    const colon = options.target.lastIndexOf(":");
-    this.host = options.target.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-    this.port = options.target.slice(colon + 1);
+    this.host = splitHostPort(options.target).host;
   }
 
   /** The host name looked up (the name TLS certificates are checked against). */
@@ -102,24 +118,20 @@ export class DnsWatch {
   private resolveNow(): void {
     this.timer = null;
     if (this.stopped) return;
-    const ipVersion = ipVersionOf(this.host);
-    const lookup = ipVersion !== 0 ? Promise.resolve([this.host]) : this.options.resolver.resolve(this.host);
-    lookup.then(
-      (ips) => this.onAnswer(ips),
+    const literal = ipVersionOf(this.host) !== 0;
+    resolveTarget(this.options.resolver, this.options.target, this.options.addressesMax).then(
+      (answer) => this.onAnswer(answer.addrs, answer.all),
       (error: unknown) => this.onFailure(error instanceof Error ? error : new Error(String(error))),
     ).finally(() => {
-      if (!this.stopped && ipVersion === 0) this.timer = this.options.scheduler.setTimer(this.options.intervalMs, () => this.resolveNow());
+      if (!this.stopped && !literal) this.timer = this.options.scheduler.setTimer(this.options.intervalMs, () => this.resolveNow());
     });
   }
 
-  private onAnswer(ips: readonly string[]): void {
+  private onAnswer(current: readonly string[], all: number): void {
     if (this.stopped) return;
-    const all = [...new Set(ips.filter((ip) => ipVersionOf(ip) !== 0).map((ip) => this.addrOf(ip)))].sort();
-    if (all.length === 0) return this.onFailure(new Error("the answer holds no address"));
-    const current = all.slice(0, this.options.addressesMax);
-    if (all.length > current.length && !this.truncatedLogged) {
+    if (all > current.length && !this.truncatedLogged) {
       this.truncatedLogged = true;
-      this.options.logger.warn({ name: this.options.target, addresses: all.length, taken: current.length }, "dns answer has more addresses than taken; the rest are ignored");
+      this.options.logger.warn({ name: this.options.target, addresses: all, taken: current.length }, "dns answer has more addresses than taken; the rest are ignored");
     }
     if (this.failures > 0) {
       this.options.logger.info({ name: this.options.target, failures: this.failures, addresses: current }, "dns name resolves again");
@@ -140,9 +152,5 @@ export class DnsWatch {
     if (this.failures === 1) {
       this.options.logger.warn({ name: this.options.target, err: error.message, kept: this.known }, "dns lookup failed; keeping the addresses known");
     }
-  }
-
-  private addrOf(ip: string): string {
-    return ipVersionOf(ip) === 6 ? `[${ip}]:${this.port}` : `${ip}:${this.port}`;
   }
 }
