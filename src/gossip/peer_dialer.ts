@@ -104,6 +104,8 @@ export interface PeerLinkState {
   readonly silentMs: number | null;
   /** Dial attempts since the last link came up. */
   readonly attempt: number;
+  /** The name the peer's certificate is checked against when it is not the host of `addr` (DNS). */
+  readonly tlsServerName?: string | null;
 }
 
 /** Dials and redials peers. */
@@ -186,6 +188,7 @@ export class PeerDialer implements Dialer {
         linked: target.link !== null,
         silentMs: target.link === null ? null : Math.max(0, nowMs - target.lastHeardMs),
         attempt: target.attempt,
+        tlsServerName: target.tlsServerName,
       }))
       .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   }
