@@ -167,6 +167,16 @@ export const DELTAS_PER_FRAME_MAX = 512;
  * repairs. Two of the biggest brokers' first registrations (one record per topic) fit.
  */
 export const OUTBOX_RECORDS_PER_PEER_MAX = 2 * TOPICS_PER_BROKER_MAX;
+/**
+ * Peer discovery through DNS (`--peer-dns`): how often each name is resolved again. A pod of a
+ * headless Service is in its record about as soon as it is scheduled; 5 s finds it well before
+ * its startup grace ends, at one lookup per name per 5 s (nothing for any DNS server).
+ */
+export const PEER_DNS_INTERVAL_MS = 5_000;
+/** Addresses taken from one `--peer-dns` name; the rest of a larger answer are ignored (logged). */
+export const PEER_DNS_ADDRESSES_MAX = PEERS_MAX;
+/** `--peer-dns` names a node resolves: one headless Service is the usual case. */
+export const PEER_DNS_NAMES_MAX = 8;
 /** Digest exchange with one random peer; two rounds bound the heal time after a partition. */
 export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 /** Digest buckets: 256 x 8 B hashes = 2 KiB per digest frame. */
@@ -286,6 +296,7 @@ export function checkLimitRelationships(): void {
   assert(EVIDENCE_SHARE_MS * 2 < BROKER_EXPIRY_MS_MIN, "evidence travels twice per shortest expiry");
   assert(PEER_PING_MS < PEER_SUSPECT_MS && PEER_SUSPECT_MS < PEER_DOWN_MS, "peer states ordered");
   assert(REDIAL_BACKOFF_MS_MIN < REDIAL_BACKOFF_MS_MAX, "backoff range");
+  assert(PEER_DNS_ADDRESSES_MAX <= PEERS_MAX && PEER_DNS_INTERVAL_MS > REDIAL_BACKOFF_MS_MAX, "DNS finds no more peers than a node links to, and no faster than it redials");
   assert(TOPICS_PER_BROKER_MAX <= TOPICS_MAX, "one broker fits");
   assert(SUMMARY_ENTRIES_PER_FRAME_MAX * 24 < FRAME_BYTES_MAX && WANT_IDS_PER_FRAME_MAX * 12 < FRAME_BYTES_MAX, "a full summary or want fits a frame");
   assert(2 * TOPICS_PER_BROKER_MAX <= TOPIC_RECORDS_MAX, "a master and a slave of the biggest size fit");

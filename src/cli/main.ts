@@ -31,6 +31,8 @@ interface StartFlags extends SecurityFileFlags {
   readonly port?: string;
   readonly remotingPort?: string;
   readonly peer?: readonly string[];
+  readonly peerDns?: readonly string[];
+  readonly advertiseAddr?: string;
   readonly brokerExpiryMs?: string;
   readonly remotingBrokerExpiryMs?: string;
   readonly dataDir?: string;
@@ -58,6 +60,8 @@ function buildProgram(): Command {
     .option("--port <n>", "HTTP + WebSocket port, 0 = free port (default: 9877)")
     .option("--remoting-port <n>", "RocketMQ remoting port, 0 = free port, off = disabled (default: 9876)")
     .option("--peer <host:port>", "peer name server; repeat, or separate with , or ;", collect, [] as string[])
+    .option("--peer-dns <host:port>", "DNS name whose every A/AAAA record is a peer, resolved every 5 s (a headless Service); repeat", collect, [] as string[])
+    .option("--advertise-addr <host:port>", "address peers dial this node at (default: --host:--port when --host is one address)")
     .option("--broker-expiry-ms <n>", "expiry of native brokers that declare none (default: 10000)")
     .option("--remoting-broker-expiry-ms <n>", "expiry of RocketMQ remoting brokers that declare none (default: 120000)")
     .option("--data-dir <dir>", "directory for kv.json (default: KV in memory)")
@@ -149,6 +153,8 @@ function flagOptions(flags: StartFlags): Record<string, unknown> {
   if (flags.peer !== undefined && flags.peer.length > 0) {
     options["peers"] = flags.peer.flatMap((item) => item.split(/[,;]/)).map((item) => item.trim()).filter((item) => item !== "");
   }
+  if (flags.peerDns !== undefined && flags.peerDns.length > 0) options["peerDns"] = flags.peerDns.flatMap(splitList);
+  if (flags.advertiseAddr !== undefined) options["advertiseAddr"] = flags.advertiseAddr;
   if (flags.brokerExpiryMs !== undefined) options["brokerExpiryMs"] = numberish(flags.brokerExpiryMs);
   if (flags.remotingBrokerExpiryMs !== undefined) options["remotingBrokerExpiryMs"] = numberish(flags.remotingBrokerExpiryMs);
   if (flags.dataDir !== undefined) options["dataDir"] = flags.dataDir;

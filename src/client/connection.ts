@@ -34,6 +34,8 @@ export interface ClientTls {
   /** Client certificate and key (PEM), for nodes that require mutual TLS. */
   readonly cert?: string;
   readonly key?: string;
+  /** The name the node's certificate must carry. @default the host dialled */
+  readonly servername?: string;
 }
 
 /** Options of one connection. */
@@ -105,7 +107,10 @@ export class NativeConnection implements ClientConnection {
 
   /** A Dialer that opens NativeConnections with fixed timeouts, scheduler and logger. */
   static dialer(defaults: Omit<NativeConnectionOptions, "addr" | "role" | "events">): Dialer {
-    return (addr, role, events) => NativeConnection.open({ ...defaults, addr, role, events });
+    return (addr, role, events, tlsServerName) => {
+      const tls = defaults.tls === undefined || tlsServerName === undefined ? defaults.tls : { ...defaults.tls, servername: tlsServerName };
+      return NativeConnection.open({ ...defaults, addr, role, events, ...(tls === undefined ? {} : { tls }) });
+    };
   }
 
   get nodeId(): string {

@@ -23,6 +23,8 @@ import { checkKvKey, checkKvValue, checkName, checkTopic } from "../protocol/val
 import { NameServersUnavailableError, NodeLeavingError, type AttemptFailure } from "./client_errors.js";
 import { LISTENERS_PER_TOPIC_MAX, ROUTE_CACHE_ENTRIES_MAX, SUBSCRIBED_TOPICS_PER_CLIENT_MAX } from "./client_limits.js";
 import { NativeConnection } from "./connection.js";
+import { resolvingDialer } from "./name_server_dns.js";
+import { systemResolver } from "../transport/dns.js";
 import {
   decodeClusterInfoResponse,
   decodeCountResponse,
@@ -86,7 +88,7 @@ export class RouteClient {
     this.rng = options.rng;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? silentLogger;
-    this.dialer =
+    const dialer =
       options.dialer ??
       NativeConnection.dialer({
         scheduler: this.scheduler,
@@ -96,6 +98,7 @@ export class RouteClient {
         ...(options.token === undefined ? {} : { token: options.token }),
         ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
+    this.dialer = this.settings.dnsLookup ? resolvingDialer(dialer, options.resolver ?? systemResolver, this.rng, this.logger) : dialer;
   }
 
   /** The name servers this client uses, validated and de-duplicated. */

@@ -33,6 +33,7 @@ describe("config", () => {
       port: 9877,
       remotingPort: 9876,
       peers: [],
+      peerDns: [],
       advertiseAddr: null,
       brokerExpiryMs: limits.BROKER_EXPIRY_MS,
       remotingBrokerExpiryMs: limits.REMOTING_BROKER_EXPIRY_MS,
@@ -72,6 +73,13 @@ describe("config", () => {
     expect(Object.isFrozen(config.peers)).toBe(true);
   });
 
+  it("config: peerDns takes host:port names, frozen, beside or instead of peers", () => {
+    const config = parseConfig({ peerDns: ["namesrv-headless:9877", "[fd00::1]:9877"] });
+    expect(config.peerDns).toEqual(["namesrv-headless:9877", "[fd00::1]:9877"]);
+    expect(config.peers).toEqual([]);
+    expect(Object.isFrozen(config.peerDns)).toBe(true);
+  });
+
   it("config: default id derives from the port", () => {
     expect(parseConfig({ port: 1234 }).id).toBe("ns-1234");
     expect(parseConfig({ id: "n1", port: 1234 }).id).toBe("n1");
@@ -109,6 +117,14 @@ describe("config", () => {
       `'peers' must have at most ${limits.PEERS_MAX} entries`,
     ],
     ["advertiseAddr", { advertiseAddr: "x" }, "'advertiseAddr' must be host:port"],
+    ["peerDns type", { peerDns: "namesrv:9877" }, "'peerDns' must be an array of host:port, got 'namesrv:9877'"],
+    ["peerDns format", { peerDns: ["namesrv"] }, "'peerDns[0]' must be host:port with a port in 1..65535, got 'namesrv'"],
+    ["peerDns repeated", { peerDns: ["a:1", "a:1"] }, "'peerDns[1]' must not repeat an earlier name, got 'a:1'"],
+    [
+      "too many peerDns names",
+      { peerDns: Array.from({ length: limits.PEER_DNS_NAMES_MAX + 1 }, (_, i) => `h${i}:1`) },
+      `'peerDns' must have at most ${limits.PEER_DNS_NAMES_MAX} entries`,
+    ],
     [
       "brokerExpiryMs below min",
       { brokerExpiryMs: limits.BROKER_EXPIRY_MS_MIN - 1 },

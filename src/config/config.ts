@@ -78,6 +78,12 @@ export interface Config {
   readonly remotingPort: number | null;
   /** Seed peers: the "host:port" WebSocket addresses of other name servers. @default [] */
   readonly peers: readonly string[];
+  /**
+   * Peer discovery through DNS: "host:port" names (a Kubernetes headless Service, a compose
+   * network alias) resolved every PEER_DNS_INTERVAL_MS to all their A/AAAA records; the node
+   * links to every address (its own it recognises and skips). @default []
+   */
+  readonly peerDns: readonly string[];
   /** "host:port" peers use to reach this node, when `host:port` is not reachable. @default null */
   readonly advertiseAddr: string | null;
   /** Expiry for native brokers that declare none. @default BROKER_EXPIRY_MS (10 s) */
@@ -159,6 +165,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "port",
   "remotingPort",
   "peers",
+  "peerDns",
   "advertiseAddr",
   "brokerExpiryMs",
   "remotingBrokerExpiryMs",
@@ -224,6 +231,7 @@ export function parseConfig(input: unknown): Config {
     port,
     remotingPort: remotingPortField(problems, read("remotingPort")),
     peers: peersField(problems, read("peers")),
+    peerDns: peerDnsField(problems, read("peerDns")),
     advertiseAddr: addrField(problems, "advertiseAddr", read("advertiseAddr")),
     brokerExpiryMs: intField(
       problems,
@@ -271,7 +279,7 @@ export function parseConfig(input: unknown): Config {
   };
   checkCrossFieldRules(problems, config);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
-  return Object.freeze({ ...config, peers: Object.freeze([...config.peers]) });
+  return Object.freeze({ ...config, peers: Object.freeze([...config.peers]), peerDns: Object.freeze([...config.peerDns]) });
 }
 
 /** Rules that span fields; only checked on values that passed their own rules. */
@@ -337,20 +345,31 @@ function addrField(problems: Problems, field: string, value: unknown): string | 
   return value;
 }
 
+/** `peers`: distinct host:port seed addresses, at most PEERS_MAX. */
 function peersField(problems: Problems, value: unknown): readonly string[] {
+  return addrListField(problems, "peers", value, limits.PEERS_MAX, "peer");
+}
+
+/** `peerDns`: distinct host:port names, at most PEER_DNS_NAMES_MAX. */
+function peerDnsField(problems: Problems, value: unknown): readonly string[] {
+  return addrListField(problems, "peerDns", value, limits.PEER_DNS_NAMES_MAX, "name");
+}
+
+/** An array of at most `max` distinct host:port entries (`noun` names one in the messages). */
+function addrListField(problems: Problems, field: string, value: unknown, max: number, noun: string): readonly string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
-    problems.add("peers", "must be an array of host:port", value);
+    problems.add(field, "must be an array of host:port", value);
     return [];
   }
-  if (value.length > limits.PEERS_MAX) problems.add("peers", `must have at most ${limits.PEERS_MAX} entries`, `${value.length} entries`);
-  const peers: string[] = [];
-  value.forEach((peer: unknown, index) => {
-    if (!isAddr(peer)) problems.add(`peers[${index}]`, "must be host:port with a port in 1..65535", peer);
-    else if (peers.includes(peer)) problems.add(`peers[${index}]`, "must not repeat an earlier peer", peer);
-    else peers.push(peer);
+  if (value.length > max) problems.add(field, `must have at most ${max} entries`, `${value.length} entries`);
+  const entries: string[] = [];
+  value.forEach((entry: unknown, index) => {
+    if (!isAddr(entry)) problems.add(`${field}[${index}]`, "must be host:port with a port in 1..65535", entry);
+    else if (entries.includes(entry)) problems.add(`${field}[${index}]`, `must not repeat an earlier ${noun}`, entry);
+    else entries.push(entry);
   });
-  return peers;
+  return entries;
 }
 
 function dataDirField(problems: Problems, value: unknown): string | null {

@@ -257,9 +257,12 @@ export class Replication implements RecordSink {
     if (pull.ready) this.markReady(`snapshot from ${peerId}`);
     else {
       // A cold start of the whole cluster: once every seed peer has shown us its (starting)
-      // state, nobody holds more than we do now, so waiting out the grace gains nothing.
+      // state, nobody holds more than we do now, so waiting out the grace gains nothing. A node
+      // without seeds (it finds its peers by DNS) knows no count to wait for: a ready peer's
+      // snapshot or the grace decides.
       this.startingPeers.add(peerId);
-      if (this.startingPeers.size >= this.ctx.options.seeds.length) this.markReady("every peer is starting too");
+      const seeds = this.ctx.options.seeds.length;
+      if (seeds > 0 && this.startingPeers.size >= seeds) this.markReady("every peer is starting too");
     }
     this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
   }

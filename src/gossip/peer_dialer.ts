@@ -25,7 +25,7 @@ import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
 import { CloseCode, type TransportError } from "../transport/connection.js";
 import { RealScheduler } from "../transport/timers.js";
-import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
+import { dialWebSocket, type DialedConnection, type DialOptions, type DialTls as TransportDialTls } from "../transport/ws_dialer.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
 
 /** Correlation id of the hello on an outbound peer link. */
@@ -61,9 +61,25 @@ export interface PeerDialerOptions {
   readonly dial?: (options: DialOptions) => DialedConnection;
 }
 
+/** Why an address is dialed: a member or seed (the core's dialPeer), or a `--peer-dns` answer. */
+export type DialSource = "member" | "dns";
+
+/** How `ensure` was asked for an address. */
+export interface DialVia {
+  readonly source: DialSource;
+  /** The name the peer's TLS certificate must carry, when `addr` is an IP a DNS name resolved to. */
+  readonly tlsServerName?: string;
+}
+
+const AS_MEMBER: DialVia = { source: "member" };
+
 /** Per-address dial state. */
 interface Target {
   readonly addr: string;
+  /** Why the address is dialed; a target nobody wants any more is forgotten once its link is down. */
+  readonly sources: Set<DialSource>;
+  /** TLS name to check instead of the host of `addr` (DNS-discovered addresses). */
+  tlsServerName: string | null;
   attempt: number;
   ws: DialedConnection | null;
   link: PeerLink | null;
@@ -91,6 +107,8 @@ export interface PeerLinkState {
   readonly silentMs: number | null;
   /** Dial attempts since the last link came up. */
   readonly attempt: number;
+  /** The name the peer's certificate is checked against when it is not the host of `addr` (DNS). */
+  readonly tlsServerName?: string | null;
 }
 
 /** Dials and redials peers. */
@@ -108,11 +126,50 @@ export class PeerDialer implements Dialer {
     this.dialConnection = options.dial ?? dialWebSocket;
   }
 
-  ensure(addr: string): void {
-    if (this.stopped || this.targets.has(addr) || addr === this.options.advertiseAddr) return;
-    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null, lastHeardMs: 0, onClosed: null };
+  /**
+   * Keeps a link to `addr` (idempotent). A `dns` address is reported to the hub without its
+   * address, so that the core does not gossip pod IPs as members: every node that should find
+   * peers by DNS is given the name itself.
+   */
+  ensure(addr: string, via: DialVia = AS_MEMBER): void {
+    if (this.stopped || addr === this.options.advertiseAddr) return;
+    const existing = this.targets.get(addr);
+    if (existing) {
+      existing.sources.add(via.source);
+      existing.tlsServerName ??= via.tlsServerName ?? null;
+      return;
+    }
+    const target: Target = {
+      addr,
+      sources: new Set([via.source]),
+      tlsServerName: via.tlsServerName ?? null,
+      attempt: 0,
+      ws: null,
+      link: null,
+      timer: null,
+      isSelf: false,
+      nonce: null,
+      authPeerId: null,
+      lastHeardMs: 0,
+      onClosed: null,
+    };
     this.targets.set(addr, target);
     this.dial(target);
+  }
+
+  /**
+   * `source` no longer wants `addr` (it vanished from DNS). A link that is up stays until the
+   * usual peer-down rules close it; an address nobody wants is then not dialed again.
+   */
+  release(addr: string, source: DialSource): void {
+    const target = this.targets.get(addr);
+    if (!target?.sources.delete(source) || target.sources.size > 0 || target.link !== null) return;
+    this.forget(target);
+  }
+
+  /** Addresses dialed now, with why (for tests and operators). */
+  dialedAddrs(): { addr: string; sources: DialSource[]; isSelf: boolean }[] {
+    return [...this.targets.values()].map((t) => ({ addr: t.addr, sources: [...t.sources].sort(), isSelf: t.isSelf }));
   }
 
   /**
@@ -153,6 +210,7 @@ export class PeerDialer implements Dialer {
         linked: target.link !== null,
         silentMs: target.link === null ? null : Math.max(0, nowMs - target.lastHeardMs),
         attempt: target.attempt,
+        tlsServerName: target.tlsServerName,
       }))
       .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   }
@@ -170,7 +228,7 @@ export class PeerDialer implements Dialer {
       addr: target.addr,
       maxPayloadBytes: FRAME_BYTES_MAX,
       handshakeTimeoutMs: REQUEST_TIMEOUT_MS,
-      tls: tls === null ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === null ? {} : { ca: tls.ca }) },
+      tls: tls === null ? undefined : dialTlsOf(tls, target.tlsServerName),
     });
     target.ws = ws;
     target.lastHeardMs = this.options.clock.nowMs();
@@ -319,13 +377,26 @@ export class PeerDialer implements Dialer {
       close: (reason) => ws.close(1001, reason),
     };
     target.link = link;
-    this.hub.linkUp(link, target.addr);
+    this.hub.linkUp(link, target.sources.has("member") ? target.addr : null);
+  }
+
+  private forget(target: Target): void {
+    if (target.timer) this.scheduler.clearTimer(target.timer);
+    target.timer = null;
+    this.targets.delete(target.addr);
+    target.ws?.terminate();
   }
 
   private scheduleRedial(target: Target): void {
     if (this.stopped || target.isSelf || this.targets.get(target.addr) !== target) return;
+    if (target.sources.size === 0) return this.forget(target);
     const delayMs = backoffMs(this.options.rng, target.attempt, REDIAL_BACKOFF_MS_MIN, REDIAL_BACKOFF_MS_MAX, REDIAL_JITTER_RATIO);
     target.attempt += 1;
     target.timer = this.scheduler.setTimer(delayMs, () => this.dial(target));
   }
+}
+
+/** The transport's TLS options of one dial: our certificate, the CA, and the name to check. */
+function dialTlsOf(tls: DialTls, servername: string | null): TransportDialTls {
+  return { cert: tls.cert, key: tls.key, ...(tls.ca === null ? {} : { ca: tls.ca }), ...(servername === null ? {} : { servername }) };
 }

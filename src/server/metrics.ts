@@ -30,6 +30,7 @@ export class ServerMetrics implements SessionObserver {
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly limitHits: Counter<"limit">;
   private readonly authRefusals: Counter<"role" | "reason">;
+  private readonly peerDnsFailures: Counter<"name">;
   private readonly propagation: Histogram;
   private readonly node: NameServerNode;
   /** Requests answered by type (native codes and "http <route>"), for the dashboard's series. */
@@ -67,6 +68,12 @@ export class ServerMetrics implements SessionObserver {
       name: "namesrv_auth_refusals_total",
       help: "Hellos, peer challenges and requests refused for missing or wrong credentials, by role and reason",
       labelNames: ["role", "reason"],
+      registers,
+    });
+    this.peerDnsFailures = new Counter({
+      name: "namesrv_peer_dns_lookup_failures_total",
+      help: "Failed lookups of a --peer-dns name (the peers known stay), by name",
+      labelNames: ["name"],
       registers,
     });
     new Gauge({
@@ -225,6 +232,11 @@ export class ServerMetrics implements SessionObserver {
   /** Counts one refusal for credentials. */
   authRefused(role: string, reason: AuthRefusalReason | string): void {
     this.authRefusals.inc({ role, reason });
+  }
+
+  /** Counts one failed lookup of a `--peer-dns` name (names come from config: bounded). */
+  peerDnsLookupFailed(name: string): void {
+    this.peerDnsFailures.inc({ name });
   }
 
   /** Counts one HTTP request. */

@@ -11,6 +11,9 @@ import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
 import { PeerDialer, type PeerLinkState } from "../gossip/peer_dialer.js";
 import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
+import { PeerDns } from "../gossip/peer_dns.js";
+import { RealScheduler } from "../transport/timers.js";
+import { systemResolver, type HostResolver } from "../transport/dns.js";
 import { Authenticator } from "../host/auth.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
@@ -64,6 +67,8 @@ export interface ServerDeps {
   readonly startRemotingListener?: RemotingListenerFactory;
   /** Directory of the built dashboard; null serves none. @default dist/dashboard beside this module */
   readonly dashboardDir?: string | null;
+  /** Resolves the `peerDns` names. @default the system resolver (node:dns lookup) */
+  readonly resolver?: HostResolver;
 }
 
 /** A started server. */
@@ -95,7 +100,7 @@ export function nodeOptionsOf(config: Config): NodeOptions {
     remotingBrokerExpiryMs: config.remotingBrokerExpiryMs,
     suspicionMs: config.suspicionMs,
     startupGraceMs: config.startupGraceMs,
-    peersConfigured: config.peers.length > 0,
+    peersConfigured: config.peers.length > 0 || config.peerDns.length > 0,
     topicsMax: config.topicsMax,
     brokersMax: config.brokersMax,
     orderMessageEnable: config.orderMessageEnable,
@@ -159,6 +164,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
   const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
+  const peerDns = startPeerDns(config, dialer, deps.resolver ?? systemResolver, logger, metrics);
   dashboardDeps.links = () => dialer.linkStates();
   dashboardDeps.selfAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
 
@@ -189,6 +195,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     // records and a leaving notice on every link, ahead of the closes below.
     host.run((nowMs) => node.leave(nowMs, peerHub.linkedPeerIds()));
     events.wakeAll();
+    peerDns?.stop();
     // Brokers, clients and inbound peer links: close frames with GOING_AWAY, so agents and
     // route clients move on without backing off; then our own peer links and the listeners.
     await sessions.closeAll(SHUTDOWN_GRACE_MS);
@@ -232,6 +239,15 @@ function startDialing(
   hub.setDialer(dialer);
   for (const peer of config.peers) hub.carryOut({ kind: "dialPeer", addr: peer });
   return dialer;
+}
+
+/** Resolves the `peerDns` names and dials what they resolve to (none configured: null). */
+function startPeerDns(config: Config, dialer: PeerDialer, resolver: HostResolver, logger: Logger, metrics: ServerMetrics): PeerDns | null {
+  if (config.peerDns.length === 0) return null;
+  const onLookupFailed = (name: string): void => metrics.peerDnsLookupFailed(name);
+  const peerDns = new PeerDns({ names: config.peerDns, resolver, scheduler: new RealScheduler(), dialer, logger, onLookupFailed });
+  peerDns.start();
+  return peerDns;
 }
 
 async function startRemoting(

@@ -2,8 +2,8 @@
 // every object is valid Kubernetes (JSON schemas and, for unknown fields, the TypeScript
 // interfaces of kubernetes-models), and the StatefulSet agrees with the node itself: every
 // flag is a real `namesrv start` option with a value where it takes one, the probes hit the
-// node's real /healthz and /readyz on the port it listens on, the peers are the pods' stable
-// names, files named by flags are mounted, and the stop fits the grace period.
+// node's real /healthz and /readyz on the port it listens on, the peers are found through the
+// governing headless Service, files named by flags are mounted, and the stop fits the grace period.
 // Method: `kubectl kustomize` (reads files only, never a cluster), the built CLI's --help, and
 // the HTTP routes of a NodeHost, as src/server/http.test.ts builds one.
 import { readFileSync } from "node:fs";
@@ -188,11 +188,12 @@ describe("deploy/kubernetes", () => {
     }
   });
 
-  it("kubernetes: the peers are every pod's stable name on the HTTP port, and each node's id is its pod name", () => {
+  it("kubernetes: the peers are found through the headless Service on the HTTP port, and each node's id is its pod name", () => {
     for (const item of builds) {
-      const replicas = must(item.sts.spec?.replicas, "replicas");
-      const expected = Array.from({ length: replicas }, (_, index) => `${item.sts.metadata?.name}-${index}.${item.sts.spec?.serviceName}:${one(item, "--port")}`);
-      expect(values(item, "--peer"), item.name).toEqual(expected);
+      // Every pod (starting ones too: publishNotReadyAddresses) at any replica count, no peer list.
+      expect(values(item, "--peer-dns"), item.name).toEqual([`${item.sts.spec?.serviceName}:${one(item, "--port")}`]);
+      expect(values(item, "--peer"), item.name).toEqual([]);
+      expect(nodeOptionsOf(localConfig({ peerDns: values(item, "--peer-dns") })).peersConfigured, "waits for a peer's snapshot").toBe(true);
       expect(one(item, "--id")).toBe("$(POD_NAME)");
       expect(item.container.env?.find((entry) => entry.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.name");
       expect(item.sts.spec?.podManagementPolicy).toBe("Parallel");
