@@ -26,6 +26,7 @@ import { ServerMetrics } from "./metrics.js";
 import { NativeAcceptor } from "./native_acceptor.js";
 import type { InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink } from "./native_session.js";
 import { NodeHost, type PeerEffect } from "../host/node_host.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 import type { Frame } from "../protocol/frame.js";
 
 /** Connections still open this long after the shutdown close frames are destroyed. */
@@ -44,6 +45,8 @@ export interface RemotingListenerContext {
   readonly onAuthRefused?: (reason: string) => void;
   /** Counts a handled request by its RocketMQ request code (the dashboard's series). */
   readonly onRequest?: (code: number) => void;
+  /** Serves requests round-robin across the connections of both request ports. */
+  readonly requests?: RequestScheduler;
 }
 
 /** Starts the RocketMQ remoting listener; injected so the server does not depend on it. */
@@ -128,7 +131,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const acceptPeer = deps.acceptPeer ?? ((link: InboundPeerLink) => acceptInboundPeer(peerHub, link));
   // The metrics read the sessions at scrape time, after both exist.
   const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles() });
-  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
+  // One round-robin over the connections of both request ports: a flooder on either waits its turn.
+  const requests = new RequestScheduler({ schedule: (task) => void setImmediate(task) });
+  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer, requests });
   let lastTickAtMs = clock.nowMs();
   const series = new SeriesRecorder(startedAtMs);
   const tickLate = (): boolean => clock.nowMs() - lastTickAtMs > TICK_GAP_MS;
@@ -152,7 +157,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     pendingSockets: { max: HTTP_PENDING_SOCKETS_MAX, perAddressMax: config.connectionsPerAddressMax, idleMs: HTTP_SOCKET_IDLE_MS },
     onLimitHit: (limit) => metrics.limitHit(limit),
   });
-  const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
+  const remoting = await startRemoting(config, deps, host, logger, listener, metrics, requests);
   const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
   dashboardDeps.links = () => dialer.linkStates();
   dashboardDeps.selfAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
@@ -230,6 +235,7 @@ async function startRemoting(
   logger: Logger,
   httpListener: Listener,
   metrics: ServerMetrics,
+  requests: RequestScheduler,
 ): Promise<Listener | null> {
   if (config.remotingPort === null) {
     logger.info({}, "remoting listener disabled");
@@ -245,6 +251,7 @@ async function startRemoting(
       onLimitHit: (limit) => metrics.limitHit(limit),
       onAuthRefused: (reason) => metrics.authRefused("remoting", reason),
       onRequest: (code) => metrics.remotingRequest(code),
+      requests,
     });
   } catch (error) {
     await httpListener.close();
