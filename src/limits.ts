@@ -94,8 +94,7 @@ export const QUEUED_BYTES_PAUSE = 256 * 1024 * 1024;
  * Requests served between two looks at the sockets: the turn is shared evenly among the
  * connections with queued work (at least one each, round-robin), so a new request waits at most
  * about one turn however deep another connection's queue is. Profiled: a remoting route query
- * costs ~20-35 us of the node's CPU all told, so 64 of them are ~2 ms; more per turn bought no
- * throughput (replies of a visit leave in one write either way).
+ * costs ~25-35 us of the node's CPU all told under a flood, so a turn of 64 is ~2 ms.
  */
 export const REQUESTS_PER_TURN_MAX = 64;
 /** Bytes buffered for sending on one socket before it is closed as a slow reader. */
