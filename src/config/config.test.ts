@@ -59,8 +59,6 @@ describe("config", () => {
       remotingAclAccounts: [],
       remotingTlsMode: "disabled",
       connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX,
-      requestsPerConnectionPerSecondMax: limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
-      requestsPerConnectionBurstMax: limits.REQUESTS_PER_CONNECTION_BURST_MAX,
       clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX,
       helloTimeoutMs: limits.HELLO_TIMEOUT_MS,
       clockOffsetMs: 0,
@@ -272,8 +270,8 @@ describe("config: security (issue #7)", () => {
   });
 
   it("config: abuse limits may be lowered, never raised past their hard maximum", () => {
-    const config = parseConfig({ connectionsPerAddressMax: 2, requestsPerConnectionPerSecondMax: 5, helloTimeoutMs: 500 });
-    expect(config).toMatchObject({ connectionsPerAddressMax: 2, requestsPerConnectionPerSecondMax: 5, helloTimeoutMs: 500 });
+    const config = parseConfig({ connectionsPerAddressMax: 2, inflightRequestsPerConnectionMax: 5, helloTimeoutMs: 500 });
+    expect(config).toMatchObject({ connectionsPerAddressMax: 2, inflightRequestsPerConnectionMax: 5, helloTimeoutMs: 500 });
     expect(problemsOf({ connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX + 1 })).toHaveLength(1);
     expect(problemsOf({ clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX + 1 })).toHaveLength(1);
     expect(parseConfig({ frameBytesMax: 8_192 }).clientFrameBytesMax).toBe(8_192);

@@ -106,7 +106,10 @@ export interface Config {
   readonly sendBufferBytesMax: number;
   /** Open native connections. @default CONNECTIONS_MAX */
   readonly connectionsMax: number;
-  /** Requests one connection may have queued or in flight. @default INFLIGHT_REQUESTS_PER_CONNECTION_MAX */
+  /**
+   * Requests one connection may have queued and unanswered (native and remoting); reading the
+   * connection stops at a sixteenth of it. @default INFLIGHT_REQUESTS_PER_CONNECTION_MAX
+   */
   readonly inflightRequestsPerConnectionMax: number;
   /** Topics the node holds. @default TOPICS_MAX */
   readonly topicsMax: number;
@@ -144,10 +147,6 @@ export interface Config {
   readonly remotingTlsMode: RemotingTlsMode;
   /** Open connections from one IP address, per port. @default CONNECTIONS_PER_ADDRESS_MAX */
   readonly connectionsPerAddressMax: number;
-  /** Token-bucket rate of one non-peer connection. @default REQUESTS_PER_CONNECTION_PER_SECOND_MAX */
-  readonly requestsPerConnectionPerSecondMax: number;
-  /** Token-bucket depth of one non-peer connection. @default REQUESTS_PER_CONNECTION_BURST_MAX */
-  readonly requestsPerConnectionBurstMax: number;
   /** Largest frame from a connection not authenticated as broker or peer. @default CLIENT_FRAME_BYTES_MAX */
   readonly clientFrameBytesMax: number;
   /** Time a connection has to finish its hello (and peer challenge). @default HELLO_TIMEOUT_MS */
@@ -191,8 +190,6 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "remotingAclAccounts",
   "remotingTlsMode",
   "connectionsPerAddressMax",
-  "requestsPerConnectionPerSecondMax",
-  "requestsPerConnectionBurstMax",
   "clientFrameBytesMax",
   "helloTimeoutMs",
   "clockOffsetMs",

@@ -13,6 +13,7 @@ import { TransportError } from "../transport/connection.js";
 import { createLogger } from "../host/logger.js";
 import { NativeSession, type InboundPeerLink, type SessionObserver } from "./native_session.js";
 import { NodeHost } from "../host/node_host.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 import { nodeOptionsOf } from "./server.js";
 
 interface Harness {
@@ -58,7 +59,7 @@ function harness(config: Config = localConfig(), { onKvChanged, kvDurable, ...ex
     host,
     logger,
     limits: config,
-    schedule: (task) => void tasks.push(task),
+    requests: new RequestScheduler({ schedule: (task) => void tasks.push(task) }),
     observer,
     onClosed: (s) => void closedSessions.push(s),
     ...extra,

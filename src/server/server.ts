@@ -29,6 +29,7 @@ import { ServerMetrics } from "./metrics.js";
 import { NativeAcceptor } from "./native_acceptor.js";
 import type { InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink } from "./native_session.js";
 import { NodeHost, type PeerEffect } from "../host/node_host.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 import type { Frame } from "../protocol/frame.js";
 
 export { SHUTDOWN_GRACE_MS } from "../limits.js";
@@ -46,6 +47,8 @@ export interface RemotingListenerContext {
   readonly onAuthRefused?: (reason: string) => void;
   /** Counts a handled request by its RocketMQ request code (the dashboard's series). */
   readonly onRequest?: (code: number) => void;
+  /** Serves requests round-robin across the connections of both request ports. */
+  readonly requests?: RequestScheduler;
 }
 
 /** Starts the RocketMQ remoting listener; injected so the server does not depend on it. */
@@ -138,7 +141,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const acceptPeer = deps.acceptPeer ?? ((link: InboundPeerLink) => acceptInboundPeer(peerHub, link));
   // The metrics read the sessions at scrape time, after both exist.
   const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles(), kvDisk: () => kvFile?.status() ?? null });
-  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
+  // One round-robin over the connections of both request ports: a flooder on either waits its turn.
+  const requests = new RequestScheduler({ schedule: (task) => void setImmediate(task) });
+  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer, requests });
   let lastTickAtMs = clock.nowMs();
   const series = new SeriesRecorder(startedAtMs);
   const tickLate = (): boolean => clock.nowMs() - lastTickAtMs > TICK_GAP_MS;
@@ -162,7 +167,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     pendingSockets: { max: HTTP_PENDING_SOCKETS_MAX, perAddressMax: config.connectionsPerAddressMax, idleMs: HTTP_SOCKET_IDLE_MS },
     onLimitHit: (limit) => metrics.limitHit(limit),
   });
-  const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
+  const remoting = await startRemoting(config, deps, host, logger, listener, metrics, requests);
   const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
   const peerDns = startPeerDns(config, dialer, deps.resolver ?? systemResolver, logger, metrics);
   dashboardDeps.links = () => dialer.linkStates();
@@ -257,6 +262,7 @@ async function startRemoting(
   logger: Logger,
   httpListener: Listener,
   metrics: ServerMetrics,
+  requests: RequestScheduler,
 ): Promise<Listener | null> {
   if (config.remotingPort === null) {
     logger.info({}, "remoting listener disabled");
@@ -272,6 +278,7 @@ async function startRemoting(
       onLimitHit: (limit) => metrics.limitHit(limit),
       onAuthRefused: (reason) => metrics.authRefused("remoting", reason),
       onRequest: (code) => metrics.remotingRequest(code),
+      requests,
     });
   } catch (error) {
     await httpListener.close();
