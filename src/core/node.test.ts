@@ -383,6 +383,14 @@ describe("node", () => {
     expect(node.isReady()).toBe(true);
   });
 
+  it("node: without seeds (peers found by DNS) a starting peer does not make it ready; a ready one does", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: [] });
+    node.onPeerPull("n2", { buckets: [], members: [], ready: false }, 10);
+    expect(node.isReady()).toBe(false);
+    node.onPeerPull("n3", { buckets: [], members: [], ready: true }, 20);
+    expect(node.isReady()).toBe(true);
+  });
+
   it("node: ready after a pull from a ready peer", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: ["h2:1", "h3:1"] });
     node.onPeerPull("n2", { buckets: [], members: [], ready: true }, 10);

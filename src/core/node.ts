@@ -78,14 +78,7 @@ export class NameServerNode {
    * A broker registers (or re-registers) over a connection, with the Java NameServer's
    * semantics topic by topic (docs/architecture.md, "Registrations, topic by topic").
    */
-  registerBroker(
-    connId: ConnectionId,
-    origin: Origin,
-    registration: BrokerRegistration,
-    evidence: Evidence | null,
-    nowMs: number,
-    options: RegisterOptions = {},
-  ): RegisterResult {
+  registerBroker(connId: ConnectionId, origin: Origin, registration: BrokerRegistration, evidence: Evidence | null, nowMs: number, options: RegisterOptions = {}): RegisterResult {
     return this.requests.register(connId, origin, registration, evidence, nowMs, options);
   }
 
@@ -130,7 +123,7 @@ export class NameServerNode {
 
   // ---- Queries -----------------------------------------------------------------------------
 
-  /** Whether the node serves routes (see DESIGN §4: snapshot pulled or grace passed). */
+  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed; not leaving). */
   isReady(): boolean {
     return this.replication.isReady();
   }
@@ -308,6 +301,11 @@ export class NameServerNode {
     this.replication.markReady(reason);
   }
 
+  /** Graceful drain: not ready from now on; peers (and `linkedPeerIds`) get a leaving notice. */
+  leave(nowMs: number, linkedPeerIds: readonly string[] = []): void {
+    this.replication.leave(nowMs, linkedPeerIds);
+  }
+
   /** True while self-preservation holds back expiry evictions (cut off from every peer). */
   isDegraded(): boolean {
     return this.detector.isDegraded();
@@ -338,7 +336,7 @@ export class NameServerNode {
     this.replication.peerDisconnected(peerId, nowMs);
   }
 
-  /** Records pushed by a peer. */
+  /** Records pushed by a peer; with `leaving`, the peer is departing (down, without alarm). */
   onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
     this.replication.onPeerDeltas(peerId, deltas, nowMs);
   }

@@ -1,6 +1,7 @@
 // Replication of a node: applying records (local writes and peers' deltas) and queueing
 // them for peers, peer links coming and going, digests, summaries, wants and pulls of
-// anti-entropy, readiness from a peer snapshot, membership, and tombstone collection.
+// anti-entropy, readiness from a peer snapshot, membership, tombstone collection, and the
+// graceful drain (this node leaving, a peer leaving).
 // Pure; the shell carries out the peer frames it queues as effects.
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
@@ -10,7 +11,7 @@ import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
 import { EvidenceShares } from "./evidence.js";
 import type { FailureDetector } from "./failure_detector.js";
-import { GossipState, type GossipCounters } from "./gossip.js";
+import { GossipState, type GossipCounters, type OutboundBatch } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
 import { compareStamp, recordId, type LivenessRecord, type ReplicatedRecord, type Stamp } from "../model/records.js";
 
@@ -122,9 +123,28 @@ export class Replication implements RecordSink {
 
   // ---- Readiness and time -----------------------------------------------------------------
 
-  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed). */
+  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed), and is not leaving. */
   isReady(): boolean {
-    return this.ready;
+    return this.ready && !this.ctx.leaving;
+  }
+
+  /**
+   * Graceful drain: from now on this node answers not ready, and every up peer gets what is
+   * queued for it, then a last PEER_DELTAS with `leaving`, so that it marks this node departed
+   * instead of down; so does every other peer the shell holds a link with (`linkedPeerIds`: one
+   * that dialed us while we never reached it still counts us as up). The connection claims this
+   * node made stay (BrokerRegistry.unbindConnection).
+   */
+  leave(nowMs: number, linkedPeerIds: readonly string[]): void {
+    if (this.ctx.leaving) return;
+    this.ctx.leaving = true;
+    const peerIds = new Set([...this.gossip.upPeers().map((peer) => peer.nodeId), ...linkedPeerIds]);
+    peerIds.delete(this.ctx.nodeId);
+    this.ctx.log("info", "node leaving", { peers: peerIds.size });
+    this.ship(this.gossip.flush());
+    for (const peerId of peerIds) {
+      this.ctx.effects.push({ kind: "peerSend", peerId, message: { type: "deltas", body: { records: [], repair: false, leaving: true } } });
+    }
   }
 
   /** Marks the node ready because a peer snapshot was applied or the grace passed. */
@@ -157,10 +177,7 @@ export class Replication implements RecordSink {
 
   /** Sends queued deltas (of one peer, or of all). */
   flush(onlyPeer: string | null = null): void {
-    for (const batch of this.gossip.flush(onlyPeer)) {
-      const message: PeerMessage = { type: "deltas", body: { records: batch.records, repair: false } };
-      this.ctx.effects.push({ kind: "peerSend", peerId: batch.peerId, message });
-    }
+    this.ship(this.gossip.flush(onlyPeer));
   }
 
   // ---- Peers ----------------------------------------------------------------------------------
@@ -177,11 +194,12 @@ export class Replication implements RecordSink {
     this.detector.recheckSuspicions(nowMs);
   }
 
-  /** The last link to a peer went down: its connection claims stop counting. */
+  /** The last link to a peer went down (a peer that said it was leaving is down already). */
   peerDisconnected(peerId: string, nowMs: number): void {
     if (!this.gossip.isUp(peerId)) return;
     this.gossip.peerDown(peerId);
-    this.ctx.log("warn", "peer down", { peerId });
+    // A leaving node closes its own links: no alarm in its last lines.
+    this.ctx.log(this.ctx.leaving ? "info" : "warn", "peer down", { peerId });
     this.detector.recheckSuspicions(nowMs);
   }
 
@@ -191,6 +209,19 @@ export class Replication implements RecordSink {
     for (const record of deltas.records) {
       if (this.mergeRemote(record, nowMs, peerId) && deltas.repair) this.gossip.counters.recordsRepaired += 1;
     }
+    if (deltas.leaving === true) this.peerLeft(peerId);
+  }
+
+  /**
+   * A peer said it is leaving (graceful drain): it is down from now on, without the "peer down"
+   * warning its links closing would bring. Its records and connection claims stay (brokers it
+   * heard expire by the usual rules only if no one hears them), and the shell keeps redialing
+   * it, so a restarted node rejoins with "peer up".
+   */
+  private peerLeft(peerId: string): void {
+    if (!this.gossip.isUp(peerId)) return;
+    this.gossip.peerDown(peerId);
+    this.ctx.log("info", "peer left", { peerId });
   }
 
   /** A peer's compact liveness evidence. */
@@ -246,9 +277,12 @@ export class Replication implements RecordSink {
     if (pull.ready) this.markReady(`snapshot from ${peerId}`);
     else {
       // A cold start of the whole cluster: once every seed peer has shown us its (starting)
-      // state, nobody holds more than we do now, so waiting out the grace gains nothing.
+      // state, nobody holds more than we do now, so waiting out the grace gains nothing. A node
+      // without seeds (it finds its peers by DNS) knows no count to wait for: a ready peer's
+      // snapshot or the grace decides.
       this.startingPeers.add(peerId);
-      if (this.startingPeers.size >= this.ctx.options.seeds.length) this.markReady("every peer is starting too");
+      const seeds = this.ctx.options.seeds.length;
+      if (seeds > 0 && this.startingPeers.size >= seeds) this.markReady("every peer is starting too");
     }
     this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
   }
@@ -269,6 +303,13 @@ export class Replication implements RecordSink {
   }
 
   // ---- Internals ------------------------------------------------------------------------------
+
+  private ship(batches: readonly OutboundBatch[]): void {
+    for (const batch of batches) {
+      const message: PeerMessage = { type: "deltas", body: { records: batch.records, repair: false } };
+      this.ctx.effects.push({ kind: "peerSend", peerId: batch.peerId, message });
+    }
+  }
 
   /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one) or every bucket too. */
   private sendDigest(peerId: string, rootOnly: boolean): void {

@@ -135,24 +135,39 @@ export class PeerHub {
       this.dialer?.ensure(effect.addr);
       return;
     }
-    const link = this.pickLink(effect.peerId);
-    if (!link) {
+    const message = effect.message;
+    // A leaving notice goes on every link to the peer: whichever link closes first, the
+    // notice arrives before its close, so the peer never takes the close for a failure.
+    const leaving = message.type === "deltas" && message.body.leaving === true;
+    const picked = this.pickLink(effect.peerId);
+    const links = leaving ? [...(this.links.get(effect.peerId) ?? [])] : picked ? [picked] : [];
+    if (links.length === 0) {
       this.counters.sendsWithoutLink += 1;
       return;
     }
-    const bytes = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: codeOf(effect.message), id: 0, body: effect.message.body });
-    this.counters.framesOut += 1;
+    const bytes = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: codeOf(message), id: 0, body: message.body });
     // Bounded: one key per peer (the core's peers, at most PEERS_MAX) and frame type.
-    const key = `${effect.peerId}/${effect.message.type}`;
-    this.counters.bytesOut.set(key, (this.counters.bytesOut.get(key) ?? 0) + bytes.length);
-    link.send(bytes);
+    const key = `${effect.peerId}/${message.type}`;
+    for (const link of links) {
+      this.counters.framesOut += 1;
+      this.counters.bytesOut.set(key, (this.counters.bytesOut.get(key) ?? 0) + bytes.length);
+      link.send(bytes);
+    }
   }
 
-  /** Closes every link and stops dialing. */
+  /**
+   * Closes every link and stops dialing. In a drain the core has told every peer it is
+   * leaving (NameServerNode.leave) before this, so the peers log "peer left", not "peer down".
+   */
   async stop(): Promise<void> {
     await this.dialer?.stop();
     for (const set of this.links.values()) for (const link of set) link.close("node shutting down");
     this.links.clear();
+  }
+
+  /** Ids of the peers with at least one open link, inbound or outbound. */
+  linkedPeerIds(): string[] {
+    return [...this.links.keys()];
   }
 
   /** Number of open links. */

@@ -1,7 +1,10 @@
 // PEER_DELTAS (17), PEER_DIGEST (18), PEER_PULL (19), PEER_SUMMARY (21), PEER_WANT (22): name
 // server to name server. All are one-way requests (envelope id 0, no response).
 // Wire, v1:
-//   PEER_DELTAS {records: Record[], repair: bool}
+//   PEER_DELTAS {records: Record[], repair: bool, leaving?: bool}
+//     leaving (added for the graceful drain, default false): the sender is shutting down and
+//     these are its last records; the receiver marks it departed (not down, no alarm). A node
+//     that predates it ignores the unknown field and sees an ordinary (empty) batch.
 //   PEER_DIGEST {buckets: [[h1, h2], ...] (DIGEST_BUCKETS pairs of uint32, or none), root: [h1, h2],
 //     members: ["host:port"], ready: bool}
 //     root: the XOR of every bucket's pair (the hash of every record). A ready node's periodic
@@ -57,6 +60,8 @@ export interface PeerDeltas {
   readonly records: readonly ReplicatedRecord[];
   /** True when sent to repair a digest difference rather than as a fresh change. */
   readonly repair: boolean;
+  /** True on the last frame of a node that is shutting down (graceful drain). @default false */
+  readonly leaving?: boolean;
 }
 
 /** PEER_DIGEST body. */
@@ -114,7 +119,7 @@ export function decodePeerWant(body: unknown): PeerWant {
 export function decodePeerDeltas(body: unknown): PeerDeltas {
   const fields = fieldsOf(body, "peer deltas");
   const records = arr(fields, "records", DELTAS_PER_FRAME_MAX).map((raw, index) => decodeRecord(raw, `records[${index}]`));
-  return { records, repair: bool(fields, "repair", false) };
+  return { records, repair: bool(fields, "repair", false), leaving: bool(fields, "leaving", false) };
 }
 
 /** Validates a PEER_DIGEST body. */

@@ -128,6 +128,12 @@ describe("messages", () => {
     expect(decodePeerDeltas({ records, repair: true }).records).toHaveLength(records.length);
   });
 
+  it("messages: peer deltas carry an optional leaving flag, false when absent, a boolean when present", () => {
+    expect(decodePeerDeltas({ records: [], repair: false }).leaving).toBe(false);
+    expect(decodePeerDeltas({ records: [], repair: false, leaving: true }).leaving).toBe(true);
+    expect(refusal(() => decodePeerDeltas({ records: [], repair: false, leaving: "yes" }))).toContain("'leaving' must be a boolean, got 'yes'");
+  });
+
   it("messages: summaries carry four uint32 per entry and wants two, over valid buckets", () => {
     expect(decodePeerSummary({ buckets: [0, 255], entries: [[1, 2, 3, 4]] }).entries).toEqual([[1, 2, 3, 4]]);
     expect(refusal(() => decodePeerSummary({ buckets: [0], entries: [[1, 2, 3]] }))).toContain("'entries[0]'");
