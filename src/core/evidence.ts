@@ -66,7 +66,8 @@ export class EvidenceShares {
   tick(nowMs: number): void {
     if (nowMs < this.nextShareMs) return;
     this.nextShareMs = (Math.floor(nowMs / limits.EVIDENCE_SHARE_MS) + 1) * limits.EVIDENCE_SHARE_MS;
-    if (this.keys.length > limits.EVIDENCE_TABLE_MAX - this.registry.brokers.size) this.newGeneration(nowMs);
+    // A full table starts over only when that frees room: some of its brokers are gone.
+    if (this.keys.length >= limits.EVIDENCE_TABLE_MAX && this.registry.brokers.size < limits.EVIDENCE_TABLE_MAX) this.newGeneration(nowMs);
     const groups = this.due(nowMs);
     for (const peer of this.gossip.upPeers()) {
       const sync = this.syncOf(peer.nodeId);
@@ -173,8 +174,8 @@ export class EvidenceShares {
         byClass.set(name, (group = { hops, ageMs: rounded, indexes: [] }));
       }
       group.indexes.push(index);
+      this.gossip.counters.heardVouchesSent += 1;
     }
-    this.gossip.counters.heardVouchesSent += vouches.length;
     return [...byClass.values()].map((group) => ({ hops: group.hops, ageMs: group.ageMs, bitmap: encodeBitmap(group.indexes) }));
   }
 
