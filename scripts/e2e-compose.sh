@@ -9,17 +9,22 @@
 # printed with how long it took:
 #   engine      scripts/docker-env.sh (installs/starts Docker, exports COMPOSE)
 #   base image  scripts/make-base-image.sh (official image, or one made from local node)
-#   build       $COMPOSE build ns1 (all services share the image gossip-namesrv:local)
+#   build       $COMPOSE build ns1 (all services share the image $NAMESRV_IMAGE)
+#   rocketmq image  scripts/make-rocketmq-image.sh: a JRE base made from the local JDK
+#               (make-jre-image.sh), the RocketMQ jars from Maven Central via
+#               test/interop/pom.xml, the image of the profile "rocketmq"
 #   up          $COMPOSE up -d ns1 ns2 ns3
 #   checks      npx vitest run --project e2e: waits until all three are healthy, then runs
 #               the checks (probes, remoting, routed, rogue, rogue remoting, rocketmq,
 #               pause broker, kill/start ns2, partition ns3; test/e2e/compose.e2e.test.ts
-#               says what each does) and prints every figure it measured; its last lines
-#               are the results and "e2e: N passed, N failed, N skipped", then vitest's own
-#               summary.
+#               says what each does; and test/e2e/rocketmq_compose.e2e.test.ts: a real
+#               RocketMQ broker, producer and consumer, every acknowledged message received
+#               while a node is killed and restarted) and prints every figure it measured;
+#               after each file the results and "e2e: N passed, N failed, N skipped", then
+#               vitest's own summary.
 # The trap on EXIT always removes the broker containers (label
-# gossip-namesrv-e2e.project=<project>) and runs `$COMPOSE down -v`, after printing ps and
-# the last log lines on failure. The exit code is the checks' result.
+# gossip-namesrv-e2e.project=<project>) and runs `$COMPOSE down -v` (every profile), after
+# printing ps and the last log lines on failure. The exit code is the checks' result.
 #
 # Environment (the checks read the same variables):
 #   E2E_PROJECT           compose project name          (default gossip-namesrv-e2e)
@@ -33,8 +38,17 @@
 #                         are printed, not failed)
 #   NS{1,2,3}_HTTP_PORT / NS{1,2,3}_REMOTING_PORT   host ports (defaults in docker-compose.yml)
 #   BASE_IMAGE            passed to make-base-image.sh and the build
+#   NAMESRV_IMAGE         tag of the nodes' image       (default gossip-namesrv:local)
+#   E2E_ROCKETMQ=0        skip the RocketMQ image and check (reported as TODO)
+#   JRE_IMAGE / ROCKETMQ_IMAGE   passed to make-rocketmq-image.sh and compose
+#   ROCKETMQ_DEMO_COUNT   messages the producer sends   (default 200, one every
+#                         ROCKETMQ_DEMO_INTERVAL_MS, default 100)
+#   RMQ_KILL_NODE         node killed during the sends  (default ns1), once
+#                         RMQ_KILL_AFTER_SENT (default 30) are acknowledged, for
+#                         RMQ_KILL_HOLD_MS (default 8000)
 #   KEEP_UP=1             skip the teardown (brokers and cluster stay up)
-# Needs node >= 20 on the host and `npm ci` done (vitest, ali-ons).
+# Needs node >= 20 on the host and `npm ci` done (vitest, ali-ons); java 17 and mvn for the
+# RocketMQ image (installed with apt-get when missing and root).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +57,9 @@ cd "$ROOT"
 export BASE_IMAGE="${BASE_IMAGE:-node:20-bookworm-slim}"
 export COMPOSE_PROJECT_NAME="${E2E_PROJECT:-gossip-namesrv-e2e}"
 KEEP_UP="${KEEP_UP:-0}"
+export E2E_ROCKETMQ="${E2E_ROCKETMQ:-1}"
+# Every profile, so that ps, logs and down see all services.
+PROFILES=(--profile demo --profile rocketmq)
 NODES=(ns1 ns2 ns3)
 BROKER_LABEL="gossip-namesrv-e2e.project=$COMPOSE_PROJECT_NAME"
 
@@ -75,8 +92,8 @@ teardown() {
   set +e
   if [ "$rc" -ne 0 ] && [ -n "${COMPOSE:-}" ]; then
     say "failure: compose ps and last log lines"
-    $COMPOSE ps
-    $COMPOSE logs --no-color --tail=60
+    $COMPOSE "${PROFILES[@]}" ps
+    $COMPOSE "${PROFILES[@]}" logs --no-color --tail=60
     local b
     for b in $(docker ps -aq --filter "label=$BROKER_LABEL" 2>/dev/null); do
       say "broker container $(docker inspect -f '{{.Name}} {{.State.Status}}' "$b" 2>/dev/null):"
@@ -88,7 +105,7 @@ teardown() {
   elif [ -n "${COMPOSE:-}" ]; then
     local t; t="$(now_ms)"
     remove_brokers
-    $COMPOSE --profile demo down -v --remove-orphans >/dev/null 2>&1 ||
+    $COMPOSE "${PROFILES[@]}" down -v --remove-orphans >/dev/null 2>&1 ||
       $COMPOSE down -v --remove-orphans >/dev/null 2>&1
     say "step: down -v ok ($(( $(now_ms) - t )) ms)"
   fi
@@ -98,6 +115,7 @@ teardown() {
 do_engine() { . "$ROOT/scripts/docker-env.sh"; }
 do_base_image() { "$ROOT/scripts/make-base-image.sh"; }
 do_build() { $COMPOSE build ns1; }
+do_rocketmq_image() { "$ROOT/scripts/make-rocketmq-image.sh"; }
 do_up() { $COMPOSE up -d --no-build "${NODES[@]}"; }
 # The checks: COMPOSE, the project, the ports and E2E_T0_MS (this script's start, for the
 # times printed) come from the environment.
@@ -109,9 +127,14 @@ main() {
   say "project $COMPOSE_PROJECT_NAME, compose: $COMPOSE, base: $BASE_IMAGE"
   # Leftovers of an earlier interrupted run.
   remove_brokers
-  $COMPOSE --profile demo down -v --remove-orphans >/dev/null 2>&1 || true
+  $COMPOSE "${PROFILES[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
   step "base image (make-base-image.sh)" do_base_image
-  step "build gossip-namesrv:local" do_build
+  step "build ${NAMESRV_IMAGE:-gossip-namesrv:local}" do_build
+  if [ "$E2E_ROCKETMQ" = "1" ]; then
+    step "rocketmq image (make-rocketmq-image.sh)" do_rocketmq_image
+  else
+    say "E2E_ROCKETMQ=0: no RocketMQ image; its check is TODO"
+  fi
   step "up -d ${NODES[*]}" do_up
   step "checks (vitest --project e2e)" do_checks
 }

@@ -27,14 +27,12 @@ PULL_TIMEOUT_S="${PULL_TIMEOUT_S:-20}"
 FORCE_LOCAL_BASE="${FORCE_LOCAL_BASE:-0}"
 
 log() { printf '[make-base-image] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-command -v docker >/dev/null 2>&1 || die "docker not found (run: source scripts/docker-env.sh)"
-docker info >/dev/null 2>&1 || die "docker engine not reachable (run: source scripts/docker-env.sh)"
+# shellcheck source=scripts/rootfs-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rootfs-lib.sh"
+rootfs_require_docker
 
 # Bumped when the locally made image's contents change, so an older one is made again.
 LAYOUT=2
-EXTRA_LIBS="libdl.so.2 librt.so.1 libpthread.so.0 libm.so.6 libgcc_s.so.1 libstdc++.so.6"
 
 if [ "$FORCE_LOCAL_BASE" != "1" ]; then
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
@@ -101,27 +99,10 @@ cp "$SH_BIN" "$R/bin/sh"
 cp "$ENV_BIN" "$R/usr/bin/env"
 
 # --- shared libraries named by ldd (copied dereferenced, at the path ldd names) -
-copy_libs() {
-  local bin="$1" lib
-  # ldd lines: "libx.so => /path (0x..)" or "/lib64/ld-linux-x86-64.so.2 (0x..)".
-  ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
-    while read -r lib; do
-      [ -e "$lib" ] || continue
-      mkdir -p "$R$(dirname "$lib")"
-      [ -e "$R$lib" ] || cp -L "$lib" "$R$lib"
-    done
-}
-copy_libs "$NODE_BIN"
-copy_libs "$SH_BIN"
-copy_libs "$ENV_BIN"
-# The rest of glibc's runtime and the C++ runtime, as the official images have them: native
-# modules installed in a build stage (vite's rolldown binding) link these.
-for name in $EXTRA_LIBS; do
-  lib="$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64/ { print $NF; exit }')"
-  [ -n "$lib" ] && [ -e "$lib" ] || { log "warning: $name not found on this machine"; continue; }
-  mkdir -p "$R$(dirname "$lib")"
-  [ -e "$R$lib" ] || cp -L "$lib" "$R$lib"
-done
+rootfs_copy_libs "$NODE_BIN"
+rootfs_copy_libs "$SH_BIN"
+rootfs_copy_libs "$ENV_BIN"
+rootfs_copy_named_libs "${ROOTFS_RUNTIME_LIBS[@]}"
 
 # --- CA certificates ----------------------------------------------------------
 mkdir -p "$R/etc/ssl"
@@ -130,27 +111,10 @@ tar -C / -chf - "${CA_DIR#/}" 2>/dev/null | tar -C "$R" -xf - || true
 [ -s "$R$CA_DIR/ca-certificates.crt" ] || die "copying $CA_DIR failed"
 
 # --- users, name service ------------------------------------------------------
-cat >"$R/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-node:x:1000:1000::/home/node:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/sh
-EOF
-cat >"$R/etc/group" <<'EOF'
-root:x:0:
-node:x:1000:
-nogroup:x:65534:
-EOF
-printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
-
-owner_args=(--owner=0 --group=0 --numeric-owner)
-if [ "$(id -u)" = "0" ]; then
-  chown -R 0:0 "$R"
-  chown 1000:1000 "$R/home/node"
-  owner_args=(--numeric-owner)
-fi
+rootfs_users node /bin/sh
 
 TAR="$STAGE/rootfs.tar"
-tar -C "$R" "${owner_args[@]}" -cf "$TAR" .
+rootfs_tar node "$TAR"
 log "rootfs: node v$NODE_VERSION, npm $NPM_VERSION, $(du -sh "$TAR" | cut -f1) tar"
 
 docker import \

@@ -40,6 +40,7 @@ export const ErrorCode = {
   UNSUPPORTED_VERSION: 11,
   CONFIG: 12,
   UNAUTHORIZED: 13,
+  KV_NOT_DURABLE: 14,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -159,6 +160,18 @@ export class UnauthorizedError extends NsError {
   }
 }
 
+/**
+ * A KV put or delete was applied in memory (and gossiped to the peers) but could not be written
+ * to this node's kv.json (a full or read-only disk): it is not durable here. The node keeps
+ * retrying the write; the message names the file and the errno code.
+ */
+export class KvNotDurableError extends NsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.KV_NOT_DURABLE, message, true, options);
+    this.name = "KvNotDurableError";
+  }
+}
+
 /** Any failure we did not expect but must not crash on (e.g. a bug in a peer). */
 export class InternalError extends NsError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -254,6 +267,14 @@ export const ERROR_TABLE: readonly ErrorCodeEntry[] = [
     make: (m) => new UnauthorizedError(m),
     httpStatus: 401,
     remotingCode: RemotingCode.NO_PERMISSION,
+  },
+  {
+    code: ErrorCode.KV_NOT_DURABLE,
+    name: "KV_NOT_DURABLE",
+    retriable: true,
+    make: (m) => new KvNotDurableError(m),
+    httpStatus: 503,
+    remotingCode: RemotingCode.SYSTEM_ERROR,
   },
 ];
 

@@ -65,16 +65,48 @@ export const SUBSCRIPTIONS_MAX = 100_000;
  * clients fit; a full port closes its least recently active unauthenticated connection.
  */
 export const CONNECTIONS_MAX = 50_000;
-/** Requests one connection may have in flight; a client pipelines at most a handful. */
-export const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 256;
+/**
+ * Requests one connection may have queued and unanswered; past it a request is refused
+ * (LIMIT_EXCEEDED, on the remoting port SYSTEM_BUSY). A connection is not read any more once a
+ * sixteenth of this (256) is queued (INFLIGHT_READ_PAUSE_RATIO), so a client pipelining a burst (a
+ * dashboard asking 20,000 routes at once) waits in its own TCP window instead of being refused;
+ * the rest holds what one socket read already carried when reading stopped (64 KiB of the
+ * smallest route query, ~60 B, is ~1,100 frames).
+ */
+export const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 4_096;
+/**
+ * Share of a bound at which reading stops (per connection, and for the node's queue); reading
+ * resumes at half of that. 256 queued requests keep a node busy for several turns, and fewer
+ * queued objects keep young-generation collections short under a flood (profiled: a scavenge
+ * copies every queued request).
+ */
+export const INFLIGHT_READ_PAUSE_RATIO = 1 / 16;
+/** Queued request bytes at which one connection is not read any more: a few 800-topic registration chunks (~100 KiB each), or one big registration. */
+export const INFLIGHT_BYTES_PER_CONNECTION_PAUSE = 4 * 1024 * 1024;
+/**
+ * Requests queued on a node across all its connections (native and remoting); past it a request
+ * is refused. Reading every connection that adds work stops at a sixteenth of it (64 connections
+ * each at their pause point). A queued route query is a few hundred bytes, so ~80 MB at the bound.
+ */
+export const QUEUED_REQUESTS_MAX = 262_144;
+/** Queued request bytes across a node's connections at which every connection that adds work stops being read. */
+export const QUEUED_BYTES_PAUSE = 256 * 1024 * 1024;
+/**
+ * Requests served between two looks at the sockets: the turn is shared evenly among the
+ * connections with queued work (at least one each, round-robin), so a new request waits at most
+ * about one turn however deep another connection's queue is. Profiled: a remoting route query
+ * costs ~25-35 us of the node's CPU all told under a flood, so a turn of 64 is ~2 ms.
+ */
+export const REQUESTS_PER_TURN_MAX = 64;
 /** Bytes buffered for sending on one socket before it is closed as a slow reader. */
 export const SEND_BUFFER_BYTES_MAX = 32 * 1024 * 1024;
 
 // ---- Abuse limits (issue #7) ---------------------------------------------------------------
 // Sketch: a node serves ~100 brokers and a few thousand clients; one host (a NAT gateway, an
-// app server with many pods) rarely holds more than a few hundred of them. A client asks a
-// route every 30 s per topic and a broker heartbeats once a second, so 200 requests per
-// second per connection is ~1000x normal load while one flooder costs at most that much core time.
+// app server with many pods) rarely holds more than a few hundred of them. No connection gets a
+// fixed request rate: heavy clients are legitimate (RocketMQ Dashboard asks every topic's route
+// once a minute over one connection), so a flooder is contained by the in-flight bounds above and
+// by serving connections round-robin (REQUESTS_PER_TURN_MAX), not refused at a low rate.
 
 /** Native or remoting connections from one IP address; one misbehaving host cannot take all. */
 export const CONNECTIONS_PER_ADDRESS_MAX = 512;
@@ -98,10 +130,6 @@ export const UNTRUSTED_IDLE_UNDER_PRESSURE_MS = 10_000;
 export const HTTP_PENDING_SOCKETS_MAX = 4_096;
 /** A socket of the HTTP port with no traffic and no WebSocket upgrade is closed after this (node never closes a silent one). */
 export const HTTP_SOCKET_IDLE_MS = 10_000;
-/** Token-bucket refill: requests per second one non-peer connection may make. */
-export const REQUESTS_PER_CONNECTION_PER_SECOND_MAX = 200;
-/** Token-bucket depth: a start-up burst (register + subscribe to many topics) passes at once. */
-export const REQUESTS_PER_CONNECTION_BURST_MAX = 400;
 /** Largest frame from a connection not yet authenticated as a broker or peer (HELLO, queries,
  * admin writes): a SUBSCRIBE of 1000 names of 127 chars or a 64 KiB KV value fits. */
 export const CLIENT_FRAME_BYTES_MAX = 256 * 1024;
@@ -168,6 +196,16 @@ export const DELTAS_PER_FRAME_MAX = 512;
  * repairs. Two of the biggest brokers' first registrations (one record per topic) fit.
  */
 export const OUTBOX_RECORDS_PER_PEER_MAX = 2 * TOPICS_PER_BROKER_MAX;
+/**
+ * Peer discovery through DNS (`--peer-dns`): how often each name is resolved again. A pod of a
+ * headless Service is in its record about as soon as it is scheduled; 5 s finds it well before
+ * its startup grace ends, at one lookup per name per 5 s (nothing for any DNS server).
+ */
+export const PEER_DNS_INTERVAL_MS = 5_000;
+/** Addresses taken from one `--peer-dns` name; the rest of a larger answer are ignored (logged). */
+export const PEER_DNS_ADDRESSES_MAX = PEERS_MAX;
+/** `--peer-dns` names a node resolves: one headless Service is the usual case. */
+export const PEER_DNS_NAMES_MAX = 8;
 /** Digest exchange with one random peer; two rounds bound the heal time after a partition. */
 export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 /** Digest buckets: 256 x 8 B hashes = 2 KiB per digest frame. */
@@ -180,19 +218,34 @@ export const DIGEST_BUCKETS = 256;
 export const SUMMARY_ENTRIES_PER_FRAME_MAX = 100_000;
 /** Ids of one PEER_WANT frame (~11 B each in msgpack). */
 export const WANT_IDS_PER_FRAME_MAX = 100_000;
-/** Evidence (heartbeats heard directly) is shared at most this often per broker. */
+/**
+ * How often a node looks for evidence to share (PEER_HEARD); a broker's own share interval is a
+ * multiple of it (EVIDENCE_SHARES_PER_EXPIRY per expiry), so that brokers of one expiry share
+ * in one frame.
+ */
 export const EVIDENCE_SHARE_MS = 200;
 /**
- * Evidence shares per expiry window: peers need fresh evidence only to keep their own
- * deadline ahead, so four per window (2.5 s at the 10 s default) leave three to lose.
+ * Evidence shares per expiry window (1.2 s at the 10 s default). A share names the brokers heard
+ * since the last one, so its evidence is up to a heartbeat old and its age is rounded up by half
+ * a share interval: with eight, a receiver that misses a share still has 7 s before the broker's
+ * deadline at the defaults (the per-heartbeat records left 6.5 s, four shares 5 s), for about
+ * 1.8 KB/s of gossip per node at 1,000 brokers (four: 0.75).
  */
-export const EVIDENCE_SHARES_PER_EXPIRY = 4;
+export const EVIDENCE_SHARES_PER_EXPIRY = 8;
 /**
- * Peers a node relays fresh evidence it got from another peer to. Its holders send it to
- * every peer directly; the relay only covers links that are cut, so two random peers
- * (classic gossip fanout) reach everyone in O(log N) hops without flooding a full mesh.
+ * Relays a piece of evidence may cross after the node that heard the broker: covers cut links
+ * (one node hears the broker, another reaches it only through a third) and keeps evidence that
+ * bounces around a loop from living on after the broker went silent.
  */
-export const EVIDENCE_RELAY_FANOUT = 2;
+export const EVIDENCE_RELAY_HOPS_MAX = 2;
+/**
+ * Broker keys one node's evidence table indexes (PEER_HEARD names brokers by their index in the
+ * sender's table). A broker keeps its index for the node's life; a full table starts a new
+ * generation (its peers learn the live brokers' keys again). Twice BROKERS_MAX: room for churn.
+ */
+export const EVIDENCE_TABLE_MAX = 2 * BROKERS_MAX;
+/** Groups (relay hops x age) of one PEER_HEARD frame. */
+export const EVIDENCE_GROUPS_PER_FRAME_MAX = 256;
 /** Peer ping period and the silence after which a peer is suspect, then down. */
 export const PEER_PING_MS = 500;
 export const PEER_SUSPECT_MS = 1_500;
@@ -205,6 +258,22 @@ export const STARTUP_GRACE_MS = 5_000;
 export const SELF_PRESERVATION_RATIO = 0.5;
 /** Self-preservation applies only from this many brokers (one broker dying is just that). */
 export const SELF_PRESERVATION_BROKERS_MIN = 4;
+
+// ---- Stopping (graceful drain on SIGTERM) -----------------------------------------------------
+// Sketch: a drain tells the peers, closes a few thousand sessions (close frames go out at once;
+// clients answer within milliseconds) and flushes a KV file of at most a few MiB: well under a
+// second. The bound is for what hangs (a peer that never answers its close frame, a stuck disk).
+
+/** Sessions still open this long after the drain's close frames are destroyed. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * A draining node exits within this, finished or not: before the SIGKILL of `docker stop` (10 s
+ * by default) and of Kubernetes (terminationGracePeriodSeconds, 30 s by default; the manifests'
+ * preStop wait of 5 s plus this fit it, test/deploy checks the sum).
+ */
+export const DRAIN_TIMEOUT_MS = 8_000;
+/** The default grace of `docker stop` / compose before SIGKILL, in ms: the tightest supervisor we run under. */
+export const SUPERVISOR_STOP_GRACE_MS = 10_000;
 
 // ---- Operator views: the dashboard, /v1 status APIs and `namesrv status` (issue 15) ----------
 // Sketch: a page polls its node about once a second and keeps one events long poll open; a
@@ -271,6 +340,7 @@ export function checkLimitRelationships(): void {
   assert(EVIDENCE_SHARE_MS * 2 < BROKER_EXPIRY_MS_MIN, "evidence travels twice per shortest expiry");
   assert(PEER_PING_MS < PEER_SUSPECT_MS && PEER_SUSPECT_MS < PEER_DOWN_MS, "peer states ordered");
   assert(REDIAL_BACKOFF_MS_MIN < REDIAL_BACKOFF_MS_MAX, "backoff range");
+  assert(PEER_DNS_ADDRESSES_MAX <= PEERS_MAX && PEER_DNS_INTERVAL_MS > REDIAL_BACKOFF_MS_MAX, "DNS finds no more peers than a node links to, and no faster than it redials");
   assert(TOPICS_PER_BROKER_MAX <= TOPICS_MAX, "one broker fits");
   assert(SUMMARY_ENTRIES_PER_FRAME_MAX * 24 < FRAME_BYTES_MAX && WANT_IDS_PER_FRAME_MAX * 12 < FRAME_BYTES_MAX, "a full summary or want fits a frame");
   assert(2 * TOPICS_PER_BROKER_MAX <= TOPIC_RECORDS_MAX, "a master and a slave of the biggest size fit");
@@ -282,8 +352,11 @@ export function checkLimitRelationships(): void {
   assert(UNTRUSTED_IDLE_UNDER_PRESSURE_MS < BROKER_REGISTER_INTERVAL_MS, "idle clients under pressure are closed between polls, not after");
   assert(HTTP_PENDING_SOCKETS_MAX >= CONNECTIONS_PER_ADDRESS_MAX, "one address's upgrades in flight fit");
   assert(HTTP_SOCKET_IDLE_MS >= HELLO_TIMEOUT_MS, "an HTTP socket is closed no sooner than a WebSocket that never says hello");
-  assert(REQUESTS_PER_CONNECTION_PER_SECOND_MAX >= 10 * (1_000 / BROKER_HEARTBEAT_MS_MIN), "the fastest agent uses a tenth of the rate");
-  assert(REQUESTS_PER_CONNECTION_BURST_MAX >= REQUESTS_PER_CONNECTION_PER_SECOND_MAX, "burst covers one second");
+  assert(INFLIGHT_READ_PAUSE_RATIO > 0 && INFLIGHT_READ_PAUSE_RATIO <= 0.5, "reading stops well before a bound refuses");
+  assert(INFLIGHT_REQUESTS_PER_CONNECTION_MAX * (1 - INFLIGHT_READ_PAUSE_RATIO) >= (64 * 1024) / 60, "one socket read of small requests fits after reading stops");
+  assert(QUEUED_REQUESTS_MAX >= 64 * INFLIGHT_REQUESTS_PER_CONNECTION_MAX, "64 busy connections reach their own pause point before the node stops reading");
+  assert(INFLIGHT_BYTES_PER_CONNECTION_PAUSE * 16 <= QUEUED_BYTES_PAUSE, "many busy connections' bytes fit before the node stops reading");
+  assert(REQUESTS_PER_TURN_MAX >= 1 && REQUESTS_PER_TURN_MAX <= INFLIGHT_REQUESTS_PER_CONNECTION_MAX, "a turn is a share of one connection's queue at most");
   assert(CLIENT_FRAME_BYTES_MAX < FRAME_BYTES_MAX, "client frames are smaller than broker frames");
   assert(CLIENT_FRAME_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put (UTF-8, 3 B/char worst case) fits a client frame");
   assert(HELLO_TIMEOUT_MS > REQUEST_TIMEOUT_MS, "a slow but honest hello completes");
@@ -293,5 +366,7 @@ export function checkLimitRelationships(): void {
   assert(STATUS_PEER_TIMEOUT_MS + STATUS_CACHE_MS < 1_000, "a page polling each second sees a node down within PEER_DOWN_MS + 1 s");
   assert(ADMIN_BODY_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put of the largest value fits an admin body");
   assert(DIFF_RECORDS_MAX <= DIGEST_ENTRIES_MAX, "differing records come from listed entries");
+  assert(SHUTDOWN_GRACE_MS * 2 <= DRAIN_TIMEOUT_MS, "sessions close well inside the drain bound, with the listeners and KV flush after them");
+  assert(DRAIN_TIMEOUT_MS < SUPERVISOR_STOP_GRACE_MS, "a drain ends before docker's (and Kubernetes') default SIGKILL");
 }
 checkLimitRelationships();

@@ -140,6 +140,25 @@ describe("broker_agent", () => {
     expect(agent.status().every((s) => s.registered)).toBe(true);
   });
 
+  it("broker_agent: a draining node's close is logged as leaving, not as lost; the others stay registered and it is redialed", async () => {
+    const lines: string[] = [];
+    const record = (level: string) => (_fields: Record<string, unknown>, msg: string) => void lines.push(`${level} ${msg}`);
+    const logger = { debug: record("debug"), info: record("info"), warn: record("warn"), error: record("error") };
+    const { agent, nodes, scheduler, events } = setup({ logger });
+    agent.start();
+    await scheduler.advanceMs(0);
+    const node = nodes[0] as FakeNode;
+    node.down = true;
+    node.leave();
+    expect(lines).toContain("info name server leaving; redialing it later");
+    expect(lines.filter((line) => line.startsWith("warn"))).toEqual([]);
+    expect(events.filter((e) => e.kind === "lost").map((e) => e.addr)).toEqual([node.addr]);
+    expect(agent.status().filter((s) => s.registered).map((s) => s.addr)).toEqual(ADDRS.slice(1));
+    node.down = false;
+    await scheduler.advanceMs(REDIAL_BACKOFF_MS_MAX * 2);
+    expect(agent.status().every((s) => s.registered)).toBe(true);
+  });
+
   it("broker_agent: a heartbeat timeout drops the connection and redials", async () => {
     const { agent, nodes, scheduler, events } = setup();
     agent.start();

@@ -12,7 +12,10 @@ import {
   REDIAL_JITTER_RATIO,
 } from "../limits.js";
 import { RequestCode } from "../protocol/codes.js";
-import { AGENT_REGISTER_RETRY_MS, AGENT_STOP_WAIT_MS } from "../client/client_limits.js";
+import { AGENT_REGISTER_RETRY_MS, AGENT_STOP_WAIT_MS, NAME_SERVER_DNS_INTERVAL_MS, NAME_SERVERS_MAX } from "../client/client_limits.js";
+import { DnsWatch, systemResolver, type DnsChange } from "../transport/dns.js";
+import { ipVersionOf } from "../transport/addresses.js";
+import { NodeLeavingError } from "../client/client_errors.js";
 import { NativeConnection } from "../client/connection.js";
 import { decodeHeartbeatResponse, decodeRegisterResponse } from "../client/responses.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "../client/scheduler.js";
@@ -39,6 +42,10 @@ export interface AgentLinkStatus {
 
 interface Link {
   readonly addr: string;
+  /** With dnsLookup: the name the node's TLS certificate is checked against. */
+  readonly tlsServerName: string | null;
+  /** With dnsLookup: gone from DNS; dropped (never redialed) once its connection closes. */
+  retired: boolean;
   conn: ClientConnection | null;
   registered: boolean;
   everConnected: boolean;
@@ -62,6 +69,8 @@ export class BrokerAgent {
   private readonly logger: ClientLogger;
   private readonly onEvent: (event: AgentEvent) => void;
   private readonly links: Link[];
+  /** With dnsLookup: one watch per name server entry. */
+  private readonly watches: DnsWatch[];
   private topics: readonly TopicConfig[];
   private bootEpoch = 0;
   private seq = 0;
@@ -87,20 +96,16 @@ export class BrokerAgent {
         ...(options.token === undefined ? {} : { token: options.token }),
         ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
-    this.links = this.settings.nameServers.map((addr) => ({
-      addr,
-      conn: null,
-      registered: false,
-      everConnected: false,
-      attempt: 0,
-      closeReason: null,
-      redialTimer: null,
-      heartbeatTimer: null,
-      registerTimer: null,
-      heartbeatInFlight: false,
-      registerInFlight: false,
-      registerAgain: false,
-    }));
+    const dnsLookup = this.settings.dnsLookup;
+    this.links = dnsLookup ? [] : this.settings.nameServers.map((addr) => newLink(addr, null));
+    const resolver = options.resolver ?? systemResolver;
+    this.watches = !dnsLookup ? [] : this.settings.nameServers.map((target) => {
+      const watch: DnsWatch = new DnsWatch({
+        target, resolver, scheduler: this.scheduler, intervalMs: NAME_SERVER_DNS_INTERVAL_MS, addressesMax: NAME_SERVERS_MAX,
+        logger: this.logger, onChange: (change) => this.onDnsChange(watch.hostName, change),
+      });
+      return watch;
+    });
   }
 
   /** The validated settings. */
@@ -133,8 +138,9 @@ export class BrokerAgent {
     if (this.started) return;
     this.started = true;
     this.bootEpoch = this.clock.nowMs();
-    this.logger.info({ bootEpoch: this.bootEpoch, nameServers: this.settings.nameServers }, "broker agent starting");
+    this.logger.info({ bootEpoch: this.bootEpoch, nameServers: this.settings.nameServers, dnsLookup: this.settings.dnsLookup }, "broker agent starting");
     for (const link of this.links) this.connect(link);
+    for (const watch of this.watches) watch.start();
   }
 
   /** Replaces the topic set: bumps the dataVersion counter and re-registers everywhere. */
@@ -156,12 +162,43 @@ export class BrokerAgent {
 
   // ---- Connection lifecycle --------------------------------------------------------------
 
+  /**
+   * A name server entry's addresses changed (dnsLookup): new ones are dialed, vanished ones
+   * retired; a retired link keeps its connection (and registration) until it closes.
+   */
+  private onDnsChange(host: string, change: DnsChange): void {
+    if (this.stopping) return;
+    this.logger.info({ name: host, added: change.added, removed: change.removed }, "name server addresses changed");
+    for (const addr of change.added) {
+      const link = this.links.find((candidate) => candidate.addr === addr);
+      if (link) link.retired = false;
+      else if (this.links.length >= NAME_SERVERS_MAX) this.logger.warn({ addr, linksMax: NAME_SERVERS_MAX }, "name server address not used: too many");
+      else {
+        const added = newLink(addr, ipVersionOf(host) === 0 ? host : null);
+        this.links.push(added);
+        this.connect(added);
+      }
+    }
+    for (const addr of change.removed) {
+      const link = this.links.find((candidate) => candidate.addr === addr);
+      if (!link || this.watches.some((watch) => watch.addresses.includes(addr))) continue;
+      link.retired = true;
+      if (link.conn === null) this.dropLink(link);
+    }
+  }
+
+  /** Forgets a retired link: no redial, no status. */
+  private dropLink(link: Link): void {
+    this.clearTimer(link, "redialTimer");
+    const index = this.links.indexOf(link);
+    if (index >= 0) this.links.splice(index, 1);
+  }
+
   private connect(link: Link): void {
     const holder: { conn: ClientConnection | null } = { conn: null };
-    this.dialer(link.addr, "broker", {
-      onPush: () => undefined,
-      onClose: (error) => this.onClosed(link, holder.conn, error),
-    }).then(
+    const events = { onPush: () => undefined, onClose: (error: Error | null) => this.onClosed(link, holder.conn, error) };
+    const dialing = link.tlsServerName === null ? this.dialer(link.addr, "broker", events) : this.dialer(link.addr, "broker", events, link.tlsServerName);
+    dialing.then(
       (conn) => {
         holder.conn = conn;
         this.onConnected(link, conn);
@@ -199,7 +236,10 @@ export class BrokerAgent {
     this.clearTimer(link, "heartbeatTimer");
     this.clearTimer(link, "registerTimer");
     if (this.stopping) return;
-    this.logger.warn({ addr: link.addr, reason }, "name server connection lost");
+    // A draining node is no failure: the registrations with the other nodes carry on, and this
+    // address is redialed as usual, so the node is found again once it is back.
+    if (error instanceof NodeLeavingError) this.logger.info({ addr: link.addr, reason }, "name server leaving; redialing it later");
+    else this.logger.warn({ addr: link.addr, reason }, "name server connection lost");
     this.emit({ kind: "lost", addr: link.addr, reason });
     this.scheduleRedial(link);
   }
@@ -213,6 +253,7 @@ export class BrokerAgent {
 
   private scheduleRedial(link: Link): void {
     if (this.stopping || link.redialTimer !== null) return;
+    if (link.retired) return this.dropLink(link);
     const delayMs = backoffMs(this.rng, link.attempt, REDIAL_BACKOFF_MS_MIN, REDIAL_BACKOFF_MS_MAX, REDIAL_JITTER_RATIO);
     link.attempt += 1;
     link.redialTimer = this.scheduler.setTimer(delayMs, () => {
@@ -356,6 +397,7 @@ export class BrokerAgent {
   // ---- Stop --------------------------------------------------------------------------------
 
   private async doStop(): Promise<void> {
+    for (const watch of this.watches) watch.stop();
     for (const link of this.links) {
       this.clearTimer(link, "redialTimer");
       this.clearTimer(link, "heartbeatTimer");
@@ -412,4 +454,24 @@ export class BrokerAgent {
       this.logger.error({ kind: event.kind, err: (error as Error).message }, "agent event handler threw");
     }
   }
+}
+
+/** A link not dialed yet. */
+function newLink(addr: string, tlsServerName: string | null): Link {
+  return {
+    addr,
+    tlsServerName,
+    retired: false,
+    conn: null,
+    registered: false,
+    everConnected: false,
+    attempt: 0,
+    closeReason: null,
+    redialTimer: null,
+    heartbeatTimer: null,
+    registerTimer: null,
+    heartbeatInFlight: false,
+    registerInFlight: false,
+    registerAgain: false,
+  };
 }

@@ -19,6 +19,7 @@ import { checkNameServers } from "../client/addresses.js";
 import type { ClientTls } from "../client/connection.js";
 import type { ClientLogger, Scheduler } from "../client/scheduler.js";
 import type { Dialer } from "../client/transport.js";
+import type { HostResolver } from "../transport/dns.js";
 
 /** A topic as the agent is given it; sysFlag and order default to 0 and false. */
 export interface TopicConfigInput {
@@ -73,6 +74,14 @@ export interface BrokerAgentOptions {
   readonly tls?: ClientTls;
   /** Called on every event; must not throw. */
   readonly onEvent?: (event: AgentEvent) => void;
+  /**
+   * Resolve each name server's host name to all its addresses and register with every one,
+   * resolving again every NAME_SERVER_DNS_INTERVAL_MS (RocketMQ's fetchNameSrvAddrByDnsLookup).
+   * @default false: one connection per entry, to whichever address the system picks
+   */
+  readonly dnsLookup?: boolean;
+  /** Resolves host names when `dnsLookup` is set. @default the system resolver */
+  readonly resolver?: HostResolver;
 }
 
 /** Validated agent settings. */
@@ -89,6 +98,7 @@ export interface AgentSettings {
   readonly registerIntervalMs: number;
   readonly heartbeatTimeoutMs: number | null;
   readonly requestTimeoutMs: number;
+  readonly dnsLookup: boolean;
 }
 
 /** Checks agent options; reports every problem in one ConfigError. */
@@ -125,10 +135,12 @@ export function checkBrokerAgentOptions(options: BrokerAgentOptions): AgentSetti
       problems.push(`'heartbeatTimeoutMs' must be at least 2 x heartbeatMs (${2 * heartbeatMs}), got ${heartbeatTimeoutMs}`);
     }
   }
+  const dnsLookup = options.dnsLookup ?? false;
+  if (typeof dnsLookup !== "boolean") problems.push(`'dnsLookup' must be true or false, got ${String(dnsLookup).slice(0, 64)}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nameServers, clusterName, brokerName, brokerId, brokerAddr, haServerAddr, zoneName, topics,
-    heartbeatMs, registerIntervalMs, heartbeatTimeoutMs, requestTimeoutMs,
+    heartbeatMs, registerIntervalMs, heartbeatTimeoutMs, requestTimeoutMs, dnsLookup,
   };
 }
 

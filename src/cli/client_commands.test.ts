@@ -8,7 +8,7 @@ import type { TopicRouteData } from "../model/types.js";
 import { ConfigError, InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js";
 import { NameServersUnavailableError } from "../client/client_errors.js";
 import { ClientExit, exitCodeOf, formatClusterInfo, formatRoute, parseBrokerFlags, registerClientCommands } from "./client_commands.js";
-import { parseIntFlag, parseLogLevel, parseNamesrvFlag, parseTopicFlag, parseTopicFlags } from "./client_flags.js";
+import { parseCredentialFlags, parseIntFlag, parseLogLevel, parseNamesrvFlag, parseTopicFlag, parseTopicFlags } from "./client_flags.js";
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -65,6 +65,12 @@ describe("client_commands", () => {
     expect(parseNamesrvFlag(undefined, { NAMESRV_ADDR: "h1:9877;h2:9877" })).toEqual(["h1:9877", "h2:9877"]);
     expect(parseNamesrvFlag("h3:1", { NAMESRV_ADDR: "h1:9877" })).toEqual(["h3:1"]);
     expect(messageOf(() => parseNamesrvFlag(undefined, { NAMESRV_ADDR: "nohost" }))).toContain("'NAMESRV_ADDR'");
+  });
+
+  it("client_commands: --dns-lookup reaches the agent and route client options; absent, nothing is resolved", () => {
+    const sources = { env: {}, readFile: () => "" };
+    expect(parseCredentialFlags({ dnsLookup: true }, sources)).toEqual({ dnsLookup: true });
+    expect(parseCredentialFlags({}, sources)).toEqual({});
   });
 
   it("client_commands: integer and log-level flags", () => {

@@ -84,7 +84,8 @@ function withCredentialOptions(command: Command): Command {
     .option("--tls", "connect with wss:// (system CAs unless --tls-ca-file)")
     .option("--tls-ca-file <file>", "PEM CA bundle that signed the name servers' certificates (implies --tls)")
     .option("--tls-cert-file <file>", "PEM client certificate, for name servers requiring mutual TLS")
-    .option("--tls-key-file <file>", "PEM key of --tls-cert-file");
+    .option("--tls-key-file <file>", "PEM key of --tls-cert-file")
+    .option("--dns-lookup", "resolve each --namesrv host name to all its addresses: a broker registers with every one (resolved again every 30 s), a query uses any");
 }
 
 // ---- Broker --------------------------------------------------------------------------------

@@ -107,12 +107,17 @@ export interface CredentialFlags {
   readonly tlsCaFile?: string;
   readonly tlsCertFile?: string;
   readonly tlsKeyFile?: string;
+  readonly dnsLookup?: boolean;
 }
 
-/** What a client command connects with: a token (file, else NAMESRV_TOKEN) and TLS options. */
+/**
+ * What a client command connects with: a token (file, else NAMESRV_TOKEN), TLS options, and
+ * whether --namesrv host names are resolved to all their addresses.
+ */
 export interface ClientCredentials {
   readonly token?: string;
   readonly tls?: ClientTls;
+  readonly dnsLookup?: boolean;
 }
 
 /** Where credentials come from (ClientCliDeps has both). */
@@ -151,5 +156,5 @@ export function parseCredentialFlags(flags: CredentialFlags, deps: CredentialSou
         ...(flags.tlsKeyFile === undefined ? {} : { key: read("--tls-key-file", flags.tlsKeyFile) }),
       }
     : undefined;
-  return { ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) };
+  return { ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }), ...(flags.dnsLookup === true ? { dnsLookup: true } : {}) };
 }

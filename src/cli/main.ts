@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { parseConfig, type Config, type Options } from "../config/config.js";
 import { ConfigError } from "../errors.js";
+import { DRAIN_TIMEOUT_MS } from "../limits.js";
 import { createLogger, type Logger } from "../host/logger.js";
 import { startServer, type RunningServer } from "../server/server.js";
 import { registerClientCommands } from "./client_commands.js";
@@ -30,6 +31,8 @@ interface StartFlags extends SecurityFileFlags {
   readonly port?: string;
   readonly remotingPort?: string;
   readonly peer?: readonly string[];
+  readonly peerDns?: readonly string[];
+  readonly advertiseAddr?: string;
   readonly brokerExpiryMs?: string;
   readonly remotingBrokerExpiryMs?: string;
   readonly dataDir?: string;
@@ -50,13 +53,15 @@ function buildProgram(): Command {
     .showHelpAfterError(false);
   program
     .command("start")
-    .description("run a name server until SIGTERM or SIGINT")
+    .description("run a name server until SIGTERM or SIGINT (then drain and exit)")
     .option("--config <file>", "JSON config file; flags override its fields")
     .option("--id <id>", "node id (default: ns-<port>)")
     .option("--host <host>", "interface to bind (default: 0.0.0.0)")
     .option("--port <n>", "HTTP + WebSocket port, 0 = free port (default: 9877)")
     .option("--remoting-port <n>", "RocketMQ remoting port, 0 = free port, off = disabled (default: 9876)")
     .option("--peer <host:port>", "peer name server; repeat, or separate with , or ;", collect, [] as string[])
+    .option("--peer-dns <host:port>", "DNS name whose every A/AAAA record is a peer, resolved every 5 s (a headless Service); repeat", collect, [] as string[])
+    .option("--advertise-addr <host:port>", "address peers dial this node at (default: --host:--port when --host is one address)")
     .option("--broker-expiry-ms <n>", "expiry of native brokers that declare none (default: 10000)")
     .option("--remoting-broker-expiry-ms <n>", "expiry of RocketMQ remoting brokers that declare none (default: 120000)")
     .option("--data-dir <dir>", "directory for kv.json (default: KV in memory)")
@@ -148,6 +153,8 @@ function flagOptions(flags: StartFlags): Record<string, unknown> {
   if (flags.peer !== undefined && flags.peer.length > 0) {
     options["peers"] = flags.peer.flatMap((item) => item.split(/[,;]/)).map((item) => item.trim()).filter((item) => item !== "");
   }
+  if (flags.peerDns !== undefined && flags.peerDns.length > 0) options["peerDns"] = flags.peerDns.flatMap(splitList);
+  if (flags.advertiseAddr !== undefined) options["advertiseAddr"] = flags.advertiseAddr;
   if (flags.brokerExpiryMs !== undefined) options["brokerExpiryMs"] = numberish(flags.brokerExpiryMs);
   if (flags.remotingBrokerExpiryMs !== undefined) options["remotingBrokerExpiryMs"] = numberish(flags.remotingBrokerExpiryMs);
   if (flags.dataDir !== undefined) options["dataDir"] = flags.dataDir;
@@ -183,6 +190,11 @@ async function runStart(flags: StartFlags, extraArgs: readonly string[]): Promis
   installSignalHandlers(server, logger);
 }
 
+/**
+ * SIGTERM or SIGINT drains the node (server.close(): not ready, peers told, connections closed
+ * with "going away", KV flushed) and exits 0, or 1 when the drain fails or is still running
+ * after DRAIN_TIMEOUT_MS. A second signal during the drain exits 1 at once, without the rest.
+ */
 function installSignalHandlers(server: RunningServer, logger: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -191,7 +203,12 @@ function installSignalHandlers(server: RunningServer, logger: Logger): void {
       process.exit(EXIT_FAILURE);
     }
     stopping = true;
-    logger.info({ signal }, "shutting down");
+    logger.info({ signal, drainTimeoutMs: DRAIN_TIMEOUT_MS }, "draining");
+    const deadline = setTimeout(() => {
+      logger.error({ drainTimeoutMs: DRAIN_TIMEOUT_MS }, "drain did not finish in time; exiting");
+      process.exit(EXIT_FAILURE);
+    }, DRAIN_TIMEOUT_MS);
+    deadline.unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,6 +1,7 @@
-// Errors the client raises itself (no wire code of their own): every name server failed.
+// Errors the client raises itself (no wire code of their own): every name server failed, a
+// node left.
 // Imports only errors.ts.
-import { ErrorCode, NsError } from "../errors.js";
+import { ConnectionClosedError, ErrorCode, NsError } from "../errors.js";
 
 /** One failed attempt of a call, for the message and for callers that want details. */
 export interface AttemptFailure {
@@ -21,5 +22,17 @@ export class NameServersUnavailableError extends NsError {
     });
     this.name = "NameServersUnavailableError";
     this.attempts = attempts;
+  }
+}
+
+/**
+ * The node closed the connection because it is shutting down (WebSocket close code 1001,
+ * "going away", sent by a draining node): not a failure of that node, so the route client moves
+ * to the next node at once and the broker agent redials it later without raising an alarm.
+ */
+export class NodeLeavingError extends ConnectionClosedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NodeLeavingError";
   }
 }

@@ -15,8 +15,13 @@ export const CONNECT_TIMEOUT_MS = REQUEST_TIMEOUT_MS;
 export const AGENT_STOP_WAIT_MS = REQUEST_TIMEOUT_MS;
 /** Retry of a registration refused with a non-retriable error (bad config won't fix itself). */
 export const AGENT_REGISTER_RETRY_MS = REDIAL_BACKOFF_MS_MAX;
-/** Name servers one client or agent may be given. */
+/** Name servers one client or agent may be given, and addresses an agent registers with. */
 export const NAME_SERVERS_MAX = 64;
+/**
+ * How often a broker agent with `dnsLookup` resolves its name servers again: once per full
+ * registration period (a node it has not found yet still learns the broker through gossip).
+ */
+export const NAME_SERVER_DNS_INTERVAL_MS = 30_000;
 
 assert(SUBSCRIBED_TOPICS_PER_CLIENT_MAX <= SUBSCRIBED_TOPICS_PER_CONNECTION_MAX, "resubscribe fits one request");
 assert(AGENT_STOP_WAIT_MS <= 2 * REQUEST_TIMEOUT_MS, "stop is bounded by about one request");

@@ -20,10 +20,11 @@ import {
 import { FrameKind, RequestCode, requestCodeName } from "../protocol/codes.js";
 import { FRAME_ID_MAX, decodeFrame, encodeFrame, type Frame } from "../protocol/frame.js";
 import { decodeHelloResponse, type Role } from "../protocol/messages/hello.js";
+import { NodeLeavingError } from "./client_errors.js";
 import { CONNECT_TIMEOUT_MS } from "./client_limits.js";
 import { RealScheduler, silentLogger, type ClientLogger, type Scheduler, type TimerHandle } from "./scheduler.js";
 import type { ClientConnection, ConnectionEvents, Dialer } from "./transport.js";
-import type { TransportError } from "../transport/connection.js";
+import { CloseCode, type TransportError } from "../transport/connection.js";
 import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
 
 /** TLS of a client connection: wss://, the node's certificate checked against `ca`. */
@@ -33,6 +34,8 @@ export interface ClientTls {
   /** Client certificate and key (PEM), for nodes that require mutual TLS. */
   readonly cert?: string;
   readonly key?: string;
+  /** The name the node's certificate must carry. @default the host dialled */
+  readonly servername?: string;
 }
 
 /** Options of one connection. */
@@ -104,7 +107,10 @@ export class NativeConnection implements ClientConnection {
 
   /** A Dialer that opens NativeConnections with fixed timeouts, scheduler and logger. */
   static dialer(defaults: Omit<NativeConnectionOptions, "addr" | "role" | "events">): Dialer {
-    return (addr, role, events) => NativeConnection.open({ ...defaults, addr, role, events });
+    return (addr, role, events, tlsServerName) => {
+      const tls = defaults.tls === undefined || tlsServerName === undefined ? defaults.tls : { ...defaults.tls, servername: tlsServerName };
+      return NativeConnection.open({ ...defaults, addr, role, events, ...(tls === undefined ? {} : { tls }) });
+    };
   }
 
   get nodeId(): string {
@@ -164,9 +170,9 @@ export class NativeConnection implements ClientConnection {
           this.closeError ??= new ConnectionClosedError(`connection to ${this.addr} failed: ${error.message}`, { cause: error });
         },
         close: (code, reason) => {
-          const error =
-            this.closeError ??
-            new ConnectionClosedError(`connection to ${this.addr} closed by the node (code ${code}${reason.length > 0 ? `, ${reason}` : ""})`);
+          const message = `connection to ${this.addr} closed by the node (code ${code}${reason.length > 0 ? `, ${reason}` : ""})`;
+          // 1001: the node is draining; its owner moves on instead of treating it as a failure.
+          const error = this.closeError ?? (code === CloseCode.GOING_AWAY ? new NodeLeavingError(message) : new ConnectionClosedError(message));
           if (!this.established) reject(error);
           this.finish(error);
         },

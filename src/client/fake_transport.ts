@@ -5,6 +5,7 @@ import { ConnectionClosedError, TimeoutError, type NsError } from "../errors.js"
 import { REQUEST_TIMEOUT_MS } from "../limits.js";
 import { requestCodeName } from "../protocol/codes.js";
 import type { Role } from "../protocol/messages/hello.js";
+import { NodeLeavingError } from "./client_errors.js";
 import type { Scheduler, TimerHandle } from "./scheduler.js";
 import type { ClientConnection, ConnectionEvents, Dialer } from "./transport.js";
 
@@ -117,6 +118,11 @@ export class FakeNode {
   /** Closes every connection from the node side (a crash or restart). */
   dropConnections(): void {
     for (const conn of this.openConnections) conn.closeFromNode(new ConnectionClosedError(`node ${this.addr} closed the connection`));
+  }
+
+  /** Closes every connection as a draining node does (close code 1001, going away). */
+  leave(): void {
+    for (const conn of this.openConnections) conn.closeFromNode(new NodeLeavingError(`node ${this.addr} is shutting down`));
   }
 }
 

@@ -230,6 +230,19 @@ describe("route_client", () => {
     expect(seen).toEqual(["TopicA@r1", "TopicB@b1"]);
   });
 
+  it("route_client: a draining node's close moves the subscriptions to the next node at once, without backoff", async () => {
+    const { client, nodes, scheduler } = setup();
+    await client.subscribe(["TopicA"], () => undefined);
+    const first = nodeOf(nodes, client.connectedAddr);
+    first.down = true;
+    first.leave();
+    // No timer runs: the redial happens in the close handler itself, not after a backoff delay.
+    await scheduler.advanceMs(0);
+    const second = nodeOf(nodes, client.connectedAddr);
+    expect(second).not.toBe(first);
+    expect(second.requestsOf("SUBSCRIBE")[0]?.body).toEqual({ topics: [{ topic: "TopicA", revision: null }] });
+  });
+
   it("route_client: redial delays grow exponentially within the jitter bounds", async () => {
     const { client, nodes, scheduler } = setup(3);
     await client.subscribe(["TopicA"], () => undefined);

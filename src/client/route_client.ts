@@ -20,9 +20,11 @@ import {
 import { PushCode, RequestCode } from "../protocol/codes.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import { checkKvKey, checkKvValue, checkName, checkTopic } from "../protocol/validate.js";
-import { NameServersUnavailableError, type AttemptFailure } from "./client_errors.js";
+import { NameServersUnavailableError, NodeLeavingError, type AttemptFailure } from "./client_errors.js";
 import { LISTENERS_PER_TOPIC_MAX, ROUTE_CACHE_ENTRIES_MAX, SUBSCRIBED_TOPICS_PER_CLIENT_MAX } from "./client_limits.js";
 import { NativeConnection } from "./connection.js";
+import { resolvingDialer } from "./name_server_dns.js";
+import { systemResolver } from "../transport/dns.js";
 import {
   decodeClusterInfoResponse,
   decodeCountResponse,
@@ -86,7 +88,7 @@ export class RouteClient {
     this.rng = options.rng;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? silentLogger;
-    this.dialer =
+    const dialer =
       options.dialer ??
       NativeConnection.dialer({
         scheduler: this.scheduler,
@@ -96,6 +98,7 @@ export class RouteClient {
         ...(options.token === undefined ? {} : { token: options.token }),
         ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
+    this.dialer = this.settings.dnsLookup ? resolvingDialer(dialer, options.resolver ?? systemResolver, this.rng, this.logger) : dialer;
   }
 
   /** The name servers this client uses, validated and de-duplicated. */
@@ -360,8 +363,16 @@ export class RouteClient {
   private onConnectionClosed(conn: ClientConnection | null, error: Error | null): void {
     if (!conn || this.current?.conn !== conn) return;
     this.current = null;
-    this.logger.warn({ addr: conn.addr, err: error?.message ?? null }, "name server connection lost");
     this.redialIndex = this.settings.nameServers.indexOf(conn.addr) + 1;
+    if (error instanceof NodeLeavingError) {
+      // A draining node: move the subscriptions to the next node now, without backing off.
+      this.logger.info({ addr: conn.addr }, "name server leaving; moving to the next");
+      this.redialAttempt = 0;
+      this.cancelRedial();
+      this.redial();
+      return;
+    }
+    this.logger.warn({ addr: conn.addr, err: error?.message ?? null }, "name server connection lost");
     this.scheduleRedial();
   }
 

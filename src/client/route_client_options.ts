@@ -7,6 +7,7 @@ import { checkNameServers } from "./addresses.js";
 import type { ClientTls } from "./connection.js";
 import type { ClientLogger, Scheduler } from "./scheduler.js";
 import type { Dialer } from "./transport.js";
+import type { HostResolver } from "../transport/dns.js";
 
 /** Largest request timeout accepted: one minute is already far past any sane answer. */
 const REQUEST_TIMEOUT_MS_LIMIT = 60_000;
@@ -35,6 +36,13 @@ export interface RouteClientOptions {
   readonly token?: string;
   /** Connect with wss:// (CA, optional client certificate). @default plain ws:// */
   readonly tls?: ClientTls;
+  /**
+   * Resolve each name server's host name at every dial and use any of its addresses (a
+   * headless Service name), as RocketMQ's fetchNameSrvAddrByDnsLookup. @default false
+   */
+  readonly dnsLookup?: boolean;
+  /** Resolves host names when `dnsLookup` is set. @default the system resolver */
+  readonly resolver?: HostResolver;
 }
 
 /** Called on every new route revision of a subscribed topic; `route` null = no route now. */
@@ -43,6 +51,7 @@ export interface Settings {
   readonly nameServers: readonly string[];
   readonly requestTimeoutMs: number;
   readonly cacheMs: number;
+  readonly dnsLookup: boolean;
 }
 
 /** Checks RouteClient options; reports every problem in one ConfigError. */
@@ -62,7 +71,9 @@ export function checkRouteClientOptions(options: RouteClientOptions): Settings {
   if (!Number.isSafeInteger(cacheMs) || cacheMs < 0 || cacheMs > CACHE_MS_LIMIT) {
     problems.push(`'cacheMs' must be an integer in 0..${CACHE_MS_LIMIT}, got ${cacheMs}`);
   }
+  const dnsLookup = options.dnsLookup ?? false;
+  if (typeof dnsLookup !== "boolean") problems.push(`'dnsLookup' must be true or false, got ${String(dnsLookup).slice(0, 64)}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { nameServers, requestTimeoutMs, cacheMs };
+  return { nameServers, requestTimeoutMs, cacheMs, dnsLookup };
 }
 

@@ -30,5 +30,8 @@ export interface ClientConnection {
   close(reason?: string): void;
 }
 
-/** Opens and hellos a connection to `addr` as `role`; rejects when that fails. */
-export type Dialer = (addr: string, role: Role, events: ConnectionEvents) => Promise<ClientConnection>;
+/**
+ * Opens and hellos a connection to `addr` as `role`; rejects when that fails. `tlsServerName`:
+ * the name the node's certificate must carry when `addr` is an IP a DNS name resolved to.
+ */
+export type Dialer = (addr: string, role: Role, events: ConnectionEvents, tlsServerName?: string) => Promise<ClientConnection>;

@@ -33,6 +33,7 @@ describe("config", () => {
       port: 9877,
       remotingPort: 9876,
       peers: [],
+      peerDns: [],
       advertiseAddr: null,
       brokerExpiryMs: limits.BROKER_EXPIRY_MS,
       remotingBrokerExpiryMs: limits.REMOTING_BROKER_EXPIRY_MS,
@@ -58,8 +59,6 @@ describe("config", () => {
       remotingAclAccounts: [],
       remotingTlsMode: "disabled",
       connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX,
-      requestsPerConnectionPerSecondMax: limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX,
-      requestsPerConnectionBurstMax: limits.REQUESTS_PER_CONNECTION_BURST_MAX,
       clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX,
       helloTimeoutMs: limits.HELLO_TIMEOUT_MS,
       clockOffsetMs: 0,
@@ -70,6 +69,13 @@ describe("config", () => {
     const config = parseConfig({ peers: ["10.0.0.2:9877"] });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.peers)).toBe(true);
+  });
+
+  it("config: peerDns takes host:port names, frozen, beside or instead of peers", () => {
+    const config = parseConfig({ peerDns: ["namesrv-headless:9877", "[fd00::1]:9877"] });
+    expect(config.peerDns).toEqual(["namesrv-headless:9877", "[fd00::1]:9877"]);
+    expect(config.peers).toEqual([]);
+    expect(Object.isFrozen(config.peerDns)).toBe(true);
   });
 
   it("config: default id derives from the port", () => {
@@ -109,6 +115,14 @@ describe("config", () => {
       `'peers' must have at most ${limits.PEERS_MAX} entries`,
     ],
     ["advertiseAddr", { advertiseAddr: "x" }, "'advertiseAddr' must be host:port"],
+    ["peerDns type", { peerDns: "namesrv:9877" }, "'peerDns' must be an array of host:port, got 'namesrv:9877'"],
+    ["peerDns format", { peerDns: ["namesrv"] }, "'peerDns[0]' must be host:port with a port in 1..65535, got 'namesrv'"],
+    ["peerDns repeated", { peerDns: ["a:1", "a:1"] }, "'peerDns[1]' must not repeat an earlier name, got 'a:1'"],
+    [
+      "too many peerDns names",
+      { peerDns: Array.from({ length: limits.PEER_DNS_NAMES_MAX + 1 }, (_, i) => `h${i}:1`) },
+      `'peerDns' must have at most ${limits.PEER_DNS_NAMES_MAX} entries`,
+    ],
     [
       "brokerExpiryMs below min",
       { brokerExpiryMs: limits.BROKER_EXPIRY_MS_MIN - 1 },
@@ -256,8 +270,8 @@ describe("config: security (issue #7)", () => {
   });
 
   it("config: abuse limits may be lowered, never raised past their hard maximum", () => {
-    const config = parseConfig({ connectionsPerAddressMax: 2, requestsPerConnectionPerSecondMax: 5, helloTimeoutMs: 500 });
-    expect(config).toMatchObject({ connectionsPerAddressMax: 2, requestsPerConnectionPerSecondMax: 5, helloTimeoutMs: 500 });
+    const config = parseConfig({ connectionsPerAddressMax: 2, inflightRequestsPerConnectionMax: 5, helloTimeoutMs: 500 });
+    expect(config).toMatchObject({ connectionsPerAddressMax: 2, inflightRequestsPerConnectionMax: 5, helloTimeoutMs: 500 });
     expect(problemsOf({ connectionsPerAddressMax: limits.CONNECTIONS_PER_ADDRESS_MAX + 1 })).toHaveLength(1);
     expect(problemsOf({ clientFrameBytesMax: limits.CLIENT_FRAME_BYTES_MAX + 1 })).toHaveLength(1);
     expect(parseConfig({ frameBytesMax: 8_192 }).clientFrameBytesMax).toBe(8_192);

@@ -78,6 +78,12 @@ export interface Config {
   readonly remotingPort: number | null;
   /** Seed peers: the "host:port" WebSocket addresses of other name servers. @default [] */
   readonly peers: readonly string[];
+  /**
+   * Peer discovery through DNS: "host:port" names (a Kubernetes headless Service, a compose
+   * network alias) resolved every PEER_DNS_INTERVAL_MS to all their A/AAAA records; the node
+   * links to every address (its own it recognises and skips). @default []
+   */
+  readonly peerDns: readonly string[];
   /** "host:port" peers use to reach this node, when `host:port` is not reachable. @default null */
   readonly advertiseAddr: string | null;
   /** Expiry for native brokers that declare none. @default BROKER_EXPIRY_MS (10 s) */
@@ -100,7 +106,10 @@ export interface Config {
   readonly sendBufferBytesMax: number;
   /** Open native connections. @default CONNECTIONS_MAX */
   readonly connectionsMax: number;
-  /** Requests one connection may have queued or in flight. @default INFLIGHT_REQUESTS_PER_CONNECTION_MAX */
+  /**
+   * Requests one connection may have queued and unanswered (native and remoting); reading the
+   * connection stops at a sixteenth of it. @default INFLIGHT_REQUESTS_PER_CONNECTION_MAX
+   */
   readonly inflightRequestsPerConnectionMax: number;
   /** Topics the node holds. @default TOPICS_MAX */
   readonly topicsMax: number;
@@ -138,10 +147,6 @@ export interface Config {
   readonly remotingTlsMode: RemotingTlsMode;
   /** Open connections from one IP address, per port. @default CONNECTIONS_PER_ADDRESS_MAX */
   readonly connectionsPerAddressMax: number;
-  /** Token-bucket rate of one non-peer connection. @default REQUESTS_PER_CONNECTION_PER_SECOND_MAX */
-  readonly requestsPerConnectionPerSecondMax: number;
-  /** Token-bucket depth of one non-peer connection. @default REQUESTS_PER_CONNECTION_BURST_MAX */
-  readonly requestsPerConnectionBurstMax: number;
   /** Largest frame from a connection not authenticated as broker or peer. @default CLIENT_FRAME_BYTES_MAX */
   readonly clientFrameBytesMax: number;
   /** Time a connection has to finish its hello (and peer challenge). @default HELLO_TIMEOUT_MS */
@@ -159,6 +164,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "port",
   "remotingPort",
   "peers",
+  "peerDns",
   "advertiseAddr",
   "brokerExpiryMs",
   "remotingBrokerExpiryMs",
@@ -184,8 +190,6 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "remotingAclAccounts",
   "remotingTlsMode",
   "connectionsPerAddressMax",
-  "requestsPerConnectionPerSecondMax",
-  "requestsPerConnectionBurstMax",
   "clientFrameBytesMax",
   "helloTimeoutMs",
   "clockOffsetMs",
@@ -224,6 +228,7 @@ export function parseConfig(input: unknown): Config {
     port,
     remotingPort: remotingPortField(problems, read("remotingPort")),
     peers: peersField(problems, read("peers")),
+    peerDns: peerDnsField(problems, read("peerDns")),
     advertiseAddr: addrField(problems, "advertiseAddr", read("advertiseAddr")),
     brokerExpiryMs: intField(
       problems,
@@ -271,7 +276,7 @@ export function parseConfig(input: unknown): Config {
   };
   checkCrossFieldRules(problems, config);
   if (problems.list.length > 0) throw new ConfigError(problems.list);
-  return Object.freeze({ ...config, peers: Object.freeze([...config.peers]) });
+  return Object.freeze({ ...config, peers: Object.freeze([...config.peers]), peerDns: Object.freeze([...config.peerDns]) });
 }
 
 /** Rules that span fields; only checked on values that passed their own rules. */
@@ -337,20 +342,31 @@ function addrField(problems: Problems, field: string, value: unknown): string | 
   return value;
 }
 
+/** `peers`: distinct host:port seed addresses, at most PEERS_MAX. */
 function peersField(problems: Problems, value: unknown): readonly string[] {
+  return addrListField(problems, "peers", value, limits.PEERS_MAX, "peer");
+}
+
+/** `peerDns`: distinct host:port names, at most PEER_DNS_NAMES_MAX. */
+function peerDnsField(problems: Problems, value: unknown): readonly string[] {
+  return addrListField(problems, "peerDns", value, limits.PEER_DNS_NAMES_MAX, "name");
+}
+
+/** An array of at most `max` distinct host:port entries (`noun` names one in the messages). */
+function addrListField(problems: Problems, field: string, value: unknown, max: number, noun: string): readonly string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
-    problems.add("peers", "must be an array of host:port", value);
+    problems.add(field, "must be an array of host:port", value);
     return [];
   }
-  if (value.length > limits.PEERS_MAX) problems.add("peers", `must have at most ${limits.PEERS_MAX} entries`, `${value.length} entries`);
-  const peers: string[] = [];
-  value.forEach((peer: unknown, index) => {
-    if (!isAddr(peer)) problems.add(`peers[${index}]`, "must be host:port with a port in 1..65535", peer);
-    else if (peers.includes(peer)) problems.add(`peers[${index}]`, "must not repeat an earlier peer", peer);
-    else peers.push(peer);
+  if (value.length > max) problems.add(field, `must have at most ${max} entries`, `${value.length} entries`);
+  const entries: string[] = [];
+  value.forEach((entry: unknown, index) => {
+    if (!isAddr(entry)) problems.add(`${field}[${index}]`, "must be host:port with a port in 1..65535", entry);
+    else if (entries.includes(entry)) problems.add(`${field}[${index}]`, `must not repeat an earlier ${noun}`, entry);
+    else entries.push(entry);
   });
-  return peers;
+  return entries;
 }
 
 function dataDirField(problems: Problems, value: unknown): string | null {

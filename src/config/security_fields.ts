@@ -60,8 +60,6 @@ export function securityFields(problems: Problems, read: (field: string) => unkn
     remotingAclAccounts: aclAccountsField(problems, read("remotingAclAccounts")),
     remotingTlsMode: choiceField(problems, "remotingTlsMode", read("remotingTlsMode"), REMOTING_TLS_MODES, "disabled"),
     connectionsPerAddressMax: int("connectionsPerAddressMax", 1, limits.CONNECTIONS_PER_ADDRESS_MAX),
-    requestsPerConnectionPerSecondMax: int("requestsPerConnectionPerSecondMax", 1, limits.REQUESTS_PER_CONNECTION_PER_SECOND_MAX),
-    requestsPerConnectionBurstMax: int("requestsPerConnectionBurstMax", 1, limits.REQUESTS_PER_CONNECTION_BURST_MAX),
     clientFrameBytesMax: int("clientFrameBytesMax", FRAME_BYTES_MAX_MIN, clientFrameMax),
     helloTimeoutMs: int("helloTimeoutMs", HELLO_TIMEOUT_MS_MIN, limits.HELLO_TIMEOUT_MS),
   };

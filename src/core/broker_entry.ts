@@ -29,8 +29,6 @@ export interface BrokerEntry {
   headerPending: boolean;
   /** Local only: when this node last heard the broker itself (a request on its connection). */
   heardAtMs: number;
-  /** Local only: when evidence heard here was last queued for peers. */
-  evidenceSharedAtMs: number;
   /** Local only: when this node last compared a full registration's topics with its records. */
   topicsCheckedAt: Stamp | null;
 }

@@ -71,7 +71,6 @@ export class BrokerRegistry {
         offlineSinceMs: null,
         headerPending: false,
         heardAtMs: Number.NEGATIVE_INFINITY,
-        evidenceSharedAtMs: Number.NEGATIVE_INFINITY,
         topicsCheckedAt: null,
       };
       this.brokers.set(key, entry);
@@ -153,7 +152,10 @@ export class BrokerRegistry {
     const { ctx } = this;
     if (entry.connId !== null) this.byConnection.get(entry.connId)?.delete(entry.key);
     entry.connId = null;
-    if (entry.holders.get(ctx.nodeId)?.connected === true) {
+    // A draining node closes every broker connection because it leaves, not because the
+    // brokers went: its "connected" claims stay, so that peers do not suspect the brokers it
+    // heard; they expire by the usual rules if no one else hears them.
+    if (!ctx.leaving && entry.holders.get(ctx.nodeId)?.connected === true) {
       const holder: HolderRecord = { type: "holder", brokerKey: entry.key, nodeId: ctx.nodeId, connected: false, stamp: ctx.hlc.now(nowMs) };
       this.wired().records.apply(holder, nowMs, null);
     }

@@ -1,6 +1,7 @@
 // What the core asks its shell to do: push to subscribers, close connections, send records
 // to peers, log. The shell carries effects out in order; the core never does I/O.
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
+import type { PeerHeard } from "../protocol/messages/heard.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "../model/types.js";
 
@@ -29,4 +30,5 @@ export type PeerMessage =
   | { readonly type: "digest"; readonly body: PeerDigest }
   | { readonly type: "pull"; readonly body: PeerPull }
   | { readonly type: "summary"; readonly body: PeerSummary }
-  | { readonly type: "want"; readonly body: PeerWant };
+  | { readonly type: "want"; readonly body: PeerWant }
+  | { readonly type: "heard"; readonly body: PeerHeard };

@@ -124,21 +124,6 @@ export class FailureDetector {
   }
 
   /**
-   * Whether fresh evidence heard here should go out now. Peers only need it to keep their
-   * expiry deadline ahead, so it goes EVIDENCE_SHARES_PER_EXPIRY times per expiry (at most
-   * every EVIDENCE_SHARE_MS), not with every heartbeat.
-   */
-  evidenceShareDue(record: ReplicatedRecord, nowMs: number): boolean {
-    if (record.type !== "liveness") return true;
-    const entry = this.registry.get(record.brokerKey);
-    if (!entry) return true;
-    const intervalMs = Math.max(limits.EVIDENCE_SHARE_MS, this.expiryOf(entry) / limits.EVIDENCE_SHARES_PER_EXPIRY);
-    if (nowMs - entry.evidenceSharedAtMs < intervalMs) return false;
-    entry.evidenceSharedAtMs = nowMs;
-    return true;
-  }
-
-  /**
    * Corrects remote claims this node knows to be wrong: its own stale "connected" claim
    * from before a restart, and a crash verdict on a broker it still holds a connection to
    * (SWIM-style refutation with evidence newer than the verdict's).

@@ -16,20 +16,21 @@ export interface GossipCounters {
   digestBucketsMismatched: number;
   recordsRepaired: number;
   outboxDropped: number;
-}
-
-/** One queued record for a peer. Urgent records flush at once; evidence-only updates wait. */
-interface OutboxItem {
-  readonly record: ReplicatedRecord;
-  readonly urgent: boolean;
+  /** PEER_HEARD frames sent, and brokers vouched for in them (once per frame, whatever the peers). */
+  heardFramesSent: number;
+  heardVouchesSent: number;
+  /** PEER_HEARD frames received, brokers vouched for in them, and vouches naming an index whose key this node lacks. */
+  heardFramesReceived: number;
+  heardVouchesReceived: number;
+  heardVouchesUnknown: number;
 }
 
 /** A peer as this node sees it. */
 export interface PeerView {
   readonly nodeId: string;
   up: boolean;
-  readonly outbox: Map<string, OutboxItem>;
-  lastFlushMs: number;
+  /** Queued records by identity: the newest version of each, flushed at the end of the request. */
+  readonly outbox: Map<string, ReplicatedRecord>;
 }
 
 /** What to send to one peer now. */
@@ -55,6 +56,11 @@ export class GossipState {
     digestBucketsMismatched: 0,
     recordsRepaired: 0,
     outboxDropped: 0,
+    heardFramesSent: 0,
+    heardVouchesSent: 0,
+    heardFramesReceived: 0,
+    heardVouchesReceived: 0,
+    heardVouchesUnknown: 0,
   };
   readonly peers = new Map<string, PeerView>();
   /** Known member addresses ("host:port" of nodes' HTTP+WebSocket ports). */
@@ -77,6 +83,17 @@ export class GossipState {
   /** Removes a collected record (this identity, any version) from the digest. */
   unindexRecord(record: ReplicatedRecord): void {
     this.index.remove(record);
+  }
+
+  /** The XOR of every bucket's pair: equal roots, equal digests (but for a 2^-64 chance). */
+  root(): [number, number] {
+    let low = 0;
+    let high = 0;
+    for (let bucket = 0; bucket < limits.DIGEST_BUCKETS; bucket++) {
+      low = (low ^ (this.index.bucketLow[bucket] as number)) >>> 0;
+      high = (high ^ (this.index.bucketHigh[bucket] as number)) >>> 0;
+    }
+    return [low, high];
   }
 
   /** Bucket hashes for a PEER_DIGEST. */
@@ -190,10 +207,10 @@ export class GossipState {
   // ---- Peers and outboxes -------------------------------------------------------------------
 
   /** A link to a peer came up (or another link to it). */
-  peerUp(nodeId: string, nowMs: number): PeerView {
+  peerUp(nodeId: string): PeerView {
     let peer = this.peers.get(nodeId);
     if (!peer) {
-      peer = { nodeId, up: true, outbox: new Map(), lastFlushMs: nowMs };
+      peer = { nodeId, up: true, outbox: new Map() };
       this.peers.set(nodeId, peer);
     }
     peer.up = true;
@@ -218,43 +235,29 @@ export class GossipState {
     return this.peers.get(nodeId)?.up === true;
   }
 
-  /**
-   * Queues a changed record for every up peer except the one it came from. With a
-   * `fanout`, only that many of the eligible peers, chosen at random, get it: how relayed
-   * evidence spreads like classic gossip instead of flooding every link of a full mesh.
-   */
-  enqueue(
-    record: ReplicatedRecord,
-    fromPeer: string | null,
-    urgent: boolean,
-    fanout: { count: number; rng: Rng } | null = null,
-  ): void {
+  /** Queues a changed record for every up peer except the one it came from. */
+  enqueue(record: ReplicatedRecord, fromPeer: string | null): void {
     const id = recordId(record);
-    let targets = [...this.peers.values()].filter((peer) => peer.up && peer.nodeId !== fromPeer);
-    if (fanout !== null && targets.length > fanout.count) targets = pickRandom(targets, fanout.count, fanout.rng);
-    for (const peer of targets) {
-      const previous = peer.outbox.get(id);
-      if (!previous && peer.outbox.size >= this.outboxMax) {
+    for (const peer of this.peers.values()) {
+      if (!peer.up || peer.nodeId === fromPeer) continue;
+      if (!peer.outbox.has(id) && peer.outbox.size >= this.outboxMax) {
         this.counters.outboxDropped += 1;
         continue;
       }
       // Delete first so that the newest version moves to the back of the queue.
       peer.outbox.delete(id);
-      peer.outbox.set(id, { record, urgent: urgent || previous?.urgent === true });
+      peer.outbox.set(id, record);
     }
     if (fromPeer !== null) this.counters.deltasRelayed += 1;
   }
 
-  /** Batches to send now: urgent outboxes at once, evidence-only ones every `shareMs`. */
-  flush(nowMs: number, shareMs: number, onlyPeer: string | null = null): OutboundBatch[] {
+  /** Batches to send now: every queued record (of one peer, or of all). */
+  flush(onlyPeer: string | null = null): OutboundBatch[] {
     const batches: OutboundBatch[] = [];
     for (const peer of this.peers.values()) {
       if (!peer.up || peer.outbox.size === 0 || (onlyPeer !== null && peer.nodeId !== onlyPeer)) continue;
-      const urgent = [...peer.outbox.values()].some((item) => item.urgent);
-      if (!urgent && nowMs - peer.lastFlushMs < shareMs) continue;
-      const records = livenessLast([...peer.outbox.values()].map((item) => item.record));
+      const records = livenessLast([...peer.outbox.values()]);
       peer.outbox.clear();
-      peer.lastFlushMs = nowMs;
       for (let start = 0; start < records.length; start += limits.DELTAS_PER_FRAME_MAX) {
         batches.push({ peerId: peer.nodeId, records: records.slice(start, start + limits.DELTAS_PER_FRAME_MAX) });
       }
@@ -301,16 +304,6 @@ export class GossipState {
  */
 function key53(high: number, low: number): number {
   return (high >>> 11) * 0x1_0000_0000 + low;
-}
-
-/** `count` distinct items of `items`, chosen with the Rng (a partial Fisher-Yates shuffle). */
-function pickRandom<T>(items: readonly T[], count: number, rng: Rng): T[] {
-  const pool = [...items];
-  for (let index = 0; index < count; index++) {
-    const other = index + nextIndex(rng, pool.length - index);
-    [pool[index], pool[other]] = [pool[other] as T, pool[index] as T];
-  }
-  return pool.slice(0, count);
 }
 
 function hex32(value: number): string {

@@ -383,6 +383,14 @@ describe("node", () => {
     expect(node.isReady()).toBe(true);
   });
 
+  it("node: without seeds (peers found by DNS) a starting peer does not make it ready; a ready one does", () => {
+    const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: [] });
+    node.onPeerPull("n2", { buckets: [], members: [], ready: false }, 10);
+    expect(node.isReady()).toBe(false);
+    node.onPeerPull("n3", { buckets: [], members: [], ready: true }, 20);
+    expect(node.isReady()).toBe(true);
+  });
+
   it("node: ready after a pull from a ready peer", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 60_000, seeds: ["h2:1", "h3:1"] });
     node.onPeerPull("n2", { buckets: [], members: [], ready: true }, 10);
@@ -438,35 +446,39 @@ describe("node", () => {
     expect(node.brokerCounts().live).toBe(0);
   });
 
-  it("node: shares heartbeat evidence a few times per expiry, not with every heartbeat", () => {
+  it("node: shares heartbeat evidence a few times per expiry as PEER_HEARD bits, never as liveness records", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 0 });
     node.peerConnected("n2", null, 0);
     node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
     node.takeEffects();
-    let shared = 0;
+    let shares = 0;
+    let livenessRecords = 0;
     for (let seq = 2, now = 0; now <= 4 * EXPIRY_MS; seq++, now += TICK_MS) {
       if (now % 100 === 0) node.heartbeat(1, "DefaultCluster", "10.0.0.1:10911", { epoch: 1, seq }, now);
       node.tick(now);
       for (const effect of node.takeEffects()) {
-        if (effect.kind === "peerSend" && effect.message.type === "deltas") {
-          shared += effect.message.body.records.filter((record) => record.type === "liveness").length;
-        }
+        if (effect.kind !== "peerSend") continue;
+        if (effect.message.type === "deltas") livenessRecords += effect.message.body.records.filter((record) => record.type === "liveness").length;
+        if (effect.message.type === "heard" && effect.message.body.groups.length > 0) shares += 1;
       }
     }
-    // 400 heartbeats over four expiry windows; four shares per window.
-    expect(shared).toBeGreaterThanOrEqual(4 * 3);
-    expect(shared).toBeLessThanOrEqual(4 * 4 + 1);
+    // 80 heartbeats over four expiry windows; a share every 200 ms (an eighth of the 2 s expiry, in 200 ms steps).
+    expect(livenessRecords).toBe(0);
+    expect(shares).toBeGreaterThanOrEqual(4 * 10 - 1);
+    expect(shares).toBeLessThanOrEqual(4 * 10 + 1);
   });
 
-  it("node: a reconnected peer gets the evidence of the brokers held here at once", () => {
+  it("node: a reconnected peer gets the brokers heard here at once, keys and bits", () => {
     const node = makeNode({ peersConfigured: true, startupGraceMs: 0 });
     node.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
     node.takeEffects();
     node.peerConnected("n2", null, 10);
-    const records = node
-      .takeEffects()
-      .flatMap((e) => (e.kind === "peerSend" && e.message.type === "deltas" ? e.message.body.records : []));
-    expect(records.some((record) => record.type === "liveness" && record.alive)).toBe(true);
+    const heard = node.takeEffects().flatMap((e) => (e.kind === "peerSend" && e.message.type === "heard" ? [e.message.body] : []));
+    expect(heard).toHaveLength(1);
+    const [frame] = heard;
+    expect(frame?.base).toBe(0);
+    expect(frame?.keys).toEqual(["DefaultCluster@10.0.0.1:10911"]);
+    expect(frame?.groups.map((group) => [group.hops, [...group.bitmap]])).toEqual([[0, [1]]]);
   });
 
   it("node: not ready with peers until a snapshot or the grace passes", () => {

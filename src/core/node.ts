@@ -6,6 +6,7 @@ import { NotFoundError, NotReadyError } from "../errors.js";
 import { AdminWrites } from "./admin_writes.js";
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
+import type { PeerHeard } from "../protocol/messages/heard.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
 import { BrokerRegistry } from "./broker_registry.js";
 import { BrokerRequests, ORDER_TOPIC_CONFIG_NAMESPACE } from "./broker_requests.js";
@@ -77,14 +78,7 @@ export class NameServerNode {
    * A broker registers (or re-registers) over a connection, with the Java NameServer's
    * semantics topic by topic (docs/architecture.md, "Registrations, topic by topic").
    */
-  registerBroker(
-    connId: ConnectionId,
-    origin: Origin,
-    registration: BrokerRegistration,
-    evidence: Evidence | null,
-    nowMs: number,
-    options: RegisterOptions = {},
-  ): RegisterResult {
+  registerBroker(connId: ConnectionId, origin: Origin, registration: BrokerRegistration, evidence: Evidence | null, nowMs: number, options: RegisterOptions = {}): RegisterResult {
     return this.requests.register(connId, origin, registration, evidence, nowMs, options);
   }
 
@@ -129,7 +123,7 @@ export class NameServerNode {
 
   // ---- Queries -----------------------------------------------------------------------------
 
-  /** Whether the node serves routes (see DESIGN §4: snapshot pulled or grace passed). */
+  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed; not leaving). */
   isReady(): boolean {
     return this.replication.isReady();
   }
@@ -293,10 +287,7 @@ export class NameServerNode {
 
   // ---- Time and effects -------------------------------------------------------------------
 
-  /**
-   * Advances time: pause compensation, readiness grace, suspicion and expiry deadlines (with
-   * self-preservation), tombstone collection, anti-entropy and evidence sharing.
-   */
+  /** Advances time: pause compensation, readiness grace, deadlines (self-preservation), tombstones, anti-entropy, evidence. */
   tick(nowMs: number): void {
     const gapMs = nowMs - this.ctx.lastTickMs;
     this.ctx.lastTickMs = nowMs;
@@ -310,6 +301,11 @@ export class NameServerNode {
     this.replication.markReady(reason);
   }
 
+  /** Graceful drain: not ready from now on; peers (and `linkedPeerIds`) get a leaving notice. */
+  leave(nowMs: number, linkedPeerIds: readonly string[] = []): void {
+    this.replication.leave(nowMs, linkedPeerIds);
+  }
+
   /** True while self-preservation holds back expiry evictions (cut off from every peer). */
   isDegraded(): boolean {
     return this.detector.isDegraded();
@@ -318,7 +314,7 @@ export class NameServerNode {
   /** Takes the effects queued since the last call, in order. */
   takeEffects(): Effect[] {
     this.pushes.flush();
-    this.replication.flush(this.ctx.lastTickMs, true);
+    this.replication.flush();
     if (this.ctx.kvDirty) {
       this.ctx.kvDirty = false;
       this.ctx.effects.push({ kind: "kvChanged" });
@@ -340,9 +336,14 @@ export class NameServerNode {
     this.replication.peerDisconnected(peerId, nowMs);
   }
 
-  /** Records pushed by a peer. */
+  /** Records pushed by a peer; with `leaving`, the peer is departing (down, without alarm). */
   onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
     this.replication.onPeerDeltas(peerId, deltas, nowMs);
+  }
+
+  /** A peer's compact liveness evidence (PEER_HEARD). */
+  onPeerHeard(peerId: string, heard: PeerHeard, nowMs: number): void {
+    this.replication.onPeerHeard(peerId, heard, nowMs);
   }
 
   /** A peer's digest: a snapshot for a starting peer, a summary of what differs for a ready one. */

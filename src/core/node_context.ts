@@ -114,6 +114,8 @@ export class NodeContext {
   lastTickMs: number;
   /** KV records changed since the shell last took effects: one kvChanged effect is owed. */
   kvDirty = false;
+  /** Set once by a graceful drain (Replication.leave): not ready, peers told, claims kept. */
+  leaving = false;
 
   constructor(
     readonly options: NodeOptions,

@@ -1,16 +1,19 @@
 // Replication of a node: applying records (local writes and peers' deltas) and queueing
 // them for peers, peer links coming and going, digests, summaries, wants and pulls of
-// anti-entropy, readiness from a peer snapshot, membership, and tombstone collection.
+// anti-entropy, readiness from a peer snapshot, membership, tombstone collection, and the
+// graceful drain (this node leaving, a peer leaving).
 // Pure; the shell carries out the peer frames it queues as effects.
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
+import type { PeerHeard } from "../protocol/messages/heard.js";
 import type { RecordSink } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
+import { EvidenceShares } from "./evidence.js";
 import type { FailureDetector } from "./failure_detector.js";
-import { GossipState, type GossipCounters } from "./gossip.js";
+import { GossipState, type GossipCounters, type OutboundBatch } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
-import { compareStamp, type ReplicatedRecord, type Stamp } from "../model/records.js";
+import { compareStamp, type LivenessRecord, type ReplicatedRecord, type Stamp } from "../model/records.js";
 
 /** How often KV tombstones and spent topic deletions are collected: cheap, and TOMBSTONE_MS is a day. */
 const TOMBSTONE_SWEEP_MS = 60_000;
@@ -21,6 +24,7 @@ const PROPAGATION_SAMPLES_MAX = 10_000;
 /** Records, peers, anti-entropy and readiness. */
 export class Replication implements RecordSink {
   readonly gossip: GossipState;
+  readonly evidence: EvidenceShares;
   /** Propagation delays (origin stamp to applied here), drained by the shell into a histogram. */
   readonly propagationDelaysMs: number[] = [];
   private ready: boolean;
@@ -41,6 +45,7 @@ export class Replication implements RecordSink {
     this.startedAtMs = nowMs;
     this.gossip = new GossipState(options.nodeId, options.outboxRecordsPerPeerMax);
     this.gossip.learnMembers([...options.seeds, ...(options.advertiseAddr ? [options.advertiseAddr] : [])]);
+    this.evidence = new EvidenceShares(ctx, registry, detector, this.gossip, nowMs);
     this.nextAntiEntropyMs = nowMs + options.antiEntropyIntervalMs;
     this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
   }
@@ -51,7 +56,7 @@ export class Replication implements RecordSink {
   apply(record: ReplicatedRecord, nowMs: number, fromPeer: string | null, persist = true): boolean {
     const { admin } = this.ctx;
     let stored: ReplicatedRecord | null;
-    let urgent = true;
+    let shared = true;
     switch (record.type) {
       case "instance":
       case "topic":
@@ -62,8 +67,9 @@ export class Replication implements RecordSink {
         if (fromPeer !== null && this.detector.refuteVerdict(record, nowMs)) return false;
         const before = this.registry.get(record.brokerKey)?.liveness;
         stored = this.registry.applyBrokerRecord(record, nowMs);
-        // Fresher evidence for a broker already alive in the same session is shared in batches, not at once.
-        urgent = !(before?.alive === true && record.alive && record.session === before.session);
+        // Fresher evidence for a broker already alive in the same session travels as PEER_HEARD
+        // freshness, not as a record; a native broker's new boot epoch still goes as one.
+        shared = !(before?.alive === true && record.alive && record.session === before.session) || this.newBootEpoch(before, record);
         break;
       }
       case "kv":
@@ -81,13 +87,15 @@ export class Replication implements RecordSink {
     }
     if (!stored) return false;
     this.gossip.indexRecord(stored);
-    if (urgent) this.gossip.enqueue(stored, fromPeer, true);
-    else if (fromPeer !== null || this.detector.evidenceShareDue(stored, nowMs)) {
-      const fanout = fromPeer === null ? null : { count: limits.EVIDENCE_RELAY_FANOUT, rng: this.ctx.rng };
-      this.gossip.enqueue(stored, fromPeer, false, fanout);
-    }
+    if (shared) this.gossip.enqueue(stored, fromPeer);
     if (fromPeer !== null) this.detector.answerRemote(stored, nowMs);
     return true;
+  }
+
+  /** A native broker's heartbeat sequence from a new boot (a remoting broker's epoch is a node's clock). */
+  private newBootEpoch(before: LivenessRecord | null | undefined, record: LivenessRecord): boolean {
+    const origin = this.registry.get(record.brokerKey)?.instance?.origin;
+    return origin === "native" && before !== null && before !== undefined && before.evidence.epoch !== record.evidence.epoch;
   }
 
   /** A record collected or made dead here leaves the digest. */
@@ -115,9 +123,28 @@ export class Replication implements RecordSink {
 
   // ---- Readiness and time -----------------------------------------------------------------
 
-  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed). */
+  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed), and is not leaving. */
   isReady(): boolean {
-    return this.ready;
+    return this.ready && !this.ctx.leaving;
+  }
+
+  /**
+   * Graceful drain: from now on this node answers not ready, and every up peer gets what is
+   * queued for it, then a last PEER_DELTAS with `leaving`, so that it marks this node departed
+   * instead of down; so does every other peer the shell holds a link with (`linkedPeerIds`: one
+   * that dialed us while we never reached it still counts us as up). The connection claims this
+   * node made stay (BrokerRegistry.unbindConnection).
+   */
+  leave(nowMs: number, linkedPeerIds: readonly string[]): void {
+    if (this.ctx.leaving) return;
+    this.ctx.leaving = true;
+    const peerIds = new Set([...this.gossip.upPeers().map((peer) => peer.nodeId), ...linkedPeerIds]);
+    peerIds.delete(this.ctx.nodeId);
+    this.ctx.log("info", "node leaving", { peers: peerIds.size });
+    this.ship(this.gossip.flush());
+    for (const peerId of peerIds) {
+      this.ctx.effects.push({ kind: "peerSend", peerId, message: { type: "deltas", body: { records: [], repair: false, leaving: true } } });
+    }
   }
 
   /** Marks the node ready because a peer snapshot was applied or the grace passed. */
@@ -132,7 +159,7 @@ export class Replication implements RecordSink {
     return this.ctx.options.peersConfigured && this.gossip.upPeers().length === 0;
   }
 
-  /** The replication part of a tick: readiness grace, tombstone sweep, anti-entropy, evidence shares. */
+  /** The replication part of a tick: readiness grace, tombstone sweep, anti-entropy (the root alone once ready), evidence shares. */
   tick(nowMs: number): void {
     if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs) this.markReady("startup grace passed");
     if (nowMs >= this.nextSweepMs) {
@@ -142,17 +169,15 @@ export class Replication implements RecordSink {
     if (nowMs >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = nowMs + this.ctx.options.antiEntropyIntervalMs;
       const peerId = this.gossip.randomUpPeer(this.ctx.rng);
-      if (peerId !== null) this.sendDigest(peerId);
+      if (peerId !== null) this.sendDigest(peerId, this.ready);
     }
-    this.flush(nowMs);
+    this.flush();
+    this.evidence.tick(nowMs);
   }
 
-  /** Sends queued deltas: urgent ones always, evidence-only ones every EVIDENCE_SHARE_MS. */
-  flush(nowMs: number, urgentOnly = false, onlyPeer: string | null = null): void {
-    for (const batch of this.gossip.flush(nowMs, urgentOnly ? Number.POSITIVE_INFINITY : limits.EVIDENCE_SHARE_MS, onlyPeer)) {
-      const message: PeerMessage = { type: "deltas", body: { records: batch.records, repair: false } };
-      this.ctx.effects.push({ kind: "peerSend", peerId: batch.peerId, message });
-    }
+  /** Sends queued deltas (of one peer, or of all). */
+  flush(onlyPeer: string | null = null): void {
+    this.ship(this.gossip.flush(onlyPeer));
   }
 
   // ---- Peers ----------------------------------------------------------------------------------
@@ -160,20 +185,21 @@ export class Replication implements RecordSink {
   /** A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot). */
   peerConnected(peerId: string, peerAddr: string | null, nowMs: number): void {
     if (peerId === this.ctx.nodeId) return;
-    this.gossip.peerUp(peerId, nowMs);
+    this.gossip.peerUp(peerId);
     if (peerAddr !== null) this.gossip.learnMembers([peerAddr]);
     this.detector.peerContact();
     this.ctx.log("info", "peer up", { peerId });
-    this.shareHeldEvidence(peerId);
-    this.sendDigest(peerId);
+    this.evidence.peerUp(peerId, nowMs);
+    this.sendDigest(peerId, false);
     this.detector.recheckSuspicions(nowMs);
   }
 
-  /** The last link to a peer went down: its connection claims stop counting. */
+  /** The last link to a peer went down (a peer that said it was leaving is down already). */
   peerDisconnected(peerId: string, nowMs: number): void {
     if (!this.gossip.isUp(peerId)) return;
     this.gossip.peerDown(peerId);
-    this.ctx.log("warn", "peer down", { peerId });
+    // A leaving node closes its own links: no alarm in its last lines.
+    this.ctx.log(this.ctx.leaving ? "info" : "warn", "peer down", { peerId });
     this.detector.recheckSuspicions(nowMs);
   }
 
@@ -183,17 +209,42 @@ export class Replication implements RecordSink {
     for (const record of deltas.records) {
       if (this.mergeRemote(record, nowMs, peerId) && deltas.repair) this.gossip.counters.recordsRepaired += 1;
     }
+    if (deltas.leaving === true) this.peerLeft(peerId);
   }
 
   /**
-   * A peer's digest. A starting peer gets our records of the differing buckets, then a pull
-   * for theirs (its snapshot). A ready peer gets a summary of those buckets instead: it sends
-   * what we lack and wants what it lacks, so records already on both sides do not travel
-   * (with deltas in flight, most buckets differ for a moment while nearly every record agrees).
+   * A peer said it is leaving (graceful drain): it is down from now on, without the "peer down"
+   * warning its links closing would bring. Its records and connection claims stay (brokers it
+   * heard expire by the usual rules only if no one hears them), and the shell keeps redialing
+   * it, so a restarted node rejoins with "peer up".
+   */
+  private peerLeft(peerId: string): void {
+    if (!this.gossip.isUp(peerId)) return;
+    this.gossip.peerDown(peerId);
+    this.ctx.log("info", "peer left", { peerId });
+  }
+
+  /** A peer's compact liveness evidence. */
+  onPeerHeard(peerId: string, heard: PeerHeard, nowMs: number): void {
+    this.evidence.onHeard(peerId, heard, nowMs);
+  }
+
+  /**
+   * A peer's digest. The root alone (a ready peer's periodic digest): nothing to do when ours is
+   * equal, else our whole digest goes back, and the peer answers it as below. A starting peer
+   * gets our records of the differing buckets, then a pull for theirs (its snapshot). A ready
+   * peer gets a summary of those buckets instead: it sends what we lack and wants what it lacks,
+   * so records already on both sides do not travel (with deltas in flight, most buckets differ
+   * for a moment while nearly every record agrees).
    */
   onPeerDigest(peerId: string, digest: PeerDigest): void {
     this.gossip.counters.digestsReceived += 1;
     this.learn(digest.members);
+    if (digest.buckets.length === 0) {
+      const [low, high] = this.gossip.root();
+      if (digest.root === null || digest.root[0] !== low || digest.root[1] !== high) this.sendDigest(peerId, false);
+      return;
+    }
     const buckets = this.gossip.diff(digest.buckets);
     if (!digest.ready) {
       this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
@@ -226,9 +277,12 @@ export class Replication implements RecordSink {
     if (pull.ready) this.markReady(`snapshot from ${peerId}`);
     else {
       // A cold start of the whole cluster: once every seed peer has shown us its (starting)
-      // state, nobody holds more than we do now, so waiting out the grace gains nothing.
+      // state, nobody holds more than we do now, so waiting out the grace gains nothing. A node
+      // without seeds (it finds its peers by DNS) knows no count to wait for: a ready peer's
+      // snapshot or the grace decides.
       this.startingPeers.add(peerId);
-      if (this.startingPeers.size >= this.ctx.options.seeds.length) this.markReady("every peer is starting too");
+      const seeds = this.ctx.options.seeds.length;
+      if (seeds > 0 && this.startingPeers.size >= seeds) this.markReady("every peer is starting too");
     }
     this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
   }
@@ -250,22 +304,18 @@ export class Replication implements RecordSink {
 
   // ---- Internals ------------------------------------------------------------------------------
 
-  /**
-   * A peer (re)connected: give it our freshest evidence for the brokers we hold at once.
-   * Digests leave out heartbeat sequence numbers (see GossipState), so anti-entropy would
-   * not, and the peer's deadlines may have run on while the link was down.
-   */
-  private shareHeldEvidence(peerId: string): void {
-    const records: ReplicatedRecord[] = [];
-    for (const entry of this.registry.brokers.values()) {
-      if (entry.connId !== null && entry.liveness?.alive === true) records.push(entry.liveness);
+  private ship(batches: readonly OutboundBatch[]): void {
+    for (const batch of batches) {
+      const message: PeerMessage = { type: "deltas", body: { records: batch.records, repair: false } };
+      this.ctx.effects.push({ kind: "peerSend", peerId: batch.peerId, message });
     }
-    this.sendRecords(peerId, records, false);
   }
 
-  private sendDigest(peerId: string): void {
+  /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one) or every bucket too. */
+  private sendDigest(peerId: string, rootOnly: boolean): void {
     this.gossip.counters.digestsSent += 1;
-    this.sendPeer(peerId, { type: "digest", body: { buckets: this.gossip.digest(), members: this.memberList(), ready: this.ready } });
+    const body: PeerDigest = { buckets: rootOnly ? [] : this.gossip.digest(), root: this.gossip.root(), members: this.memberList(), ready: this.ready };
+    this.sendPeer(peerId, { type: "digest", body });
   }
 
   private sendRecords(peerId: string, records: readonly ReplicatedRecord[], repair: boolean): void {
@@ -277,7 +327,7 @@ export class Replication implements RecordSink {
 
   private sendPeer(peerId: string, message: PeerMessage): void {
     // Queued deltas go first so that a pull never overtakes the records it accounts for.
-    this.flush(this.ctx.lastTickMs, true, peerId);
+    this.flush(peerId);
     this.ctx.effects.push({ kind: "peerSend", peerId, message });
   }
 

@@ -15,6 +15,7 @@ import {
   REDIAL_BACKOFF_MS_MIN,
   REDIAL_JITTER_RATIO,
   REQUEST_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS,
 } from "../limits.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame } from "../protocol/frame.js";
@@ -22,9 +23,9 @@ import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/he
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
-import type { TransportError } from "../transport/connection.js";
+import { CloseCode, type TransportError } from "../transport/connection.js";
 import { RealScheduler } from "../transport/timers.js";
-import { dialWebSocket, type DialedConnection, type DialOptions } from "../transport/ws_dialer.js";
+import { dialWebSocket, type DialedConnection, type DialOptions, type DialTls as TransportDialTls } from "../transport/ws_dialer.js";
 import type { Dialer, PeerHub, PeerLink } from "./peer_hub.js";
 
 /** Correlation id of the hello on an outbound peer link. */
@@ -60,9 +61,25 @@ export interface PeerDialerOptions {
   readonly dial?: (options: DialOptions) => DialedConnection;
 }
 
+/** Why an address is dialed: a member or seed (the core's dialPeer), or a `--peer-dns` answer. */
+export type DialSource = "member" | "dns";
+
+/** How `ensure` was asked for an address. */
+export interface DialVia {
+  readonly source: DialSource;
+  /** The name the peer's TLS certificate must carry, when `addr` is an IP a DNS name resolved to. */
+  readonly tlsServerName?: string;
+}
+
+const AS_MEMBER: DialVia = { source: "member" };
+
 /** Per-address dial state. */
 interface Target {
   readonly addr: string;
+  /** Why the address is dialed; a target nobody wants any more is forgotten once its link is down. */
+  readonly sources: Set<DialSource>;
+  /** TLS name to check instead of the host of `addr` (DNS-discovered addresses). */
+  tlsServerName: string | null;
   attempt: number;
   ws: DialedConnection | null;
   link: PeerLink | null;
@@ -75,6 +92,8 @@ interface Target {
   authPeerId: string | null;
   /** When the current connection last brought a frame or pong. */
   lastHeardMs: number;
+  /** Called once the current connection closed (stop() waits on it). */
+  onClosed: (() => void) | null;
 }
 
 /** One dialed peer address as the dialer sees it now (for operators: the dashboard, status). */
@@ -88,6 +107,8 @@ export interface PeerLinkState {
   readonly silentMs: number | null;
   /** Dial attempts since the last link came up. */
   readonly attempt: number;
+  /** The name the peer's certificate is checked against when it is not the host of `addr` (DNS). */
+  readonly tlsServerName?: string | null;
 }
 
 /** Dials and redials peers. */
@@ -105,20 +126,77 @@ export class PeerDialer implements Dialer {
     this.dialConnection = options.dial ?? dialWebSocket;
   }
 
-  ensure(addr: string): void {
-    if (this.stopped || this.targets.has(addr) || addr === this.options.advertiseAddr) return;
-    const target: Target = { addr, attempt: 0, ws: null, link: null, timer: null, isSelf: false, nonce: null, authPeerId: null, lastHeardMs: 0 };
+  /**
+   * Keeps a link to `addr` (idempotent). A `dns` address is reported to the hub without its
+   * address, so that the core does not gossip pod IPs as members: every node that should find
+   * peers by DNS is given the name itself.
+   */
+  ensure(addr: string, via: DialVia = AS_MEMBER): void {
+    if (this.stopped || addr === this.options.advertiseAddr) return;
+    const existing = this.targets.get(addr);
+    if (existing) {
+      existing.sources.add(via.source);
+      existing.tlsServerName ??= via.tlsServerName ?? null;
+      return;
+    }
+    const target: Target = {
+      addr,
+      sources: new Set([via.source]),
+      tlsServerName: via.tlsServerName ?? null,
+      attempt: 0,
+      ws: null,
+      link: null,
+      timer: null,
+      isSelf: false,
+      nonce: null,
+      authPeerId: null,
+      lastHeardMs: 0,
+      onClosed: null,
+    };
     this.targets.set(addr, target);
     this.dial(target);
   }
 
+  /**
+   * `source` no longer wants `addr` (it vanished from DNS). A link that is up stays until the
+   * usual peer-down rules close it; an address nobody wants is then not dialed again.
+   */
+  release(addr: string, source: DialSource): void {
+    const target = this.targets.get(addr);
+    if (!target?.sources.delete(source) || target.sources.size > 0 || target.link !== null) return;
+    this.forget(target);
+  }
+
+  /** Addresses dialed now, with why (for tests and operators). */
+  dialedAddrs(): { addr: string; sources: DialSource[]; isSelf: boolean }[] {
+    return [...this.targets.values()].map((t) => ({ addr: t.addr, sources: [...t.sources].sort(), isSelf: t.isSelf }));
+  }
+
+  /**
+   * Stops dialing. A linked peer gets a close frame after what was sent on the link (a drain's
+   * leaving notice) and the close handshake is awaited, at most SHUTDOWN_GRACE_MS, so that the
+   * peer sees a clean close rather than a reset when this process exits; a dial in progress is
+   * dropped at once.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    const closing: { ws: DialedConnection; closed: Promise<void> }[] = [];
     for (const target of this.targets.values()) {
       if (target.timer) this.scheduler.clearTimer(target.timer);
-      target.ws?.terminate();
+      const ws = target.ws;
+      if (ws && target.link) {
+        closing.push({ ws, closed: new Promise<void>((resolve) => (target.onClosed = resolve)) });
+        ws.close(CloseCode.GOING_AWAY, "node shutting down");
+      } else ws?.terminate();
     }
     this.targets.clear();
+    if (closing.length === 0) return;
+    let timer: TimerHandle | null = null;
+    const graceOver = new Promise<void>((resolve) => (timer = this.scheduler.setTimer(SHUTDOWN_GRACE_MS, resolve)));
+    await Promise.race([Promise.all(closing.map((item) => item.closed)), graceOver]);
+    if (timer !== null) this.scheduler.clearTimer(timer);
+    // Past the grace (a peer that never answered the close frame) the rest are cut.
+    for (const { ws } of closing) ws.terminate();
   }
 
   /** Every address dialed (but our own), with its link state, sorted by address. */
@@ -132,6 +210,7 @@ export class PeerDialer implements Dialer {
         linked: target.link !== null,
         silentMs: target.link === null ? null : Math.max(0, nowMs - target.lastHeardMs),
         attempt: target.attempt,
+        tlsServerName: target.tlsServerName,
       }))
       .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   }
@@ -149,7 +228,7 @@ export class PeerDialer implements Dialer {
       addr: target.addr,
       maxPayloadBytes: FRAME_BYTES_MAX,
       handshakeTimeoutMs: REQUEST_TIMEOUT_MS,
-      tls: tls === null ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca === null ? {} : { ca: tls.ca }) },
+      tls: tls === null ? undefined : dialTlsOf(tls, target.tlsServerName),
     });
     target.ws = ws;
     target.lastHeardMs = this.options.clock.nowMs();
@@ -209,6 +288,7 @@ export class PeerDialer implements Dialer {
         target.link = null;
         target.ws = null;
         if (link) this.hub.linkDown(link);
+        target.onClosed?.();
         this.scheduleRedial(target);
       },
     });
@@ -297,13 +377,26 @@ export class PeerDialer implements Dialer {
       close: (reason) => ws.close(1001, reason),
     };
     target.link = link;
-    this.hub.linkUp(link, target.addr);
+    this.hub.linkUp(link, target.sources.has("member") ? target.addr : null);
+  }
+
+  private forget(target: Target): void {
+    if (target.timer) this.scheduler.clearTimer(target.timer);
+    target.timer = null;
+    this.targets.delete(target.addr);
+    target.ws?.terminate();
   }
 
   private scheduleRedial(target: Target): void {
     if (this.stopped || target.isSelf || this.targets.get(target.addr) !== target) return;
+    if (target.sources.size === 0) return this.forget(target);
     const delayMs = backoffMs(this.options.rng, target.attempt, REDIAL_BACKOFF_MS_MIN, REDIAL_BACKOFF_MS_MAX, REDIAL_JITTER_RATIO);
     target.attempt += 1;
     target.timer = this.scheduler.setTimer(delayMs, () => this.dial(target));
   }
+}
+
+/** The transport's TLS options of one dial: our certificate, the CA, and the name to check. */
+function dialTlsOf(tls: DialTls, servername: string | null): TransportDialTls {
+  return { cert: tls.cert, key: tls.key, ...(tls.ca === null ? {} : { ca: tls.ca }), ...(servername === null ? {} : { servername }) };
 }

@@ -6,6 +6,7 @@ import { NsError } from "../errors.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { encodeFrame, type Frame } from "../protocol/frame.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
+import { decodePeerHeard } from "../protocol/messages/heard.js";
 import { PROTOCOL_VERSION_MAX } from "../limits.js";
 import type { NodeHost, PeerEffect } from "../host/node_host.js";
 import type { Logger } from "../host/logger.js";
@@ -36,11 +37,13 @@ export interface PeerHubCounters {
   framesOut: number;
   framesRejected: number;
   sendsWithoutLink: number;
+  /** Encoded bytes sent, by peer and frame type ("peer/type"): what gossip costs on each link. */
+  readonly bytesOut: Map<string, number>;
 }
 
 /** Links by peer, effects to links, frames to the core. */
 export class PeerHub {
-  readonly counters: PeerHubCounters = { framesIn: 0, framesOut: 0, framesRejected: 0, sendsWithoutLink: 0 };
+  readonly counters: PeerHubCounters = { framesIn: 0, framesOut: 0, framesRejected: 0, sendsWithoutLink: 0, bytesOut: new Map() };
   private readonly links = new Map<string, Set<PeerLink>>();
   private dialer: Dialer | null = null;
 
@@ -110,6 +113,11 @@ export class PeerHub {
           this.host.run((nowMs) => this.host.node.onPeerWant(link.peerId, want, nowMs));
           return;
         }
+        case RequestCode.PEER_HEARD: {
+          const heard = decodePeerHeard(frame.body);
+          this.host.run((nowMs) => this.host.node.onPeerHeard(link.peerId, heard, nowMs));
+          return;
+        }
         default:
           this.counters.framesRejected += 1;
           this.logger.warn({ peerId: link.peerId, code: frame.code }, "unsupported peer frame");
@@ -127,21 +135,39 @@ export class PeerHub {
       this.dialer?.ensure(effect.addr);
       return;
     }
-    const link = this.pickLink(effect.peerId);
-    if (!link) {
+    const message = effect.message;
+    // A leaving notice goes on every link to the peer: whichever link closes first, the
+    // notice arrives before its close, so the peer never takes the close for a failure.
+    const leaving = message.type === "deltas" && message.body.leaving === true;
+    const picked = this.pickLink(effect.peerId);
+    const links = leaving ? [...(this.links.get(effect.peerId) ?? [])] : picked ? [picked] : [];
+    if (links.length === 0) {
       this.counters.sendsWithoutLink += 1;
       return;
     }
-    const bytes = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: codeOf(effect.message), id: 0, body: effect.message.body });
-    this.counters.framesOut += 1;
-    link.send(bytes);
+    const bytes = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: codeOf(message), id: 0, body: message.body });
+    // Bounded: one key per peer (the core's peers, at most PEERS_MAX) and frame type.
+    const key = `${effect.peerId}/${message.type}`;
+    for (const link of links) {
+      this.counters.framesOut += 1;
+      this.counters.bytesOut.set(key, (this.counters.bytesOut.get(key) ?? 0) + bytes.length);
+      link.send(bytes);
+    }
   }
 
-  /** Closes every link and stops dialing. */
+  /**
+   * Closes every link and stops dialing. In a drain the core has told every peer it is
+   * leaving (NameServerNode.leave) before this, so the peers log "peer left", not "peer down".
+   */
   async stop(): Promise<void> {
     await this.dialer?.stop();
     for (const set of this.links.values()) for (const link of set) link.close("node shutting down");
     this.links.clear();
+  }
+
+  /** Ids of the peers with at least one open link, inbound or outbound. */
+  linkedPeerIds(): string[] {
+    return [...this.links.keys()];
   }
 
   /** Number of open links. */
@@ -175,5 +201,7 @@ function codeOf(message: PeerMessage): number {
       return RequestCode.PEER_SUMMARY;
     case "want":
       return RequestCode.PEER_WANT;
+    case "heard":
+      return RequestCode.PEER_HEARD;
   }
 }

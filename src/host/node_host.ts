@@ -6,6 +6,7 @@ import type { NameServerNode } from "../core/node.js";
 import type { ConnectionId } from "../model/types.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import { unreachable } from "../assert.js";
+import { LimitExceededError } from "../errors.js";
 import type { Logger } from "./logger.js";
 
 /** What a connection must offer for effects to reach it. */
@@ -25,9 +26,22 @@ export interface NodeHostHooks {
   readonly onGossip?: (effect: PeerEffect) => void;
   /** KV records changed (KV persistence): the core's kvChanged effect. */
   readonly onKvChanged?: () => void;
+  /**
+   * Resolves once every KV change so far is durable on this node (KV persistence); rejects
+   * with KvNotDurableError when it cannot be. Absent (no --data-dir): writes are acknowledged
+   * at once.
+   */
+  readonly kvDurable?: () => Promise<void>;
   /** Every core log record, after it was logged (the server's events timeline reads them). */
   readonly onCoreLog?: (msg: string, fields: Readonly<Record<string, unknown>>) => void;
 }
+
+/**
+ * Local KV writes waiting for the disk at once, all ports together: one write of kv.json covers
+ * them all, so this bounds only the memory of their pending answers (a few hundred bytes each).
+ * Past it a write is refused (LIMIT_EXCEEDED) before it changes anything.
+ */
+export const KV_WRITES_WAITING_MAX = 10_000;
 
 /** Upper bound on effect-draining rounds in one run(): effects that cause effects must settle. */
 const EFFECT_ROUNDS_MAX = 64;
@@ -37,6 +51,7 @@ export class NodeHost {
   private readonly targets = new Map<ConnectionId, EffectTarget>();
   private nextConnId: ConnectionId = 1;
   private draining = false;
+  private kvWritesWaiting = 0;
 
   constructor(
     readonly node: NameServerNode,
@@ -70,6 +85,27 @@ export class NodeHost {
       return call(this.clock.nowMs());
     } finally {
       this.drain();
+    }
+  }
+
+  /**
+   * Runs a local KV put or delete, the same for every port, and resolves once it is durable on
+   * this node: the change is applied (and gossiped) at once, the answer waits for the disk.
+   * Rejects with KvNotDurableError when the write to disk fails (the change stays applied), and
+   * with LimitExceededError, changing nothing, when KV_WRITES_WAITING_MAX writes already wait.
+   */
+  async writeKv(call: (nowMs: number) => void): Promise<void> {
+    if (this.kvWritesWaiting >= KV_WRITES_WAITING_MAX) {
+      throw new LimitExceededError("KV_WRITES_WAITING_MAX", `at most ${KV_WRITES_WAITING_MAX} kv writes may wait for the disk at once`);
+    }
+    this.run(call);
+    const durable = this.hooks.kvDurable;
+    if (!durable) return;
+    this.kvWritesWaiting += 1;
+    try {
+      await durable();
+    } finally {
+      this.kvWritesWaiting -= 1;
     }
   }
 

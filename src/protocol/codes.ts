@@ -31,6 +31,8 @@ export const RequestCode = {
   /** Appended: anti-entropy between ready nodes names record versions before shipping records. */
   PEER_SUMMARY: 21,
   PEER_WANT: 22,
+  /** Appended for issue #13: compact liveness evidence, "I hear these brokers, as of now". */
+  PEER_HEARD: 23,
 } as const;
 export type RequestCode = (typeof RequestCode)[keyof typeof RequestCode];
 

@@ -5,16 +5,25 @@ import { describe, expect, it } from "vitest";
 import { SeededRng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import { localConfig } from "../config/config.js";
+import { KvNotDurableError } from "../errors.js";
+import { KV_VALUE_CHARS_MAX } from "../limits.js";
 import * as rm from "../protocol/remoting/index.js";
 import { NamesrvProperties, initialNamesrvProperties } from "./namesrv_properties.js";
 import { type RemotingRequestContext, handleRemotingRequest } from "./remoting_handlers.js";
 
 const NOW_MS = 1_700_000_000_000;
 
+type Command = Partial<rm.RemotingCommand> & { code: number };
+
 interface Harness {
   node: NameServerNode;
   lines: string[];
-  send(cmd: Partial<rm.RemotingCommand> & { code: number }, connId?: number): rm.ResponseSpec;
+  /** A request answered at once. */
+  send(cmd: Command, connId?: number): rm.ResponseSpec;
+  /** A KV write, answered once durable. */
+  write(cmd: Command): Promise<rm.ResponseSpec>;
+  /** What the next KV writes' durability gives: null = durable. */
+  durability: { failWith: Error | null };
 }
 
 function harness(overrides: Partial<NodeOptions> = {}): Harness {
@@ -22,22 +31,39 @@ function harness(overrides: Partial<NodeOptions> = {}): Harness {
   const lines: string[] = [];
   const log = { debug: () => undefined, info: (_f: object, m: string) => lines.push(m), warn: (_f: object, m: string) => lines.push(m) };
   const properties = new NamesrvProperties(initialNamesrvProperties(localConfig(), 9876));
-  const core = { node, run: <T>(call: (nowMs: number) => T): T => call(NOW_MS), kvChanged: () => undefined };
+  const durability: { failWith: Error | null } = { failWith: null };
+  const run = <T>(call: (nowMs: number) => T): T => call(NOW_MS);
+  const writeKv = async (call: (nowMs: number) => void): Promise<void> => {
+    run(call);
+    if (durability.failWith) throw durability.failWith;
+  };
+  const core = { node, run, writeKv };
+  const handle = (cmd: Command, connId: number): rm.ResponseSpec | Promise<rm.ResponseSpec> => {
+    const context: RemotingRequestContext = { core, connId, properties, log };
+    const full: rm.RemotingCommand = {
+      language: rm.LanguageCode.JAVA,
+      version: rm.MQVersion.CURRENT,
+      opaque: 1,
+      flag: 0,
+      extFields: {},
+      serializeType: rm.SerializeType.JSON,
+      ...cmd,
+    };
+    return handleRemotingRequest(context, full);
+  };
   return {
     node,
     lines,
+    durability,
     send(cmd, connId = 1) {
-      const context: RemotingRequestContext = { core, connId, properties, log };
-      const full: rm.RemotingCommand = {
-        language: rm.LanguageCode.JAVA,
-        version: rm.MQVersion.CURRENT,
-        opaque: 1,
-        flag: 0,
-        extFields: {},
-        serializeType: rm.SerializeType.JSON,
-        ...cmd,
-      };
-      return handleRemotingRequest(context, full);
+      const spec = handle(cmd, connId);
+      if (spec instanceof Promise) throw new Error(`code ${cmd.code} answers once durable: use write()`);
+      return spec;
+    },
+    write(cmd) {
+      const spec = handle(cmd, 1);
+      if (!(spec instanceof Promise)) throw new Error(`code ${cmd.code} answers at once: use send()`);
+      return spec;
     },
   };
 }
@@ -203,10 +229,10 @@ describe("remoting_handlers", () => {
     expect(h.node.getClusterInfo().brokerAddrTable).toEqual({});
   });
 
-  it("remoting_handlers: a slave learns its master's addresses; ORDER_TOPIC_CONFIG comes back as a KVTable", () => {
+  it("remoting_handlers: a slave learns its master's addresses; ORDER_TOPIC_CONFIG comes back as a KVTable", async () => {
     const h = harness();
     register(h, [topic("T"), TEMPLATE]);
-    expect(h.send({ code: 100, extFields: { namespace: "ORDER_TOPIC_CONFIG", key: "T", value: "broker-a:8" } }).code).toBe(0);
+    expect((await h.write({ code: 100, extFields: { namespace: "ORDER_TOPIC_CONFIG", key: "T", value: "broker-a:8" } })).code).toBe(0);
     const slave = register(h, [topic("T"), TEMPLATE], brokerExt(1, "10.0.0.2:10911"));
     expect(slave.extFields).toEqual({ haServerAddr: "10.0.0.1:10912", masterAddr: "10.0.0.1:10911" });
     expect(rm.decodeKVTable(slave.body)).toEqual(new Map([["T", "broker-a:8"]]));
@@ -218,19 +244,34 @@ describe("remoting_handlers", () => {
     expect(unknownGroup).toEqual({ cluster: "X", brokerName: "none", brokerAddrs: new Map() });
   });
 
-  it("remoting_handlers: KV codes with Java's not-found remarks", () => {
+  it("remoting_handlers: KV codes with Java's not-found remarks", async () => {
     const h = harness();
     expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } })).toEqual({
       code: 22,
       remark: "No config item, Namespace: ns Key: k",
     });
     expect(h.send({ code: 219, extFields: { namespace: "ns" } })).toEqual({ code: 22, remark: "No config item, Namespace: ns" });
-    h.send({ code: 100, extFields: { namespace: "ns", key: "k", value: "v" } });
+    await h.write({ code: 100, extFields: { namespace: "ns", key: "k", value: "v" } });
     expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } }).extFields).toEqual({ value: "v" });
     expect(rm.decodeKVTable(h.send({ code: 219, extFields: { namespace: "ns" } }).body)).toEqual(new Map([["k", "v"]]));
-    expect(h.send({ code: 102, extFields: { namespace: "ns", key: "k" } }).code).toBe(0);
-    expect(h.send({ code: 102, extFields: { namespace: "ns", key: "k" } }).code).toBe(0);
+    expect((await h.write({ code: 102, extFields: { namespace: "ns", key: "k" } })).code).toBe(0);
+    expect((await h.write({ code: 102, extFields: { namespace: "ns", key: "k" } })).code).toBe(0);
     expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } }).code).toBe(22);
+  });
+
+  it("remoting_handlers: a KV write the disk did not take answers SYSTEM_ERROR with the reason; the value is still served", async () => {
+    const h = harness();
+    const message = "kv change applied in memory but not durable on this node: writing '/d/kv.json' failed with ENOSPC (no space left on device, write)";
+    h.durability.failWith = new KvNotDurableError(message);
+    expect(await h.write({ code: 100, extFields: { namespace: "ns", key: "k", value: "v" } })).toEqual({ code: 1, remark: message });
+    expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k" } }).extFields).toEqual({ value: "v" });
+    expect(await h.write({ code: 102, extFields: { namespace: "ns", key: "k" } })).toEqual({ code: 1, remark: message });
+    // Logged once by the KV file, not per request.
+    expect(h.lines).not.toContain("remoting request failed");
+    // A bad value is refused before anything is applied, at once.
+    const tooLong = "v".repeat(KV_VALUE_CHARS_MAX + 1);
+    expect(h.send({ code: 100, extFields: { namespace: "ns", key: "k2", value: tooLong } }).code).toBe(1);
+    expect(h.send({ code: 101, extFields: { namespace: "ns", key: "k2" } }).code).toBe(22);
   });
 
   it("remoting_handlers: topic lists, unit flags and the system topic list", () => {

@@ -5,17 +5,21 @@ import { AssertionError } from "../assert.js";
 import type { NameServerNode } from "../core/node.js";
 import { brokerKeyOf } from "../model/records.js";
 import type { ConnectionId, QueueData, TopicConfig } from "../model/types.js";
-import { errorEntry, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
+import { ErrorCode, errorEntry, InvalidArgumentError, NotFoundError, NsError } from "../errors.js";
 import * as rm from "../protocol/remoting/index.js";
 import { checkKvKey, checkKvValue, checkName } from "../protocol/validate.js";
 import type { NamesrvProperties } from "./namesrv_properties.js";
 import { brokerAddrsToWire, clusterInfoToWire, registrationOf, routeToWire, topicOf } from "./remoting_convert.js";
 import { RouteBodies } from "./route_body.js";
 
-/** What handlers need of the node host: the core, and run() to call it with the time. */
+/**
+ * What handlers need of the node host: the core, run() to call it with the time, and writeKv()
+ * for a KV put or delete answered once durable (NodeHost.writeKv).
+ */
 export interface CoreAccess {
   readonly node: NameServerNode;
   run<T>(call: (nowMs: number) => T): T;
+  writeKv(call: (nowMs: number) => void): Promise<void>;
 }
 
 /** The narrow log interface handlers use (pino's Logger satisfies it). */
@@ -40,10 +44,11 @@ const TOPIC_SYS_FLAG_UNIT_SUB = 2;
 /**
  * Decodes and handles one request command (never a response). Bad headers and bodies get the
  * codec's SYSTEM_ERROR; operating errors from the core get the remoting code of the error table
- * (NOT_READY and limits: SYSTEM_BUSY, bad values: SYSTEM_ERROR) with their message as the
- * remark, and one log line. Programmer errors (AssertionError) propagate.
+ * (NOT_READY and limits: SYSTEM_BUSY, bad values and KV_NOT_DURABLE: SYSTEM_ERROR) with their
+ * message as the remark, and one log line. Programmer errors (AssertionError) propagate.
+ * PUT_KV_CONFIG and DELETE_KV_CONFIG answer with a promise, settled once the write is durable.
  */
-export function handleRemotingRequest(context: RemotingRequestContext, cmd: rm.RemotingCommand): rm.ResponseSpec {
+export function handleRemotingRequest(context: RemotingRequestContext, cmd: rm.RemotingCommand): rm.ResponseSpec | Promise<rm.ResponseSpec> {
   const decoded = rm.decodeNamesrvRequest(cmd);
   if (!decoded.ok) {
     context.log.warn(
@@ -53,15 +58,23 @@ export function handleRemotingRequest(context: RemotingRequestContext, cmd: rm.R
     return decoded.response;
   }
   try {
-    return dispatch(context, cmd, decoded.value);
+    const spec = dispatch(context, cmd, decoded.value);
+    return spec instanceof Promise ? spec.catch((error: unknown) => failedSpec(context, cmd, error)) : spec;
   } catch (error) {
-    if (error instanceof AssertionError || !(error instanceof NsError)) throw error;
-    context.log.warn({ connId: context.connId, code: cmd.code, error: error.message }, "remoting request failed");
-    return { code: errorEntry(error.code).remotingCode, remark: rm.clipRemark(error.message) };
+    return failedSpec(context, cmd, error);
   }
 }
 
-function dispatch(context: RemotingRequestContext, cmd: rm.RemotingCommand, request: rm.NamesrvRequest): rm.ResponseSpec {
+/** An operating error's answer and log line; anything else is rethrown. */
+function failedSpec(context: RemotingRequestContext, cmd: rm.RemotingCommand, error: unknown): rm.ResponseSpec {
+  if (error instanceof AssertionError || !(error instanceof NsError)) throw error;
+  // KV_NOT_DURABLE: the KV file logs when its failure starts and ends, not once per request.
+  const level = error.code === ErrorCode.KV_NOT_DURABLE ? "debug" : "warn";
+  context.log[level]({ connId: context.connId, code: cmd.code, error: error.message }, "remoting request failed");
+  return { code: errorEntry(error.code).remotingCode, remark: rm.clipRemark(error.message) };
+}
+
+function dispatch(context: RemotingRequestContext, cmd: rm.RemotingCommand, request: rm.NamesrvRequest): rm.ResponseSpec | Promise<rm.ResponseSpec> {
   switch (request.kind) {
     case "registerBroker":
       return onRegisterBroker(context, request);
@@ -188,7 +201,7 @@ const routeBodies = new RouteBodies();
 
 type KvRequest = rm.PutKvConfigRequest | rm.GetKvConfigRequest | rm.DeleteKvConfigRequest | rm.GetKvListByNamespaceRequest;
 
-function onKv(context: RemotingRequestContext, request: KvRequest): rm.ResponseSpec {
+function onKv(context: RemotingRequestContext, request: KvRequest): rm.ResponseSpec | Promise<rm.ResponseSpec> {
   const { core } = context;
   switch (request.kind) {
     case "putKvConfig": {
@@ -196,8 +209,7 @@ function onKv(context: RemotingRequestContext, request: KvRequest): rm.ResponseS
       checkKvKey("namespace", namespace);
       checkKvKey("key", key);
       checkKvValue("value", value);
-      core.run((nowMs) => core.node.kvPut(namespace, key, value, nowMs));
-      return rm.putKvConfigSuccess();
+      return core.writeKv((nowMs) => core.node.kvPut(namespace, key, value, nowMs)).then(() => rm.putKvConfigSuccess());
     }
     case "getKvConfig":
       try {
@@ -207,8 +219,7 @@ function onKv(context: RemotingRequestContext, request: KvRequest): rm.ResponseS
         throw error;
       }
     case "deleteKvConfig":
-      core.run((nowMs) => core.node.kvDelete(request.header.namespace, request.header.key, nowMs));
-      return rm.deleteKvConfigSuccess();
+      return core.writeKv((nowMs) => core.node.kvDelete(request.header.namespace, request.header.key, nowMs)).then(() => rm.deleteKvConfigSuccess());
     case "getKvListByNamespace":
       try {
         const table = core.node.query({ kind: "kvList", namespace: request.header.namespace });

@@ -1,13 +1,18 @@
 // The shell of the RocketMQ remoting port (default 9876): admits connections from the TCP
 // listener (transport/tcp_listener.ts) within the port's bounds, splits frames with the codec,
-// checks access, hands requests to remoting_handlers and writes the replies. Owns the idle timer,
-// write bounds and admission; every decision about cluster state is the core's.
+// queues requests in the connection's lane of a RequestScheduler (served round-robin with every
+// other connection; reading stops while the lane is full; past the in-flight bound a request gets
+// SYSTEM_BUSY with a remark), checks access, hands requests to remoting_handlers and writes the
+// replies. Owns the idle timer, write bounds and admission; every decision about cluster state is
+// the core's.
 import { AssertionError } from "../assert.js";
 import type { Config } from "../config/config.js";
 import type { ConnectionId } from "../model/types.js";
 import { CONNECTION_PRESSURE_RATIO, REMOTING_FRAME_BYTES_MAX, TLS_HANDSHAKE_TIMEOUT_MS, UNTRUSTED_IDLE_UNDER_PRESSURE_MS } from "../limits.js";
 import * as rm from "../protocol/remoting/index.js";
 import type { Logger } from "../host/logger.js";
+import { RequestScheduler, type OfferRefusal, type RequestLane } from "../host/request_scheduler.js";
+import { ErrorCode, errorEntry } from "../errors.js";
 import type { NodeHost } from "../host/node_host.js";
 import type { Listener } from "../transport/connection.js";
 import { ConnectionSlots } from "../transport/connection_slots.js";
@@ -23,6 +28,14 @@ export const REMOTING_IDLE_MS = 120_000;
  * reply is at most one frame (16 MiB), so two full frames may wait.
  */
 export const REMOTING_SEND_BUFFER_BYTES_MAX = 2 * REMOTING_FRAME_BYTES_MAX;
+
+/** What a queued command's header and fields hold, roughly: its body is counted exactly. */
+const COMMAND_HEADER_BYTES_ESTIMATE = 128;
+
+/** Bytes a queued command counts against the lanes' byte bounds. */
+function queuedBytesOf(cmd: rm.RemotingCommand): number {
+  return COMMAND_HEADER_BYTES_ESTIMATE + (cmd.body?.length ?? 0);
+}
 
 /** Why admission closed a connection, as logged. */
 const EVICTION_REASONS = {
@@ -50,6 +63,8 @@ export interface RemotingListenerOptions {
   readonly onAuthRefused?: (reason: string) => void;
   /** Counts a request handled (by its request code), for the node's series. @default none */
   readonly onRequest?: (code: number) => void;
+  /** Serves requests round-robin across connections (the server shares one with the native port). @default one of its own on setImmediate */
+  readonly requests?: RequestScheduler;
 }
 
 /** A started remoting listener. */
@@ -78,6 +93,7 @@ export async function startRemotingListener(options: RemotingListenerOptions): P
     aclAccounts: config.remotingAclAccounts,
   };
   const onLimitHit = options.onLimitHit ?? (() => undefined);
+  const requests = options.requests ?? new RequestScheduler({ schedule: (task) => void setImmediate(task) });
   const onAuthRefused = options.onAuthRefused ?? (() => undefined);
   const connections = new Map<TcpConnection, RemotingConnection>();
   let properties: NamesrvProperties | null = null;
@@ -111,6 +127,8 @@ export async function startRemotingListener(options: RemotingListenerOptions): P
       onLimitHit,
       onAuthRefused,
       onRequest: options.onRequest ?? (() => undefined),
+      requests,
+      inflightMax: config.inflightRequestsPerConnectionMax,
       onActive: (trusted) => {
         slots.touch(tcp, host.clock.nowMs());
         if (trusted) slots.trust(tcp);
@@ -169,6 +187,9 @@ interface ConnectionOptions {
   readonly onLimitHit: (limit: string) => void;
   readonly onAuthRefused: (reason: string) => void;
   readonly onRequest: (code: number) => void;
+  readonly requests: RequestScheduler;
+  /** Requests queued and unanswered past which one gets SYSTEM_BUSY. */
+  readonly inflightMax: number;
   /** Traffic in; `trusted` once the connection made an accepted (authenticated) write. */
   readonly onActive: (trusted: boolean) => void;
   readonly onClosed: () => void;
@@ -181,6 +202,7 @@ class RemotingConnection {
   private readonly log: RemotingLog;
   /** Refusal reasons already logged at warn on this connection (one line per reason). */
   private readonly refusalsLogged = new Set<string>();
+  private readonly lane: RequestLane<rm.RemotingCommand>;
   private trusted = false;
   private closed = false;
 
@@ -193,6 +215,14 @@ class RemotingConnection {
       // Remoting clients poll; they never subscribe, so no push reaches them.
       push: () => undefined,
       closeByCore: (reason) => this.destroy(reason),
+    });
+    this.lane = options.requests.lane<rm.RemotingCommand>({
+      run: (cmd) => this.onCommand(cmd),
+      beforeVisit: () => tcp.cork(),
+      afterVisit: () => tcp.uncork(),
+      pause: () => tcp.pauseReading(),
+      resume: () => tcp.resumeReading(),
+      inflightMax: options.inflightMax,
     });
     tcp.setIdleTimeout(options.idleMs, () => this.destroy(`idle for ${options.idleMs} ms`));
     tcp.setHandlers({ data: (chunk) => this.onData(chunk), close: () => this.onClose() });
@@ -218,17 +248,34 @@ class RemotingConnection {
     }
     for (const cmd of commands) {
       if (this.closed) return;
-      this.onCommand(cmd);
+      // We send no requests (no NOTIFY_MIN_BROKER_ID_CHANGE), so a response matches nothing.
+      if (rm.isResponse(cmd)) {
+        this.log.debug({ connId: this.connId, code: cmd.code, opaque: cmd.opaque }, "remoting response ignored");
+        continue;
+      }
+      const refusal = this.lane.offer(cmd, queuedBytesOf(cmd));
+      if (refusal !== null) this.refuseBusy(cmd, refusal);
     }
     this.options.onActive(this.trusted);
   }
 
+  /**
+   * A request past an in-flight bound (the client kept sending although reading stopped): the
+   * error table's answer to a limit, SYSTEM_BUSY, at once, with a remark naming the limit; a
+   * oneway request is dropped, counted and logged, as nothing can be answered.
+   */
+  private refuseBusy(cmd: rm.RemotingCommand, refusal: OfferRefusal): void {
+    this.options.onLimitHit(refusal.limit);
+    const scope = refusal.limit === "QUEUED_REQUESTS_MAX" ? "on this name server" : "on one connection";
+    const remark = `[OVERLOAD]system busy: at most ${refusal.max} requests may wait for a reply ${scope} (${refusal.limit}); wait for replies before sending more`;
+    const level = this.refusalsLogged.has(refusal.limit) ? "debug" : "warn";
+    this.refusalsLogged.add(refusal.limit);
+    this.log[level]({ connId: this.connId, remoteAddr: this.tcp.remoteAddr, code: cmd.code, limit: refusal.limit, oneway: rm.isOneway(cmd) }, "remoting request refused");
+    if (!rm.isOneway(cmd)) this.reply(cmd, { code: errorEntry(ErrorCode.LIMIT_EXCEEDED).remotingCode, remark });
+  }
+
   private onCommand(cmd: rm.RemotingCommand): void {
-    // We send no requests (no NOTIFY_MIN_BROKER_ID_CHANGE), so a response matches nothing.
-    if (rm.isResponse(cmd)) {
-      this.log.debug({ connId: this.connId, code: cmd.code, opaque: cmd.opaque }, "remoting response ignored");
-      return;
-    }
+    if (this.closed) return;
     const access = checkRemotingAccess(this.options.policy, this.tcp.remoteIp, cmd);
     if (!access.ok) {
       this.options.onAuthRefused(access.reason);
@@ -240,17 +287,30 @@ class RemotingConnection {
     }
     // An accepted write authenticated the connection (or the port is open to writes anyway).
     if (access.writeClass !== null) this.trusted = true;
-    let spec: rm.ResponseSpec;
+    let spec: rm.ResponseSpec | Promise<rm.ResponseSpec>;
     try {
       spec = handleRemotingRequest({ core: this.options.host, connId: this.connId, properties: this.options.properties, log: this.log }, cmd);
     } catch (error) {
-      if (error instanceof AssertionError) throw error;
-      // An unexpected failure answers like Java's catch-all, and the connection stays open.
-      this.options.logger.error({ connId: this.connId, code: cmd.code, error: (error as Error).stack }, "remoting handler failed");
-      spec = rm.systemErrorSpec(rm.clipRemark(String(error)));
+      spec = this.unexpected(cmd, error);
     }
     this.options.onRequest(cmd.code);
-    if (rm.isOneway(cmd)) return;
+    if (!(spec instanceof Promise)) return this.answer(cmd, spec);
+    // A KV write answered once durable (bounded by KV_WRITES_WAITING_MAX); replies may overtake it.
+    void spec.then(
+      (settled) => this.answer(cmd, settled),
+      (error: unknown) => this.answer(cmd, this.unexpected(cmd, error)),
+    );
+  }
+
+  /** An unexpected failure answers like Java's catch-all, and the connection stays open. */
+  private unexpected(cmd: rm.RemotingCommand, error: unknown): rm.ResponseSpec {
+    if (error instanceof AssertionError) throw error;
+    this.options.logger.error({ connId: this.connId, code: cmd.code, error: (error as Error).stack }, "remoting handler failed");
+    return rm.systemErrorSpec(rm.clipRemark(String(error)));
+  }
+
+  private answer(cmd: rm.RemotingCommand, spec: rm.ResponseSpec): void {
+    if (rm.isOneway(cmd) || this.closed) return;
     this.reply(cmd, spec);
   }
 
@@ -273,6 +333,7 @@ class RemotingConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.lane.close();
     this.options.host.detach(this.connId);
     this.options.onClosed();
   }

@@ -253,7 +253,10 @@ export class ClusterStatusService {
   }
 
   private get(addr: string, path: string, token: string | undefined): Promise<JsonAnswer> {
-    return this.fetchJson({ addr, path, tls: this.deps.tls, token, timeoutMs: STATUS_PEER_TIMEOUT_MS, bytesMax: STATUS_ANSWER_BYTES_MAX });
+    // A peer found through DNS is dialed at an IP; its certificate names the DNS name.
+    const servername = this.deps.links().find((link) => link.addr === addr)?.tlsServerName ?? null;
+    const tls = this.deps.tls === undefined || servername === null ? this.deps.tls : { ...this.deps.tls, servername };
+    return this.fetchJson({ addr, path, tls, token, timeoutMs: STATUS_PEER_TIMEOUT_MS, bytesMax: STATUS_ANSWER_BYTES_MAX });
   }
 }
 

@@ -89,6 +89,12 @@ describe("event_log", () => {
     events(node);
     node.peerDisconnected("n2", 200);
     expect(events(node)).toContainEqual({ kind: "peerDown", peerId: "n2", message: "peer down" });
+    node.peerConnected("n2", "n2:9877", 200);
+    events(node);
+    node.onPeerDeltas("n2", { records: [], repair: false, leaving: true }, 200);
+    expect(events(node)).toEqual([{ kind: "peerLeft", peerId: "n2", message: "peer left" }]);
+    node.peerDisconnected("n2", 200);
+    expect(events(node)).toEqual([]);
     for (let now = 200; now <= 200 + EXPIRY_MS; now += TICK_MS) node.tick(now);
     expect(events(node)).toContainEqual(expect.objectContaining({ kind: "selfPreservation", reason: "on" }));
     node.peerConnected("n2", "n2:9877", 2_300);

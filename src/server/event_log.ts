@@ -1,6 +1,6 @@
 // The events timeline of one node: the core's log records that mark a cluster event
 // (registration, eviction with its reason, suspicion, refutation, self-preservation, peers
-// coming and going) become typed events in a bounded ring, read by sequence number, with a
+// coming, going and leaving) become typed events in a bounded ring, read by sequence number, with a
 // bounded long poll so that a page is at most a round trip behind. Shell code (timers).
 import { LimitExceededError } from "../errors.js";
 import { EVENT_WAITERS_MAX, EVENTS_KEPT_MAX } from "../limits.js";
@@ -16,6 +16,7 @@ export type EventKind =
   | "selfPreservation"
   | "peerUp"
   | "peerDown"
+  | "peerLeft"
   | "ready"
   | "pause";
 
@@ -29,6 +30,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "selfPreservation",
   "peerUp",
   "peerDown",
+  "peerLeft",
   "ready",
   "pause",
 ];
@@ -82,6 +84,9 @@ export function eventOfLog(message: string, fields: Readonly<Record<string, unkn
       return { kind: "peerUp", ...peerId, message };
     case "peer down":
       return { kind: "peerDown", ...peerId, message };
+    // A draining peer said it is leaving: down, but no failure.
+    case "peer left":
+      return { kind: "peerLeft", ...peerId, message };
     case "node ready":
       return { kind: "ready", message };
     case "tick loop paused; deadlines shifted":

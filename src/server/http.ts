@@ -3,7 +3,7 @@
 // routeHttp is plain request -> response, testable without sockets.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AssertionError } from "../assert.js";
-import { errorEntry, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
+import { ErrorCode, errorEntry, InternalError, InvalidArgumentError, NotFoundError, NsError, UnauthorizedError } from "../errors.js";
 import { ADMIN_BODY_BYTES_MAX } from "../limits.js";
 import { decodeKvKey, decodeKvList } from "../protocol/messages/admin.js";
 import { decodeGetRoute, decodeGetTopics } from "../protocol/messages/query.js";
@@ -106,7 +106,8 @@ export async function routeHttp(
   } catch (error) {
     const nsError = asNsError(error);
     const status = errorEntry(nsError.code).httpStatus;
-    const level = status >= 500 ? "error" : "info";
+    // KV_NOT_DURABLE: the KV file logs when its failure starts and ends, not once per request.
+    const level = nsError.code === ErrorCode.KV_NOT_DURABLE ? "debug" : status >= 500 ? "error" : "info";
     deps.logger[level]({ method, url: rawUrl.slice(0, 256), status, error: nsError.message }, "http request refused");
     return { label, answer: errorAnswer(status, nameOf(nsError.code), nsError.message, nsError.code) };
   }

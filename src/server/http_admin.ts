@@ -9,7 +9,7 @@ import type { NodeHost } from "../host/node_host.js";
 import type { DashboardDeps } from "./http_dashboard.js";
 import { bearerToken, json, type HttpAnswer, type HttpRequestInfo } from "./http_answer.js";
 
-/** One admin write: decode the body, call the core, answer. */
+/** One admin write: decode the body, call the core, answer (KV writes once durable). */
 type Write = (host: NodeHost, body: unknown) => unknown;
 
 /** Admin write paths (under /v1/admin/) -> what they do. */
@@ -24,18 +24,16 @@ export const ADMIN_WRITES: Readonly<Record<string, Write>> = {
   },
   "kv-put": (host, body) => {
     const { namespace, key, value } = decodeKvPut(body);
-    host.run((nowMs) => host.node.kvPut(namespace, key, value, nowMs));
-    return {};
+    return host.writeKv((nowMs) => host.node.kvPut(namespace, key, value, nowMs)).then(() => ({}));
   },
   "kv-delete": (host, body) => {
     const { namespace, key } = decodeKvKey(body);
-    host.run((nowMs) => host.node.kvDelete(namespace, key, nowMs));
-    return {};
+    return host.writeKv((nowMs) => host.node.kvDelete(namespace, key, nowMs)).then(() => ({}));
   },
 };
 
 /** POST /v1/admin/<write>: checks origin, content type and token, then writes. */
-export function adminWrite(host: NodeHost, dashboard: DashboardDeps, name: string, request: HttpRequestInfo): HttpAnswer {
+export async function adminWrite(host: NodeHost, dashboard: DashboardDeps, name: string, request: HttpRequestInfo): Promise<HttpAnswer> {
   const write = ADMIN_WRITES[name];
   if (!write) throw InvalidArgumentError.format("path", `must name an admin write (${Object.keys(ADMIN_WRITES).join("|")})`, name);
   checkSameOrigin(request);
@@ -47,7 +45,7 @@ export function adminWrite(host: NodeHost, dashboard: DashboardDeps, name: strin
   if (!/^application\/json\b/i.test(request.contentType ?? "")) {
     throw InvalidArgumentError.format("content-type", "must be application/json", request.contentType ?? "");
   }
-  return json(200, write(host, parseBody(request.body)));
+  return json(200, await write(host, parseBody(request.body)));
 }
 
 /**

@@ -194,4 +194,25 @@ describe("cluster_status", () => {
     expect(status.agreement.records.map((record) => record.id)).toEqual(["k|NS|x"]);
     expect(status.healthy).toBe(false);
   });
+  it("cluster_status: a peer found through DNS is asked over TLS checked against the DNS name", async () => {
+    const { host } = setup();
+    const names: (string | undefined)[] = [];
+    const tls = { ca: "CA", cert: "CERT", key: "KEY" };
+    const service = new ClusterStatusService({
+      host,
+      clock: host.clock,
+      report: () => report("n1", "1"),
+      links: () => [
+        { addr: "10.0.0.2:9877", peerId: "n2", linked: true, silentMs: 10, attempt: 0, tlsServerName: "namesrv-headless" },
+        { addr: "ns3:9877", peerId: "n3", linked: true, silentMs: 10, attempt: 0, tlsServerName: null },
+      ],
+      tls,
+      fetch: async (options) => {
+        names.push(options.tls?.servername);
+        return { status: 200, body: report(options.addr === "ns3:9877" ? "n3" : "n2", "1") };
+      },
+    });
+    await service.status(undefined);
+    expect(names).toEqual(["namesrv-headless", undefined]);
+  });
 });

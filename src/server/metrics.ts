@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { NameServerNode } from "../core/node.js";
 import type { AuthRefusalReason } from "../host/auth.js";
+import type { KvDiskStatus } from "./kv_file.js";
 import type { CloseCause, SessionObserver, SessionRole } from "./native_session.js";
 import { RequestCode as RemotingRequestCode } from "../protocol/remoting/codes.js";
 
@@ -14,6 +15,10 @@ export interface MetricsSource {
   readonly node: NameServerNode;
   /** Open native connections per role ("pending" before the HELLO). */
   connectionsByRole(): Readonly<Record<SessionRole, number>>;
+  /** The KV file's disk (--data-dir); absent or null without one. */
+  readonly kvDisk?: () => KvDiskStatus | null;
+  /** Encoded bytes this node sent to peers, by "peer/frame type" (the peer hub's counters). */
+  peerBytesOut?(): ReadonlyMap<string, number>;
 }
 
 /** Every role a connection can be counted under. */
@@ -27,6 +32,7 @@ export class ServerMetrics implements SessionObserver {
   private readonly httpRequests: Counter<"route" | "status">;
   private readonly limitHits: Counter<"limit">;
   private readonly authRefusals: Counter<"role" | "reason">;
+  private readonly peerDnsFailures: Counter<"name">;
   private readonly propagation: Histogram;
   private readonly node: NameServerNode;
   /** Requests answered by type (native codes and "http <route>"), for the dashboard's series. */
@@ -64,6 +70,12 @@ export class ServerMetrics implements SessionObserver {
       name: "namesrv_auth_refusals_total",
       help: "Hellos, peer challenges and requests refused for missing or wrong credentials, by role and reason",
       labelNames: ["role", "reason"],
+      registers,
+    });
+    this.peerDnsFailures = new Counter({
+      name: "namesrv_peer_dns_lookup_failures_total",
+      help: "Failed lookups of a --peer-dns name (the peers known stay), by name",
+      labelNames: ["name"],
       registers,
     });
     new Gauge({
@@ -129,7 +141,29 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_unregistrations_total", "Broker unregistrations", () => node.counters.unregistrations);
     coreCounter(registers, "namesrv_refutations_total", "Crash verdicts this node refuted", () => node.counters.refutations);
     coreCounter(registers, "namesrv_self_preservation_skips_total", "Ticks whose evictions self-preservation held", () => node.counters.selfPreservationSkips);
+    const kvDisk = (): KvDiskStatus | null => source.kvDisk?.() ?? null;
+    gauge(
+      registers,
+      "namesrv_kv_disk_ok",
+      "0 while writes of kv.json fail (full or read-only disk: KV writes answer KV_NOT_DURABLE), else 1; 1 without --data-dir",
+      () => (kvDisk()?.ok === false ? 0 : 1),
+    );
+    coreCounter(registers, "namesrv_kv_write_failures_total", "Writes of kv.json that failed (retried every KV_WRITE_RETRY_MS)", () => kvDisk()?.writeFailuresTotal ?? 0);
     this.propagation = this.addGossipMetrics(registers, node);
+    const peerBytesOut = source.peerBytesOut;
+    new Counter({
+      name: "namesrv_peer_bytes_sent_total",
+      help: "Encoded bytes of frames sent to each peer, by frame type (deltas, digest, pull, summary, want, heard)",
+      labelNames: ["peer", "type"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, bytes] of peerBytesOut?.() ?? []) {
+          const slash = key.lastIndexOf("/");
+          this.inc({ peer: key.slice(0, slash), type: key.slice(slash + 1) }, bytes);
+        }
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -143,6 +177,10 @@ export class ServerMetrics implements SessionObserver {
     coreCounter(registers, "namesrv_gossip_digest_buckets_mismatched_total", "Digest buckets that differed from a peer's", gossip((c) => c.digestBucketsMismatched));
     coreCounter(registers, "namesrv_gossip_records_repaired_total", "Records changed by anti-entropy repair", gossip((c) => c.recordsRepaired));
     coreCounter(registers, "namesrv_gossip_outbox_dropped_total", "Records dropped from a full peer outbox (anti-entropy repairs them)", gossip((c) => c.outboxDropped));
+    coreCounter(registers, "namesrv_gossip_heard_frames_sent_total", "PEER_HEARD frames sent (compact liveness evidence)", gossip((c) => c.heardFramesSent));
+    coreCounter(registers, "namesrv_gossip_heard_vouches_sent_total", "Brokers vouched for in PEER_HEARD shares (once per share, whatever the peers)", gossip((c) => c.heardVouchesSent));
+    coreCounter(registers, "namesrv_gossip_heard_vouches_received_total", "Brokers vouched for in PEER_HEARD frames received", gossip((c) => c.heardVouchesReceived));
+    coreCounter(registers, "namesrv_gossip_heard_vouches_unknown_total", "PEER_HEARD vouches naming an index whose key this node lacks (ignored; the key is asked for again)", gossip((c) => c.heardVouchesUnknown));
     new Gauge({
       name: "namesrv_peer_up",
       help: "1 when this node has a live link to the peer",
@@ -214,6 +252,11 @@ export class ServerMetrics implements SessionObserver {
   /** Counts one refusal for credentials. */
   authRefused(role: string, reason: AuthRefusalReason | string): void {
     this.authRefusals.inc({ role, reason });
+  }
+
+  /** Counts one failed lookup of a `--peer-dns` name (names come from config: bounded). */
+  peerDnsLookupFailed(name: string): void {
+    this.peerDnsFailures.inc({ name });
   }
 
   /** Counts one HTTP request. */

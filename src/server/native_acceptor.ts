@@ -12,6 +12,7 @@ import { NativeSession, type InboundPeerAcceptor, type SessionRole } from "./nat
 import type { NodeHost } from "../host/node_host.js";
 import type { Scheduler } from "../model/time.js";
 import { RealScheduler } from "../transport/timers.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 
 /** What the acceptor hands every session. */
 export interface NativeAcceptorDeps {
@@ -23,6 +24,11 @@ export interface NativeAcceptorDeps {
   readonly acceptPeer: InboundPeerAcceptor;
   /** Hello timers and deferred session work; the simulator's runs in simulated time. @default real timers */
   readonly scheduler?: Scheduler;
+  /**
+   * Serves the sessions' requests round-robin (the server shares one with the remoting port).
+   * @default one of its own, turning on `scheduler` (setImmediate without one)
+   */
+  readonly requests?: RequestScheduler;
 }
 
 /** Why admission closed a session, as its close reason. */
@@ -40,12 +46,12 @@ export class NativeAcceptor {
   private pressureLogged = false;
   private onAllClosed: (() => void) | null = null;
   private readonly scheduler: Scheduler;
-  private readonly schedule: (task: () => void) => void;
+  private readonly requests: RequestScheduler;
 
   constructor(private readonly deps: NativeAcceptorDeps) {
     const scheduler = deps.scheduler;
     this.scheduler = scheduler ?? new RealScheduler(true);
-    this.schedule = scheduler ? (task) => void scheduler.setTimer(0, task) : (task) => void setImmediate(task);
+    this.requests = deps.requests ?? new RequestScheduler({ schedule: scheduler ? (task) => void scheduler.setTimer(0, task) : (task) => void setImmediate(task) });
     const { connectionsMax, connectionsPerAddressMax } = deps.config;
     this.slots = new ConnectionSlots({
       connectionsMax,
@@ -81,7 +87,7 @@ export class NativeAcceptor {
       host,
       logger,
       limits: config,
-      schedule: this.schedule,
+      requests: this.requests,
       observer: metrics,
       auth: this.deps.auth,
       requirePeerCertificate: config.tls !== null && config.tls.ca !== null,

@@ -29,7 +29,10 @@ export interface RequestContext {
 export interface RequestHandler {
   /** The grant the connection's hello must have earned (issue #7); see auth.ts. */
   readonly permission: Permission;
-  /** Decodes the body (InvalidArgumentError on bad input), calls the core, returns the reply body. */
+  /**
+   * Decodes the body (InvalidArgumentError on bad input), calls the core, returns the reply
+   * body, or a promise of it for a write answered once durable (KV put and delete).
+   */
   readonly handle: (context: RequestContext, body: unknown) => unknown;
 }
 
@@ -103,8 +106,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
       permission: "admin",
       handle: ({ host }, body) => {
         const { namespace, key, value } = decodeKvPut(body);
-        host.run((nowMs) => host.node.kvPut(namespace, key, value, nowMs));
-        return EMPTY;
+        return host.writeKv((nowMs) => host.node.kvPut(namespace, key, value, nowMs)).then(() => EMPTY);
       },
     },
   ],
@@ -124,8 +126,7 @@ export const REQUEST_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
       permission: "admin",
       handle: ({ host }, body) => {
         const { namespace, key } = decodeKvKey(body);
-        host.run((nowMs) => host.node.kvDelete(namespace, key, nowMs));
-        return EMPTY;
+        return host.writeKv((nowMs) => host.node.kvDelete(namespace, key, nowMs)).then(() => EMPTY);
       },
     },
   ],

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { SeededRng } from "../core/clock.js";
 import { NameServerNode } from "../core/node.js";
 import { localConfig, testMinConfig, type Config } from "../config/config.js";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode, KvNotDurableError } from "../errors.js";
 import { FrameKind, PushCode, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame, type Frame } from "../protocol/frame.js";
 import { MemoryConnection } from "../transport/memory_connection.js";
@@ -13,6 +13,7 @@ import { TransportError } from "../transport/connection.js";
 import { createLogger } from "../host/logger.js";
 import { NativeSession, type InboundPeerLink, type SessionObserver } from "./native_session.js";
 import { NodeHost } from "../host/node_host.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 import { nodeOptionsOf } from "./server.js";
 
 interface Harness {
@@ -33,15 +34,19 @@ interface Harness {
 interface HarnessExtra {
   readonly acceptPeer?: (link: InboundPeerLink) => { onFrame(f: Frame): void; onClose(): void };
   readonly onKvChanged?: () => void;
+  readonly kvDurable?: () => Promise<void>;
 }
 
-function harness(config: Config = localConfig(), { onKvChanged, ...extra }: HarnessExtra = {}): Harness {
+/** Lets settled promises' callbacks (a KV write's answer) run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function harness(config: Config = localConfig(), { onKvChanged, kvDurable, ...extra }: HarnessExtra = {}): Harness {
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger("debug", config.id, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   let now = 1_000;
   const clock = { nowMs: () => now };
   const node = new NameServerNode(nodeOptionsOf(config), new SeededRng(7), now);
-  const host = new NodeHost(node, clock, logger, onKvChanged ? { onKvChanged } : {});
+  const host = new NodeHost(node, clock, logger, { ...(onKvChanged ? { onKvChanged } : {}), ...(kvDurable ? { kvDurable } : {}) });
   const tasks: Array<() => void> = [];
   const outcomes: string[] = [];
   const closedSessions: NativeSession[] = [];
@@ -54,7 +59,7 @@ function harness(config: Config = localConfig(), { onKvChanged, ...extra }: Harn
     host,
     logger,
     limits: config,
-    schedule: (task) => void tasks.push(task),
+    requests: new RequestScheduler({ schedule: (task) => void tasks.push(task) }),
     observer,
     onClosed: (s) => void closedSessions.push(s),
     ...extra,
@@ -171,12 +176,13 @@ describe("native_session", () => {
     expect(h.last()).toMatchObject({ code: ErrorCode.NOT_FOUND });
   });
 
-  it("native_session: KV put, get, list, delete and admin writes", () => {
+  it("native_session: KV put, get, list, delete and admin writes", async () => {
     let changes = 0;
     const h = harness(localConfig(), { onKvChanged: () => void (changes += 1) });
     hello(h);
     h.request(RequestCode.KV_PUT, { namespace: "ns", key: "k", value: "v" }, 2);
-    expect(h.last().code).toBe(ErrorCode.OK);
+    await settle();
+    expect(h.last()).toMatchObject({ code: ErrorCode.OK, id: 2 });
     h.request(RequestCode.KV_GET, { namespace: "ns", key: "k" }, 3);
     expect(h.last().body).toEqual({ value: "v" });
     h.request(RequestCode.KV_LIST, { namespace: "ns" }, 4);
@@ -273,6 +279,50 @@ describe("native_session", () => {
     expect(h.last()).toMatchObject({ code: ErrorCode.LIMIT_EXCEEDED, id: 3 });
     h.run();
     expect(h.last()).toMatchObject({ code: ErrorCode.OK, id: 2 });
+  });
+
+  it("native_session: a KV write is answered once durable; later replies overtake it", async () => {
+    let durable = (): void => undefined;
+    const h = harness(localConfig(), { kvDurable: () => new Promise<void>((resolve) => (durable = resolve)) });
+    hello(h);
+    h.request(RequestCode.KV_PUT, { namespace: "ns", key: "k", value: "v" }, 2);
+    h.request(RequestCode.KV_GET, { namespace: "ns", key: "k" }, 3);
+    await settle();
+    expect(h.frames().map((frame) => frame.id)).toEqual([100, 3]);
+    expect(h.last().body).toEqual({ value: "v" });
+    durable();
+    await settle();
+    expect(h.last()).toMatchObject({ code: ErrorCode.OK, id: 2, body: {} });
+    expect(h.outcomes).toContain("KV_PUT:ok");
+  });
+
+  it("native_session: a KV write waiting for the disk counts as in flight", async () => {
+    let durable = (): void => undefined;
+    const h = harness(testMinConfig(), { kvDurable: () => new Promise<void>((resolve) => (durable = resolve)) });
+    hello(h);
+    h.request(RequestCode.KV_PUT, { namespace: "ns", key: "k", value: "v" }, 2);
+    h.request(RequestCode.GET_TOPICS, {}, 3);
+    expect(h.last()).toMatchObject({ code: ErrorCode.LIMIT_EXCEEDED, id: 3 });
+    durable();
+    await settle();
+    expect(h.last()).toMatchObject({ code: ErrorCode.OK, id: 2 });
+    h.request(RequestCode.GET_TOPICS, {}, 4);
+    expect(h.last()).toMatchObject({ code: ErrorCode.OK, id: 4 });
+  });
+
+  it("native_session: a KV write the disk refused answers KV_NOT_DURABLE, logged at debug only", async () => {
+    const message = "kv change applied in memory but not durable on this node: writing '/d/kv.json' failed with EROFS (read-only file system, open)";
+    const h = harness(localConfig(), { kvDurable: () => Promise.reject(new KvNotDurableError(message)) });
+    hello(h);
+    h.request(RequestCode.KV_DELETE, { namespace: "ns", key: "k" }, 2);
+    h.request(RequestCode.KV_PUT, { namespace: "ns", key: "k", value: "v" }, 3);
+    await settle();
+    expect(h.last()).toMatchObject({ code: ErrorCode.KV_NOT_DURABLE, id: 3, body: { message } });
+    expect(h.outcomes).toContain("KV_PUT:KV_NOT_DURABLE");
+    const refused = h.logs.filter((line) => line["msg"] === "request refused" && line["code"] === "KV_NOT_DURABLE");
+    expect(refused.map((line) => line["level"])).toEqual(["debug", "debug"]);
+    h.request(RequestCode.KV_GET, { namespace: "ns", key: "k" }, 4);
+    expect(h.last().body).toEqual({ value: "v" });
   });
 
   it("native_session: a slow reader is closed with 1008", () => {

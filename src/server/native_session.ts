@@ -1,6 +1,8 @@
 // One native (WebSocket + MessagePack) connection: HELLO first (tokens and the peer challenge
-// decide what it may do), then requests dispatched to the core through REQUEST_HANDLERS, with a
-// rate limit, bounded queueing, a per-role frame bound and a bounded send buffer.
+// decide what it may do), then requests dispatched to the core through REQUEST_HANDLERS, queued
+// in the connection's lane of the port's RequestScheduler (served round-robin with every other
+// connection; reading stops while the lane is full), with a per-role frame bound and a bounded
+// send buffer.
 // Bad request bodies get an error reply; malformed frames close the connection with a log line.
 import { AssertionError } from "../assert.js";
 import {
@@ -28,7 +30,7 @@ import type { Logger } from "../host/logger.js";
 import { ALL_GRANTS, Authenticator, type AuthRefusalReason, type Grants, type Permission } from "../host/auth.js";
 import { REQUEST_HANDLERS } from "./native_handlers.js";
 import type { EffectTarget, NodeHost } from "../host/node_host.js";
-import { TokenBucket } from "./token_bucket.js";
+import type { RequestLane, RequestScheduler } from "../host/request_scheduler.js";
 
 import type { CloseCause, InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink, SessionLimits, SessionObserver, SessionRole } from "./native_session_types.js";
 
@@ -39,8 +41,8 @@ export interface SessionDeps {
   readonly host: NodeHost;
   readonly logger: Logger;
   readonly limits: SessionLimits;
-  /** Runs a task soon (setImmediate in the server; manual in tests). Queued requests drain in it. */
-  readonly schedule: (task: () => void) => void;
+  /** Serves queued requests fairly across connections (the port's, shared with the remoting port in the server). */
+  readonly requests: RequestScheduler;
   readonly observer: SessionObserver;
   /** Called once when the connection is closed and detached from the core. */
   readonly onClosed: (session: NativeSession) => void;
@@ -62,6 +64,7 @@ const PEER_CODES: ReadonlySet<number> = new Set([
   RequestCode.PEER_PULL,
   RequestCode.PEER_SUMMARY,
   RequestCode.PEER_WANT,
+  RequestCode.PEER_HEARD,
 ]);
 
 /** What a request refused for a missing grant is counted as and what its message asks for. */
@@ -96,10 +99,10 @@ export class NativeSession implements EffectTarget {
 
   private peerHandler: InboundPeerHandler | null = null;
   private pendingPeer: PendingPeer | null = null;
-  private readonly bucket: TokenBucket;
-  private rateLimitLogged = false;
-  private queue: Frame[] = [];
-  private drainScheduled = false;
+  private readonly lane: RequestLane<Frame>;
+  private refusalLogged = false;
+  /** Requests taken whose answer waits (a KV write waiting for the disk): in flight too. */
+  private awaiting = 0;
   private closing = false;
   private closed = false;
 
@@ -108,8 +111,17 @@ export class NativeSession implements EffectTarget {
     private readonly deps: SessionDeps,
   ) {
     this.connId = deps.host.attach(this);
-    const { requestsPerConnectionPerSecondMax, requestsPerConnectionBurstMax } = deps.limits;
-    this.bucket = new TokenBucket(requestsPerConnectionPerSecondMax, requestsPerConnectionBurstMax, deps.host.clock.nowMs());
+    this.lane = deps.requests.lane<Frame>({
+      run: (frame) => this.serve(frame),
+      beforeVisit: () => connection.cork?.(),
+      afterVisit: () => {
+        connection.uncork?.();
+        this.deps.onActivity?.(this);
+      },
+      pause: () => connection.pauseReading?.(),
+      resume: () => connection.resumeReading?.(),
+      inflightMax: deps.limits.inflightRequestsPerConnectionMax,
+    });
     connection.setHandlers({
       message: (data, binary) => this.onMessage(data, binary),
       error: (error) => this.onTransportError(error),
@@ -187,40 +199,31 @@ export class NativeSession implements EffectTarget {
     if (frame.kind !== FrameKind.REQUEST) {
       return this.shut(CloseCode.PROTOCOL_ERROR, `expected a request frame (kind 0), got kind ${frame.kind}`, "notRequest");
     }
-    if (this.role !== "peer" && !this.bucket.take(this.deps.host.clock.nowMs())) return this.refuseRate(frame);
-    if (this.queue.length >= this.deps.limits.inflightRequestsPerConnectionMax) {
-      const limit = this.deps.limits.inflightRequestsPerConnectionMax;
-      this.replyError(frame, new LimitExceededError("INFLIGHT_REQUESTS_PER_CONNECTION_MAX", `at most ${limit} requests in flight per connection`));
-      return;
-    }
-    this.queue.push(frame);
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      this.deps.schedule(() => this.drainQueue());
-    }
+    const max = this.deps.limits.inflightRequestsPerConnectionMax;
+    if (this.awaiting > 0 && this.lane.size + this.awaiting >= max) return this.refuseBusy(frame, "INFLIGHT_REQUESTS_PER_CONNECTION_MAX", max);
+    const refusal = this.lane.offer(frame, data.length);
+    if (refusal !== null) this.refuseBusy(frame, refusal.limit, refusal.max);
   }
 
-  /** Over the token bucket: an error reply (logged once per connection at warn, then at debug). */
-  private refuseRate(frame: Frame): void {
-    const rate = this.deps.limits.requestsPerConnectionPerSecondMax;
-    const error = new LimitExceededError("REQUESTS_PER_CONNECTION_PER_SECOND_MAX", `rate limit: at most ${rate} requests per second per connection`);
-    if (!this.rateLimitLogged) {
-      this.rateLimitLogged = true;
-      this.deps.logger.warn({ connId: this.connId, remoteAddr: this.connection.remoteAddr, role: this.role, rate }, "rate limit hit");
+  /**
+   * A request past an in-flight bound (a client that kept sending although reading stopped):
+   * an error reply now, out of order (logged once per connection at warn, then at debug).
+   */
+  private refuseBusy(frame: Frame, limit: string, max: number): void {
+    const scope = limit === "QUEUED_REQUESTS_MAX" ? "on this node" : "on one connection";
+    const error = new LimitExceededError(limit, `busy: at most ${max} requests may wait for an answer ${scope} (${limit}); wait for answers before sending more`);
+    if (!this.refusalLogged) {
+      this.refusalLogged = true;
+      this.deps.logger.warn({ connId: this.connId, remoteAddr: this.connection.remoteAddr, role: this.role, limit, max }, "in-flight bound hit");
     }
     this.replyError(frame, error, "debug");
   }
 
-  private drainQueue(): void {
-    this.drainScheduled = false;
-    const frames = this.queue;
-    this.queue = [];
-    for (const frame of frames) {
-      if (this.isClosing) return;
-      if (this.version === null) this.onHello(frame);
-      else this.onRequest(frame, this.version);
-    }
-    this.deps.onActivity?.(this);
+  /** Serves one queued frame (the scheduler's turn). */
+  private serve(frame: Frame): void {
+    if (this.isClosing) return;
+    if (this.version === null) this.onHello(frame);
+    else this.onRequest(frame, this.version);
   }
 
   private onHello(frame: Frame): void {
@@ -374,14 +377,32 @@ export class NativeSession implements EffectTarget {
     } catch (error) {
       return this.replyError(frame, asNsError(error));
     }
+    if (result instanceof Promise) return this.replyWhenSettled(frame, result);
     this.deps.observer.request(requestCodeName(frame.code), "ok");
     this.reply(frame, ErrorCode.OK, result);
+  }
+
+  /** A write answered once durable: it counts as in flight until then; replies may overtake it. */
+  private replyWhenSettled(frame: Frame, result: Promise<unknown>): void {
+    this.awaiting += 1;
+    void result
+      .then(
+        (body) => {
+          this.deps.observer.request(requestCodeName(frame.code), "ok");
+          this.reply(frame, ErrorCode.OK, body);
+        },
+        // asNsError rethrows an assertion failure: an unhandled rejection ends the process.
+        (error: unknown) => this.replyError(frame, asNsError(error)),
+      )
+      .finally(() => {
+        this.awaiting -= 1;
+      });
   }
 
   private onTransportError(error: TransportError): void {
     if (this.closed) return;
     this.closing = true;
-    this.queue = [];
+    this.lane.close();
     this.deps.observer.closed(error.kind);
     this.deps.logger.warn(
       { connId: this.connId, remoteAddr: this.connection.remoteAddr, cause: error.kind, error: error.message },
@@ -392,7 +413,7 @@ export class NativeSession implements EffectTarget {
   private onClose(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.lane.close();
     this.deps.logger.debug({ connId: this.connId, closeCode: code, reason, role: this.role }, "connection closed");
     this.deps.host.detach(this.connId);
     this.peerHandler?.onClose();
@@ -412,7 +433,9 @@ export class NativeSession implements EffectTarget {
     const name = ERROR_TABLE.find((entry) => entry.code === error.code)?.name ?? "INTERNAL";
     this.deps.observer.request(type, name);
     if (error instanceof LimitExceededError) this.deps.observer.limitHit?.(error.limit);
-    const level = levelOverride ?? (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.NOT_READY ? "debug" : "info");
+    // KV_NOT_DURABLE: the KV file logs when its failure starts and ends, not once per request.
+    const quiet: readonly number[] = [ErrorCode.NOT_FOUND, ErrorCode.NOT_READY, ErrorCode.KV_NOT_DURABLE];
+    const level = levelOverride ?? (quiet.includes(error.code) ? "debug" : "info");
     this.deps.logger[level]({ connId: this.connId, type, code: name, error: error.message, ...fields }, "request refused");
     this.reply(request, error.code, { message: error.message });
   }
@@ -449,7 +472,7 @@ export class NativeSession implements EffectTarget {
   private shut(code: CloseCode, reason: string, cause: CloseCause, level: "warn" | "debug" = "warn"): void {
     if (this.isClosing) return;
     this.closing = true;
-    this.queue = [];
+    this.lane.close();
     this.deps.observer.closed(cause);
     this.deps.logger[level](
       { connId: this.connId, remoteAddr: this.connection.remoteAddr, closeCode: code, cause, reason },

@@ -1,7 +1,7 @@
 // Goal: the native session lets no one in where they don't belong (issue #7): tokens decide the
 // broker and admin grants at the hello, the peer challenge-response refuses forged, replayed and
-// missing proofs before any PEER_* frame, and the abuse limits (rate, client frame size, hello
-// deadline) refuse with a metric while the node's state stays unchanged.
+// missing proofs before any PEER_* frame, and the abuse limits (in-flight bound, client frame size,
+// hello deadline) refuse with a metric while the node's state stays unchanged.
 // Method: a NativeSession on an in-memory MemoryConnection, a manual scheduler and clock; peer
 // proofs made with a second Authenticator, as the dialer would.
 import { describe, expect, it } from "vitest";
@@ -18,6 +18,7 @@ import { Authenticator } from "../host/auth.js";
 import { createLogger } from "../host/logger.js";
 import { NativeSession, type SessionObserver } from "./native_session.js";
 import { NodeHost } from "../host/node_host.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 import { nodeOptionsOf } from "./server.js";
 
 const SECRET_OLD = "old-secret-0123456789abcdef";
@@ -53,7 +54,7 @@ function harness(config: Config, options: { tlsAuthorized?: boolean; requirePeer
     host,
     logger,
     limits: config,
-    schedule: (task) => void tasks.push(task),
+    requests: new RequestScheduler({ schedule: (task) => void tasks.push(task) }),
     observer,
     auth: new Authenticator(config),
     requirePeerCertificate: options.requirePeerCertificate ?? false,
@@ -69,6 +70,7 @@ function harness(config: Config, options: { tlsAuthorized?: boolean; requirePeer
     session,
     node,
     clock,
+    frames,
     logs,
     outcomes,
     peerLinks,
@@ -80,6 +82,10 @@ function harness(config: Config, options: { tlsAuthorized?: boolean; requirePeer
     },
     sendBytes(bytes: Uint8Array): void {
       conn.receive(bytes);
+      while (tasks.length > 0) (tasks.shift() as () => void)();
+    },
+    /** Runs the scheduled turns (what the event loop does between socket reads). */
+    run(): void {
       while (tasks.length > 0) (tasks.shift() as () => void)();
     },
   };
@@ -252,17 +258,28 @@ describe("native_session: peer challenge-response", () => {
 });
 
 describe("native_session: abuse limits", () => {
-  it("native_session: over the token bucket a request gets LIMIT_EXCEEDED; the bucket refills with time", () => {
-    const h = harness(localConfig({ requestsPerConnectionPerSecondMax: 2, requestsPerConnectionBurstMax: 3 }));
+  it("native_session: a pipelined burst stops reading at a sixteenth of the in-flight bound and is answered in full; past the bound a request gets LIMIT_EXCEEDED", () => {
+    const h = harness(localConfig({ inflightRequestsPerConnectionMax: 32 }));
     expect(h.send(RequestCode.HELLO, hello("client")).code).toBe(ErrorCode.OK);
-    expect(h.send(RequestCode.GET_TOPICS, {}).code).toBe(ErrorCode.OK);
-    expect(h.send(RequestCode.GET_TOPICS, {}).code).toBe(ErrorCode.OK);
-    const refused = h.send(RequestCode.GET_TOPICS, {});
-    expect(refused).toMatchObject({ code: ErrorCode.LIMIT_EXCEEDED, body: { message: "rate limit: at most 2 requests per second per connection" } });
-    expect(h.outcomes).toContain("limit:REQUESTS_PER_CONNECTION_PER_SECOND_MAX");
-    expect(h.logs.filter((line) => line["msg"] === "rate limit hit")).toHaveLength(1);
-    h.clock.now += 1_000;
-    expect(h.send(RequestCode.GET_TOPICS, {}).code).toBe(ErrorCode.OK);
+    const frame = (id: number): Uint8Array => encodeFrame({ v: 1, kind: FrameKind.REQUEST, code: RequestCode.GET_TOPICS, id, body: {} });
+    h.conn.receive(frame(2));
+    expect(h.conn.readingPaused).toBe(false);
+    h.conn.receive(frame(3));
+    expect(h.conn.readingPaused).toBe(true);
+    // What one socket read already carried still arrives: queued up to the bound, then refused.
+    for (let id = 4; id <= 34; id += 1) h.conn.receive(frame(id));
+    const refused = h.frames().filter((f) => f.code === ErrorCode.LIMIT_EXCEEDED);
+    expect(refused.map((f) => f.id)).toEqual([34]);
+    expect(refused[0]?.body).toEqual({
+      message: "busy: at most 32 requests may wait for an answer on one connection (INFLIGHT_REQUESTS_PER_CONNECTION_MAX); wait for answers before sending more",
+    });
+    expect(h.outcomes).toContain("limit:INFLIGHT_REQUESTS_PER_CONNECTION_MAX");
+    expect(h.logs.filter((line) => line["msg"] === "in-flight bound hit")).toHaveLength(1);
+    h.run();
+    expect(h.conn.readingPaused).toBe(false);
+    h.sendBytes(frame(35));
+    const answered = h.frames().filter((f) => f.code === ErrorCode.OK && f.id >= 2).map((f) => f.id);
+    expect(answered).toEqual([...Array.from({ length: 32 }, (_, index) => index + 2), 35]);
     expect(h.conn.closedWith).toBeNull();
   });
 

@@ -29,11 +29,10 @@ export type CloseCause =
 export interface SessionLimits {
   readonly frameBytesMax: number;
   readonly sendBufferBytesMax: number;
+  /** Requests queued and unanswered on one connection; reading stops at a sixteenth of it (INFLIGHT_READ_PAUSE_RATIO). */
   readonly inflightRequestsPerConnectionMax: number;
   /** Frames from connections not authenticated as broker or peer. */
   readonly clientFrameBytesMax: number;
-  readonly requestsPerConnectionPerSecondMax: number;
-  readonly requestsPerConnectionBurstMax: number;
 }
 
 /** Counts what sessions do; implemented by the metrics of the server. */

@@ -5,12 +5,15 @@ import { fileURLToPath } from "node:url";
 import type { Clock, Rng } from "../core/clock.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../core/node.js";
 import type { Config } from "../config/config.js";
-import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, SERIES_SAMPLE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
+import { HTTP_PENDING_SOCKETS_MAX, HTTP_SOCKET_IDLE_MS, SERIES_SAMPLE_MS, SHUTDOWN_GRACE_MS, TICK_GAP_MS, TICK_MS, TLS_HANDSHAKE_TIMEOUT_MS } from "../limits.js";
 import type { Connection, Listener } from "../transport/connection.js";
 import { listenHttpWs } from "../transport/ws_transport.js";
 import { startRemotingListener } from "../remoting/remoting_server.js";
 import { PeerDialer, type PeerLinkState } from "../gossip/peer_dialer.js";
 import { PeerHub, type PeerLink } from "../gossip/peer_hub.js";
+import { PeerDns } from "../gossip/peer_dns.js";
+import { RealScheduler } from "../transport/timers.js";
+import { systemResolver, type HostResolver } from "../transport/dns.js";
 import { Authenticator } from "../host/auth.js";
 import { randomRng, systemClock } from "./clock.js";
 import { createHttpHandler } from "./http.js";
@@ -26,10 +29,10 @@ import { ServerMetrics } from "./metrics.js";
 import { NativeAcceptor } from "./native_acceptor.js";
 import type { InboundPeerAcceptor, InboundPeerHandler, InboundPeerLink } from "./native_session.js";
 import { NodeHost, type PeerEffect } from "../host/node_host.js";
+import { RequestScheduler } from "../host/request_scheduler.js";
 import type { Frame } from "../protocol/frame.js";
 
-/** Connections still open this long after the shutdown close frames are destroyed. */
-export const SHUTDOWN_GRACE_MS = 2_000;
+export { SHUTDOWN_GRACE_MS } from "../limits.js";
 
 /** What a remoting listener gets to work with (the RocketMQ port is another module's). */
 export interface RemotingListenerContext {
@@ -44,6 +47,8 @@ export interface RemotingListenerContext {
   readonly onAuthRefused?: (reason: string) => void;
   /** Counts a handled request by its RocketMQ request code (the dashboard's series). */
   readonly onRequest?: (code: number) => void;
+  /** Serves requests round-robin across the connections of both request ports. */
+  readonly requests?: RequestScheduler;
 }
 
 /** Starts the RocketMQ remoting listener; injected so the server does not depend on it. */
@@ -65,6 +70,8 @@ export interface ServerDeps {
   readonly startRemotingListener?: RemotingListenerFactory;
   /** Directory of the built dashboard; null serves none. @default dist/dashboard beside this module */
   readonly dashboardDir?: string | null;
+  /** Resolves the `peerDns` names. @default the system resolver (node:dns lookup) */
+  readonly resolver?: HostResolver;
 }
 
 /** A started server. */
@@ -80,7 +87,11 @@ export interface RunningServer {
   readonly metrics: ServerMetrics;
   /** Accepts a connection from another listener (e.g. the gossip shell's own dials) as native. */
   readonly acceptNative: (connection: Connection) => void;
-  /** Stops the tick, closes every connection and listener, flushes KV; idempotent. */
+  /**
+   * Drains and stops (docs/operations.md, "Stopping a node"): not ready at once, the peers told
+   * this node is leaving, every connection closed with "going away" (1001), listeners closed,
+   * KV flushed. Idempotent; the caller bounds it (DRAIN_TIMEOUT_MS).
+   */
   close(): Promise<void>;
 }
 
@@ -92,7 +103,7 @@ export function nodeOptionsOf(config: Config): NodeOptions {
     remotingBrokerExpiryMs: config.remotingBrokerExpiryMs,
     suspicionMs: config.suspicionMs,
     startupGraceMs: config.startupGraceMs,
-    peersConfigured: config.peers.length > 0,
+    peersConfigured: config.peers.length > 0 || config.peerDns.length > 0,
     topicsMax: config.topicsMax,
     brokersMax: config.brokersMax,
     orderMessageEnable: config.orderMessageEnable,
@@ -114,6 +125,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const host: NodeHost = new NodeHost(node, clock, logger, {
     onGossip: (effect) => (deps.onGossip ? deps.onGossip(effect, host) : hub?.carryOut(effect)),
     onKvChanged: () => kvFile?.markDirty(),
+    // Without --data-dir there is no disk: a KV write is acknowledged once applied.
+    kvDurable: () => kvFile?.whenDurable() ?? Promise.resolve(),
     onCoreLog: (msg, fields) => events.recordLog(msg, fields),
   });
   hub = new PeerHub(host, logger);
@@ -127,8 +140,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const peerHub = hub;
   const acceptPeer = deps.acceptPeer ?? ((link: InboundPeerLink) => acceptInboundPeer(peerHub, link));
   // The metrics read the sessions at scrape time, after both exist.
-  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles() });
-  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer });
+  const metrics: ServerMetrics = new ServerMetrics({ node, connectionsByRole: () => sessions.countRoles(), kvDisk: () => kvFile?.status() ?? null, peerBytesOut: () => peerHub.counters.bytesOut });
+  // One round-robin over the connections of both request ports: a flooder on either waits its turn.
+  const requests = new RequestScheduler({ schedule: (task) => void setImmediate(task) });
+  const sessions: NativeAcceptor = new NativeAcceptor({ config, host, logger, metrics, auth, acceptPeer, requests });
   let lastTickAtMs = clock.nowMs();
   const series = new SeriesRecorder(startedAtMs);
   const tickLate = (): boolean => clock.nowMs() - lastTickAtMs > TICK_GAP_MS;
@@ -152,8 +167,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     pendingSockets: { max: HTTP_PENDING_SOCKETS_MAX, perAddressMax: config.connectionsPerAddressMax, idleMs: HTTP_SOCKET_IDLE_MS },
     onLimitHit: (limit) => metrics.limitHit(limit),
   });
-  const remoting = await startRemoting(config, deps, host, logger, listener, metrics);
+  const remoting = await startRemoting(config, deps, host, logger, listener, metrics, requests);
   const dialer = startDialing(config, hub, { listenerPort: listener.port, clock, rng, logger, auth, metrics });
+  const peerDns = startPeerDns(config, dialer, deps.resolver ?? systemResolver, logger, metrics);
   dashboardDeps.links = () => dialer.linkStates();
   dashboardDeps.selfAddr = config.advertiseAddr ?? defaultAdvertiseAddr(config.host, listener.port);
 
@@ -177,14 +193,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   );
 
   const shutdown = async (): Promise<void> => {
+    const startedMs = clock.nowMs();
     clearInterval(tick);
     clearInterval(sampler);
+    // Not ready from here on (every port answers NOT_READY); each peer gets this node's last
+    // records and a leaving notice on every link, ahead of the closes below.
+    host.run((nowMs) => node.leave(nowMs, peerHub.linkedPeerIds()));
     events.wakeAll();
-    await peerHub.stop();
+    peerDns?.stop();
+    // Brokers, clients and inbound peer links: close frames with GOING_AWAY, so agents and
+    // route clients move on without backing off; then our own peer links and the listeners.
     await sessions.closeAll(SHUTDOWN_GRACE_MS);
+    await peerHub.stop();
     await Promise.all([remoting?.close(), listener.close()]);
     if (kvFile) await kvFile.flush();
-    logger.info({}, "stopped");
+    logger.info({ drainMs: clock.nowMs() - startedMs }, "stopped");
   };
   let closing: Promise<void> | null = null;
   return {
@@ -223,6 +246,15 @@ function startDialing(
   return dialer;
 }
 
+/** Resolves the `peerDns` names and dials what they resolve to (none configured: null). */
+function startPeerDns(config: Config, dialer: PeerDialer, resolver: HostResolver, logger: Logger, metrics: ServerMetrics): PeerDns | null {
+  if (config.peerDns.length === 0) return null;
+  const onLookupFailed = (name: string): void => metrics.peerDnsLookupFailed(name);
+  const peerDns = new PeerDns({ names: config.peerDns, resolver, scheduler: new RealScheduler(), dialer, logger, onLookupFailed });
+  peerDns.start();
+  return peerDns;
+}
+
 async function startRemoting(
   config: Config,
   deps: ServerDeps,
@@ -230,6 +262,7 @@ async function startRemoting(
   logger: Logger,
   httpListener: Listener,
   metrics: ServerMetrics,
+  requests: RequestScheduler,
 ): Promise<Listener | null> {
   if (config.remotingPort === null) {
     logger.info({}, "remoting listener disabled");
@@ -245,6 +278,7 @@ async function startRemoting(
       onLimitHit: (limit) => metrics.limitHit(limit),
       onAuthRefused: (reason) => metrics.authRefused("remoting", reason),
       onRequest: (code) => metrics.remotingRequest(code),
+      requests,
     });
   } catch (error) {
     await httpListener.close();

@@ -225,8 +225,10 @@ export class InvariantChecker {
       const connection = broker.connections.get(nodeId);
       if (!host.serving || !connection?.open || connection.incarnation !== host.incarnation) continue;
       const open = this.sim.network.openSinceMs(broker.name, nodeId);
-      if (open === null) continue;
-      let since = Math.max(open, connection.openedAtMs);
+      // A broker is heard once a request of it reached the node: a remoting broker whose first
+      // registration was lost registers again only on its next 30 s round.
+      if (open === null || connection.firstHeardMs === undefined) continue;
+      let since = Math.max(open, connection.openedAtMs, connection.firstHeardMs);
       let connected = true;
       for (const other of this.sim.hosts) {
         if (other === host || !other.running) continue;

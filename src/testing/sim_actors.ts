@@ -49,6 +49,8 @@ export interface SimConnection {
   readonly incarnation: number;
   readonly openedAtMs: number;
   open: boolean;
+  /** When a request on it first reached the node (a lost first registration leaves it unset). */
+  firstHeardMs?: number;
 }
 
 export type BrokerRequest =

@@ -195,7 +195,8 @@ export class SimBrokerDriver {
 
   private sendRequest(broker: SimBroker, connection: SimConnection, request: BrokerRequest): void {
     const payload: WirePayload = { type: "request", incarnation: connection.incarnation, connId: connection.connId, request };
-    this.world.network.sendDatagram(broker.name, connection.nodeId, payload);
+    // A close is a FIN: the kernel retransmits it, so only a blocked path stops it, never random loss.
+    this.world.network.sendDatagram(broker.name, connection.nodeId, payload, request.kind !== "close");
   }
 
   private closeBrokerConnections(broker: SimBroker): void {

@@ -6,6 +6,7 @@ import type { PeerMessage } from "../core/effects.js";
 import type { NameServerNode } from "../core/node.js";
 import type { ConnectionId } from "../model/types.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
+import { decodePeerHeard } from "../protocol/messages/heard.js";
 import { registerOptionsOf, type BrokerRequest, type DeltasInterceptor, type SimBroker, type SimNodeHost } from "./sim_actors.js";
 
 /** A peer frame: cloned (no shared objects between nodes) and validated like the wire. */
@@ -30,6 +31,9 @@ export function applyPeerFrame(node: NameServerNode, from: string, message: Peer
     case "want":
       node.onPeerWant(from, decodePeerWant(body), nowMs);
       return;
+    case "heard":
+      node.onPeerHeard(from, decodePeerHeard(body), nowMs);
+      return;
   }
 }
 
@@ -53,6 +57,8 @@ export function applyBrokerRequest(host: SimNodeHost, node: NameServerNode, conn
     return;
   }
   host.openConnections.add(connId);
+  const connection = broker?.connections.get(host.id);
+  if (connection?.connId === connId && request.kind !== "subscribe") connection.firstHeardMs ??= now;
   try {
     switch (request.kind) {
       case "register":

@@ -19,6 +19,7 @@
 //     Whole records also arrive duplicated and in any order through relays in a 3+ node mesh.
 // - Datagrams (broker or client <-> name server) model request frames on a connection whose
 //   loss the sender tolerates (heartbeats carry full evidence): blocked or lost means dropped.
+//   A connection's close (FIN) is retransmitted by the kernel: only a blocked path drops it.
 import { assert } from "../assert.js";
 import { nextIndex, nextUnit, SeededRng } from "../core/clock.js";
 import { PEER_DOWN_MS, REDIAL_BACKOFF_MS_MIN } from "../limits.js";
@@ -259,10 +260,10 @@ export class SimNetwork {
     }
   }
 
-  /** Sends a datagram; dropped when blocked now or on arrival, lost, or over the bound. */
-  sendDatagram(from: string, to: string, payload: unknown): void {
+  /** Sends a datagram; dropped when blocked now or on arrival, lost (when `lossy`: not a FIN), or over the bound. */
+  sendDatagram(from: string, to: string, payload: unknown, lossy = true): void {
     this.counters.sent += 1;
-    const lost = this.options.datagramLossProbability > 0 && nextUnit(this.rng) < this.options.datagramLossProbability;
+    const lost = lossy && this.options.datagramLossProbability > 0 && nextUnit(this.rng) < this.options.datagramLossProbability;
     if (lost || this.isBlocked(from, to) || this.inflight >= this.options.inflightMessagesMax) {
       this.counters.dropped += 1;
       return;

@@ -25,6 +25,17 @@ export interface Connection {
   send(bytes: Uint8Array): void;
   /** Bytes queued for sending but not yet written to the socket. */
   bufferedBytes(): number;
+  /**
+   * Stops reading the socket (backpressure: the sender waits in its TCP window); messages of a
+   * read already under way may still arrive. @default absent: in-memory twins deliver everything
+   */
+  pauseReading?(): void;
+  /** Reads the socket again after pauseReading. */
+  resumeReading?(): void;
+  /** Holds writes until uncork, so many small replies leave in one system call. @default absent: every send is written at once */
+  cork?(): void;
+  /** Writes what cork held. */
+  uncork?(): void;
   /** Starts a clean close with a WebSocket close code and a reason (at most 123 bytes). */
   close(code: number, reason: string): void;
   /** Destroys the socket at once, without the close handshake. */

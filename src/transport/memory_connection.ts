@@ -30,6 +30,17 @@ export class MemoryConnection implements Connection {
     return this.buffered;
   }
 
+  /** Whether the server stopped reading (backpressure); the test may still call receive(). */
+  readingPaused = false;
+
+  pauseReading(): void {
+    this.readingPaused = true;
+  }
+
+  resumeReading(): void {
+    this.readingPaused = false;
+  }
+
   close(code: number, reason: string): void {
     this.closedWith ??= { code, reason };
   }

@@ -46,6 +46,14 @@ export interface TcpConnection {
   write(bytes: Buffer): void;
   /** Bytes queued but not yet written to the socket. */
   writableLength(): number;
+  /** Stops reading (backpressure: the sender waits in its TCP window); bytes of a read under way may still arrive. */
+  pauseReading(): void;
+  /** Reads again after pauseReading. */
+  resumeReading(): void;
+  /** Holds writes until uncork, so many small replies leave in one system call. */
+  cork(): void;
+  /** Writes what cork held. */
+  uncork(): void;
   /** Calls `onIdle` after `ms` with no traffic either way. */
   setIdleTimeout(ms: number, onIdle: () => void): void;
   /** Destroys the socket at once. */
@@ -132,6 +140,23 @@ class SniffingConnection implements TcpConnection {
 
   writableLength(): number {
     return this.stream.writableLength;
+  }
+
+  // The owner only pauses after bytes reached it, so `stream` is final by then (TLS or plain).
+  pauseReading(): void {
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.stream.destroyed) this.stream.resume();
+  }
+
+  cork(): void {
+    this.stream.cork();
+  }
+
+  uncork(): void {
+    this.stream.uncork();
   }
 
   setIdleTimeout(ms: number, onIdle: () => void): void {

@@ -216,6 +216,23 @@ class WsConnection implements Connection {
     return this.ws.bufferedAmount;
   }
 
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.ws.resume();
+  }
+
+  // ws offers no batching of its own; its socket is the node:net one underneath.
+  cork(): void {
+    socketOf(this.ws)?.cork();
+  }
+
+  uncork(): void {
+    socketOf(this.ws)?.uncork();
+  }
+
   close(code: number, reason: string): void {
     if (this.ws.readyState === WebSocket.CLOSED || this.ws.readyState === WebSocket.CLOSING) return;
     this.ws.close(code, closeReason(reason));
@@ -231,6 +248,11 @@ class WsConnection implements Connection {
     if (this.handlers) event(this.handlers);
     else this.early.push(event);
   }
+}
+
+/** The TCP (or TLS) socket under a ws WebSocket; null once ws let go of it. */
+function socketOf(ws: WebSocket): Duplex | null {
+  return (ws as unknown as { _socket?: Duplex | null })._socket ?? null;
 }
 
 function classify(error: Error & { code?: string }): TransportError {

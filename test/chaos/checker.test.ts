@@ -157,13 +157,25 @@ describe("chaos checker", () => {
     expect(kinds(finalWith("k.1", "unknown"))).toEqual([]);
   });
 
-  it("checker: a write whose node is killed right after the acknowledgement is not promised", () => {
-    const history = baseHistory();
-    sample(history, 0, END_MS, both);
-    history.kvOps.push({ key: "k", seq: 1, op: "put", value: "k.1", node: "n1", seen: null, readRecvMs: 9_990, sendMs: 10_000, recvMs: 10_010, outcome: "ok" });
-    history.processes.push({ id: "n1", kind: "exit", atMs: 10_100, pid: 1, signal: "SIGKILL" }, { id: "n1", kind: "spawn", atMs: 12_000, pid: 9 });
-    fault(history, "nodeCutFromPeers", 5_000, 11_000, [{ from: "n1", to: "n2" }, { from: "n2", to: "n1" }]);
-    expect(kinds(history).filter((kind) => kind.startsWith("kv"))).toEqual([]);
+  it("checker: a write acknowledged by a node killed right after, cut off from its peers, must not be lost", () => {
+    const killedAfterAck = (final: Record<string, string>, outcome: KvOp["outcome"]): History => {
+      const history = baseHistory();
+      sample(history, 0, END_MS, both);
+      history.kvOps.push({ key: "k", seq: 1, op: "put", value: "k.1", node: "n1", seen: null, readRecvMs: 9_990, sendMs: 10_000, recvMs: 10_010, outcome });
+      history.processes.push({ id: "n1", kind: "exit", atMs: 10_011, pid: 1, signal: "SIGKILL" }, { id: "n1", kind: "spawn", atMs: 12_000, pid: 9 });
+      fault(history, "nodeCutFromPeers", 5_000, 11_000, [{ from: "n1", to: "n2" }, { from: "n2", to: "n1" }]);
+      fault(history, "kvDisk", 9_000, 11_000, [], ["n2"]);
+      history.kvReads.forEach((read, index) => {
+        if (read.sendMs >= 50_000) history.kvReads[index] = { ...read, table: final };
+      });
+      return history;
+    };
+    // Acknowledged means on n1's disk: gone at the end is a loss, whatever happened after.
+    expect(kinds(killedAfterAck({}, "ok")).filter((kind) => kind.startsWith("kv"))).toEqual(["kvLost", "kvLost"]);
+    expect(kinds(killedAfterAck({ k: "k.1" }, "ok")).filter((kind) => kind.startsWith("kv"))).toEqual([]);
+    // Answered with an error (KV_NOT_DURABLE, a timeout): either end is allowed.
+    expect(kinds(killedAfterAck({}, "unknown")).filter((kind) => kind.startsWith("kv"))).toEqual([]);
+    expect(kinds(killedAfterAck({ k: "k.1" }, "unknown")).filter((kind) => kind.startsWith("kv"))).toEqual([]);
   });
 
   it("checker: a process that exits by itself with a failure code is a crash", () => {

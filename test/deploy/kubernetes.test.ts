@@ -2,8 +2,8 @@
 // every object is valid Kubernetes (JSON schemas and, for unknown fields, the TypeScript
 // interfaces of kubernetes-models), and the StatefulSet agrees with the node itself: every
 // flag is a real `namesrv start` option with a value where it takes one, the probes hit the
-// node's real /healthz and /readyz on the port it listens on, the peers are the pods' stable
-// names, files named by flags are mounted, and the stop fits the grace period.
+// node's real /healthz and /readyz on the port it listens on, the peers are found through the
+// governing headless Service, files named by flags are mounted, and the stop fits the grace period.
 // Method: `kubectl kustomize` (reads files only, never a cluster), the built CLI's --help, and
 // the HTTP routes of a NodeHost, as src/server/http.test.ts builds one.
 import { readFileSync } from "node:fs";
@@ -21,13 +21,12 @@ import { createLogger } from "../../src/host/logger.js";
 import { NodeHost } from "../../src/host/node_host.js";
 import { routeHttp } from "../../src/server/http.js";
 import { ServerMetrics } from "../../src/server/metrics.js";
-import { nodeOptionsOf, SHUTDOWN_GRACE_MS } from "../../src/server/server.js";
+import { DRAIN_TIMEOUT_MS } from "../../src/limits.js";
+import { nodeOptionsOf } from "../../src/server/server.js";
 import { kustomize, kustomizeCredentials, REPO, schemaProblems, splitArg, startOptions, typeProblems, type CliOption, type KubeObject } from "./manifests.js";
 
 /** The keys of the TLS Secret the overlay mounts: cert-manager's and `kubectl create secret tls` (+ ca.crt). */
 const TLS_SECRET_KEYS = ["tls.crt", "tls.key", "ca.crt"];
-/** Time the node may still need after the preStop hook, on top of SHUTDOWN_GRACE_MS (listeners, KV flush). */
-const SHUTDOWN_SLACK_MS = 5_000;
 
 function must<T>(value: T | null | undefined, what: string): T {
   if (value === undefined || value === null) throw new Error(`missing: ${what}`);
@@ -189,11 +188,12 @@ describe("deploy/kubernetes", () => {
     }
   });
 
-  it("kubernetes: the peers are every pod's stable name on the HTTP port, and each node's id is its pod name", () => {
+  it("kubernetes: the peers are found through the headless Service on the HTTP port, and each node's id is its pod name", () => {
     for (const item of builds) {
-      const replicas = must(item.sts.spec?.replicas, "replicas");
-      const expected = Array.from({ length: replicas }, (_, index) => `${item.sts.metadata?.name}-${index}.${item.sts.spec?.serviceName}:${one(item, "--port")}`);
-      expect(values(item, "--peer"), item.name).toEqual(expected);
+      // Every pod (starting ones too: publishNotReadyAddresses) at any replica count, no peer list.
+      expect(values(item, "--peer-dns"), item.name).toEqual([`${item.sts.spec?.serviceName}:${one(item, "--port")}`]);
+      expect(values(item, "--peer"), item.name).toEqual([]);
+      expect(nodeOptionsOf(localConfig({ peerDns: values(item, "--peer-dns") })).peersConfigured, "waits for a peer's snapshot").toBe(true);
       expect(one(item, "--id")).toBe("$(POD_NAME)");
       expect(item.container.env?.find((entry) => entry.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.name");
       expect(item.sts.spec?.podManagementPolicy).toBe("Parallel");
@@ -241,14 +241,15 @@ describe("deploy/kubernetes", () => {
     }
   });
 
-  it("kubernetes: the preStop hook and the node's shutdown fit in terminationGracePeriodSeconds", () => {
+  it("kubernetes: the preStop hook and the node's drain (bounded by DRAIN_TIMEOUT_MS) fit in terminationGracePeriodSeconds", () => {
     for (const item of builds) {
       const command = must(item.container.lifecycle?.preStop?.exec?.command, "preStop command");
       expect(command.slice(0, 2)).toEqual(["node", "-e"]);
       const waitMs = Number(must(/setTimeout\(\(\) => \{\}, (\d+)\)/.exec(command[2] ?? "")?.[1], "preStop wait"));
       const graceMs = 1_000 * must(item.sts.spec?.template.spec?.terminationGracePeriodSeconds, "grace");
       expect(waitMs).toBeGreaterThan(0);
-      expect(waitMs + SHUTDOWN_GRACE_MS + SHUTDOWN_SLACK_MS).toBeLessThanOrEqual(graceMs);
+      // SIGTERM comes after the preStop hook; the node then exits within DRAIN_TIMEOUT_MS on its own.
+      expect(waitMs + DRAIN_TIMEOUT_MS).toBeLessThanOrEqual(graceMs);
     }
   });
 

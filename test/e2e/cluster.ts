@@ -37,10 +37,10 @@ export const SETTINGS = {
   remotingPort: { ns1: num("NS1_REMOTING_PORT", 9876), ns2: num("NS2_REMOTING_PORT", 19876), ns3: num("NS3_REMOTING_PORT", 29876) },
 } as const;
 
-/** The image every service and broker container runs. */
-const IMAGE = "gossip-namesrv:local";
+/** The image every node, broker and rogue container runs (docker-compose.yml's NAMESRV_IMAGE). */
+export const IMAGE = env["NAMESRV_IMAGE"] ?? "gossip-namesrv:local";
 /** Broker and rogue containers carry this label; scripts/e2e-compose.sh removes them. */
-const BROKER_LABEL = `gossip-namesrv-e2e.project=${SETTINGS.project}`;
+export const BROKER_LABEL = `gossip-namesrv-e2e.project=${SETTINGS.project}`;
 /** The nodes' addresses on the compose network, for brokers. */
 export const ALL_NS = "ns1:9877,ns2:9877,ns3:9877";
 

@@ -11,6 +11,7 @@ import { waitFor } from "../integration/helpers/wait.js";
 import { ALL_NS, Cluster, NODES, SETTINGS, logHits, nodesOf, say, urlOf } from "./cluster.js";
 import { at, check, LIVE_SPECS, msAfter, printResultsAfterAll, S_A, S_ALL, S_KILL, S_ONE, S_PART } from "./checks.js";
 import { docker, dockerOk, inspect, logsOf } from "./docker.js";
+import { checkPeerDns } from "./dns.js";
 import { checkRemotingRogue } from "./remoting_rogue.js";
 import { describeRoute, ready, routeOf, routeSpec, sameClusterView, steady, steadyOk, steadyText, watch, watched, watchTimes } from "./probes.js";
 
@@ -224,6 +225,11 @@ check("rocketmq client query", async () => {
     }
   }
 });
+
+// Discovery through DNS: a fourth node that knows only the alias `namesrv` shared by ns1..ns3
+// joins (both ways) and serves their routes; a broker given only the alias with --dns-lookup
+// registers with every node (test/e2e/dns.ts). Both are removed afterwards.
+check("peer dns and broker dns lookup", () => checkPeerDns(cluster));
 
 // `docker pause` of a broker container: a silent death (no FIN). The agent declares
 // --heartbeat-timeout-ms PAUSE_EXPIRY_MS (the nodes' own brokerExpiryMs is 10000) and

@@ -1,6 +1,11 @@
 // Shared set-up of the sim scenarios: a seeded ClusterSim with its checkers attached, the
 // seed taken from SIM_SEED when set, and one failure report (seed, violations, log tail).
 import { nextIndex, type SeededRng } from "../../src/core/clock.js";
+import type { PeerMessage } from "../../src/core/effects.js";
+import { PROTOCOL_VERSION_MAX } from "../../src/limits.js";
+import type { BrokerRegistration, TopicConfig } from "../../src/model/types.js";
+import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
+import { encodeFrame } from "../../src/protocol/frame.js";
 import { ClusterSim, type ClusterSimOptions } from "../../src/testing/cluster_sim.js";
 import { assertInvariants, InvariantChecker, type CheckerOptions } from "../../src/testing/checkers.js";
 
@@ -59,4 +64,30 @@ export const DEFAULT_SCHEDULE_SEEDS = 20;
 /** One of `items`, drawn from `rng`. */
 export function pick<T>(rng: SeededRng, items: readonly T[]): T {
   return items[nextIndex(rng, items.length)] as T;
+}
+
+/** A topic config with `queues` read and write queues, read-write. */
+export function topicConfig(name: string, queues = 8): TopicConfig {
+  return { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: 6, topicSysFlag: 0, order: false };
+}
+
+/** A registration of broker-a (master at `host`:10911) in DefaultCluster, for nodes driven by hand. */
+export function brokerRegistration(topics: readonly TopicConfig[], counter = 1, host = "10.0.0.1"): BrokerRegistration {
+  const names = { clusterName: "DefaultCluster", brokerName: "broker-a", brokerId: 0, zoneName: null };
+  const flags = { enableActingMaster: false, heartbeatTimeoutMs: null };
+  return { ...names, ...flags, brokerAddr: `${host}:10911`, haServerAddr: `${host}:10912`, dataVersion: { timestamp: 1_700_000_000_000, counter, stateVersion: 0 }, topics };
+}
+
+const PEER_FRAME_CODES: Readonly<Record<PeerMessage["type"], number>> = {
+  deltas: RequestCode.PEER_DELTAS,
+  digest: RequestCode.PEER_DIGEST,
+  pull: RequestCode.PEER_PULL,
+  summary: RequestCode.PEER_SUMMARY,
+  want: RequestCode.PEER_WANT,
+  heard: RequestCode.PEER_HEARD,
+};
+
+/** Bytes of a peer message as the peer hub encodes it (the real native frame codec). */
+export function peerFrameBytes(message: PeerMessage): number {
+  return encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: PEER_FRAME_CODES[message.type], id: 0, body: message.body }).byteLength;
 }

@@ -7,50 +7,22 @@ import { describe, expect, it } from "vitest";
 import { SeededRng } from "../../src/core/clock.js";
 import type { Effect } from "../../src/core/effects.js";
 import { NameServerNode, defaultNodeOptions } from "../../src/core/node.js";
-import type { BrokerRegistration, TopicConfig } from "../../src/model/types.js";
-import { FrameKind, RequestCode } from "../../src/protocol/codes.js";
-import { encodeFrame } from "../../src/protocol/frame.js";
-import { PROTOCOL_VERSION_MAX } from "../../src/limits.js";
+import type { TopicConfig } from "../../src/model/types.js";
+import { brokerRegistration, peerFrameBytes, topicConfig } from "./harness.js";
 
 const TOPIC_COUNT = 10_000;
 const LINK_BYTES_MAX = 10 * 1024;
 const REMOTING = { refuseSingleTopicFirst: true };
 
-function topic(name: string): TopicConfig {
-  return { topicName: name, readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0, order: false };
-}
-
-function registration(topics: readonly TopicConfig[], counter: number): BrokerRegistration {
-  return {
-    clusterName: "DefaultCluster",
-    brokerAddr: "10.0.0.1:10911",
-    brokerName: "broker-a",
-    brokerId: 0,
-    haServerAddr: "10.0.0.1:10912",
-    zoneName: null,
-    enableActingMaster: false,
-    heartbeatTimeoutMs: null,
-    dataVersion: { timestamp: 1_700_000_000_000, counter, stateVersion: 0 },
-    topics,
-  };
-}
-
-const CODES = {
-  deltas: RequestCode.PEER_DELTAS,
-  digest: RequestCode.PEER_DIGEST,
-  pull: RequestCode.PEER_PULL,
-  summary: RequestCode.PEER_SUMMARY,
-  want: RequestCode.PEER_WANT,
-} as const;
+const topic = (name: string): TopicConfig => topicConfig(name);
+const registration = brokerRegistration;
 
 /** Bytes of the peer frames in `effects`, per peer, as the peer hub encodes them; also delivers them. */
 function deliver(effects: readonly Effect[], nodes: ReadonlyMap<string, NameServerNode>, nowMs: number): Map<string, number> {
   const bytes = new Map<string, number>();
   for (const effect of effects) {
     if (effect.kind !== "peerSend") continue;
-    const code = CODES[effect.message.type];
-    const frame = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code, id: 0, body: effect.message.body });
-    bytes.set(effect.peerId, (bytes.get(effect.peerId) ?? 0) + frame.byteLength);
+    bytes.set(effect.peerId, (bytes.get(effect.peerId) ?? 0) + peerFrameBytes(effect.message));
     if (effect.message.type === "deltas") nodes.get(effect.peerId)?.onPeerDeltas("n1", effect.message.body, nowMs);
   }
   return bytes;

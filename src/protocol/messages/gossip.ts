@@ -1,9 +1,14 @@
 // PEER_DELTAS (17), PEER_DIGEST (18), PEER_PULL (19), PEER_SUMMARY (21), PEER_WANT (22): name
 // server to name server. All are one-way requests (envelope id 0, no response).
 // Wire, v1:
-//   PEER_DELTAS {records: Record[], repair: bool}
-//   PEER_DIGEST {buckets: [[h1, h2], ...] (DIGEST_BUCKETS pairs of uint32), members: ["host:port"],
-//     ready: bool}
+//   PEER_DELTAS {records: Record[], repair: bool, leaving?: bool}
+//     leaving (added for the graceful drain, default false): the sender is shutting down and
+//     these are its last records; the receiver marks it departed (not down, no alarm). A node
+//     that predates it ignores the unknown field and sees an ordinary (empty) batch.
+//   PEER_DIGEST {buckets: [[h1, h2], ...] (DIGEST_BUCKETS pairs of uint32, or none), root: [h1, h2],
+//     members: ["host:port"], ready: bool}
+//     root: the XOR of every bucket's pair (the hash of every record). A ready node's periodic
+//     digest carries the root alone; a receiver whose root differs answers with its full digest.
 //   PEER_SUMMARY {buckets: [int], entries: [[idHigh, idLow, versionHigh, versionLow], ...]}
 //     Answer to a digest from a ready node: the sender's records of those buckets, as 64-bit
 //     hashes of id and of id + version (uint32 halves), at most SUMMARY_ENTRIES_PER_FRAME_MAX;
@@ -48,17 +53,23 @@ import {
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;
 const NODE_ID_CHARS_MAX = 64;
+const BROKER_KEY_CHARS_MAX = 400;
 
 /** PEER_DELTAS body. */
 export interface PeerDeltas {
   readonly records: readonly ReplicatedRecord[];
   /** True when sent to repair a digest difference rather than as a fresh change. */
   readonly repair: boolean;
+  /** True on the last frame of a node that is shutting down (graceful drain). @default false */
+  readonly leaving?: boolean;
 }
 
 /** PEER_DIGEST body. */
 export interface PeerDigest {
+  /** Every bucket's hash pair, or empty: the root alone (a ready node's periodic digest). */
   readonly buckets: readonly (readonly [number, number])[];
+  /** XOR of every bucket's pair; null from a sender that sends none (then buckets are full). */
+  readonly root: readonly [number, number] | null;
   readonly members: readonly string[];
   readonly ready: boolean;
 }
@@ -108,21 +119,24 @@ export function decodePeerWant(body: unknown): PeerWant {
 export function decodePeerDeltas(body: unknown): PeerDeltas {
   const fields = fieldsOf(body, "peer deltas");
   const records = arr(fields, "records", DELTAS_PER_FRAME_MAX).map((raw, index) => decodeRecord(raw, `records[${index}]`));
-  return { records, repair: bool(fields, "repair", false) };
+  return { records, repair: bool(fields, "repair", false), leaving: bool(fields, "leaving", false) };
 }
 
 /** Validates a PEER_DIGEST body. */
 export function decodePeerDigest(body: unknown): PeerDigest {
   const fields = fieldsOf(body, "peer digest");
   const raw = arr(fields, "buckets", DIGEST_BUCKETS);
-  if (raw.length !== DIGEST_BUCKETS) throw InvalidArgumentError.format("buckets", `must have ${DIGEST_BUCKETS} items`, raw.length);
-  const buckets = raw.map((pair, index): readonly [number, number] => {
-    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(isU32)) {
-      throw InvalidArgumentError.format(`buckets[${index}]`, "must be a pair of uint32", pair);
-    }
-    return [pair[0] as number, pair[1] as number];
-  });
-  return { buckets, members: decodeMembers(fields), ready: bool(fields, "ready", false) };
+  const root = fields["root"] === undefined || fields["root"] === null ? null : decodePair(fields["root"], "root");
+  if (raw.length !== DIGEST_BUCKETS && !(raw.length === 0 && root !== null)) {
+    throw InvalidArgumentError.format("buckets", `must have ${DIGEST_BUCKETS} items (or none, with a root)`, raw.length);
+  }
+  const buckets = raw.map((pair, index) => decodePair(pair, `buckets[${index}]`));
+  return { buckets, root, members: decodeMembers(fields), ready: bool(fields, "ready", false) };
+}
+
+function decodePair(pair: unknown, path: string): readonly [number, number] {
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(isU32)) throw InvalidArgumentError.format(path, "must be a pair of uint32", pair);
+  return [pair[0] as number, pair[1] as number];
 }
 
 /** Validates a PEER_PULL body. */
@@ -223,12 +237,19 @@ function decodeMembers(fields: Fields): string[] {
 }
 
 function decodeBrokerKey(fields: Fields, path: string): string {
-  const key = str(fields, "brokerKey", 400);
-  const at = key.indexOf("@");
-  if (at < 1) throw InvalidArgumentError.format(`${path}.brokerKey`, "must be cluster@host:port", key);
-  checkName(`${path}.brokerKey`, key.slice(0, at));
-  checkAddr(`${path}.brokerKey`, key.slice(at + 1));
-  return key;
+  return checkBrokerKey(`${path}.brokerKey`, fields["brokerKey"]);
+}
+
+/** Validates a broker key (`cluster@host:port`). */
+export function checkBrokerKey(field: string, value: unknown): string {
+  if (typeof value !== "string" || value.length < 1 || value.length > BROKER_KEY_CHARS_MAX) {
+    throw InvalidArgumentError.format(field, `must be a string of 1..${BROKER_KEY_CHARS_MAX} chars`, value);
+  }
+  const at = value.indexOf("@");
+  if (at < 1) throw InvalidArgumentError.format(field, "must be cluster@host:port", value);
+  checkName(field, value.slice(0, at));
+  checkAddr(field, value.slice(at + 1));
+  return value;
 }
 
 function decodeStamp(raw: unknown, path: string): Stamp {
@@ -245,6 +266,7 @@ function isReason(value: unknown): boolean {
   return value === "unregistered" || value === "expired" || value === "connectionClosed";
 }
 
-function isU32(value: unknown): boolean {
+/** Whether a value is an integer in 0..2^32-1. */
+export function isU32(value: unknown): boolean {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
 }

@@ -1,9 +1,26 @@
 // Goal: every native message validator accepts what the protocol documents and refuses the
 // rest with an InvalidArgumentError naming the field. Method: one valid body per message,
-// then wrong types, bad names and one over each limit.
+// then wrong types, bad names and one over each limit; PEER_HEARD also through the real frame
+// codec, and its bitmap round trip over random index sets.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../errors.js";
-import { DIGEST_BUCKETS, KV_VALUE_CHARS_MAX, SUBSCRIBED_TOPICS_PER_CONNECTION_MAX, TOPIC_NAME_CHARS_MAX, TOPICS_PER_BROKER_MAX, WANT_IDS_PER_FRAME_MAX } from "../../limits.js";
+import { FrameKind, RequestCode } from "../codes.js";
+import { decodeFrame, encodeFrame } from "../frame.js";
+import { bitmapIndexes, decodePeerHeard, encodeBitmap } from "./heard.js";
+import {
+  BROKER_EXPIRY_MS_MAX,
+  DIGEST_BUCKETS,
+  EVIDENCE_GROUPS_PER_FRAME_MAX,
+  EVIDENCE_RELAY_HOPS_MAX,
+  EVIDENCE_TABLE_MAX,
+  KV_VALUE_CHARS_MAX,
+  PROTOCOL_VERSION_MAX,
+  SUBSCRIBED_TOPICS_PER_CONNECTION_MAX,
+  TOPIC_NAME_CHARS_MAX,
+  TOPICS_PER_BROKER_MAX,
+  WANT_IDS_PER_FRAME_MAX,
+} from "../../limits.js";
 import { decodeKvPut, decodeDeleteTopic } from "./admin.js";
 import { decodeHeartbeat, decodeRegisterBroker, decodeRegisterBrokerVersion } from "./broker.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant, decodeRecord } from "./gossip.js";
@@ -111,6 +128,12 @@ describe("messages", () => {
     expect(decodePeerDeltas({ records, repair: true }).records).toHaveLength(records.length);
   });
 
+  it("messages: peer deltas carry an optional leaving flag, false when absent, a boolean when present", () => {
+    expect(decodePeerDeltas({ records: [], repair: false }).leaving).toBe(false);
+    expect(decodePeerDeltas({ records: [], repair: false, leaving: true }).leaving).toBe(true);
+    expect(refusal(() => decodePeerDeltas({ records: [], repair: false, leaving: "yes" }))).toContain("'leaving' must be a boolean, got 'yes'");
+  });
+
   it("messages: summaries carry four uint32 per entry and wants two, over valid buckets", () => {
     expect(decodePeerSummary({ buckets: [0, 255], entries: [[1, 2, 3, 4]] }).entries).toEqual([[1, 2, 3, 4]]);
     expect(refusal(() => decodePeerSummary({ buckets: [0], entries: [[1, 2, 3]] }))).toContain("'entries[0]'");
@@ -122,10 +145,65 @@ describe("messages", () => {
     expect(refusal(() => decodePeerWant({ buckets: [], ids: tooMany }))).toContain("'ids'");
   });
 
-  it("messages: digests need every bucket; pulls name valid buckets", () => {
+  it("messages: digests carry every bucket, or none with a root; pulls name valid buckets", () => {
     const buckets = Array.from({ length: DIGEST_BUCKETS }, () => [0, 0]);
     expect(decodePeerDigest({ buckets, members: ["h:1"], ready: true }).buckets).toHaveLength(DIGEST_BUCKETS);
+    expect(decodePeerDigest({ buckets, members: [] }).root).toBeNull();
     expect(refusal(() => decodePeerDigest({ buckets: buckets.slice(1), members: [] }))).toContain("'buckets'");
+    const rootOnly = decodePeerDigest({ buckets: [], root: [1, 0xffff_ffff], members: [], ready: true });
+    expect(rootOnly).toEqual({ buckets: [], root: [1, 0xffff_ffff], members: [], ready: true });
+    expect(refusal(() => decodePeerDigest({ buckets: [], members: [] }))).toContain("'buckets'");
+    expect(refusal(() => decodePeerDigest({ buckets: [], root: [1, -1], members: [] }))).toContain("'root'");
     expect(refusal(() => decodePeerPull({ buckets: [DIGEST_BUCKETS], members: [] }))).toContain("'buckets[0]'");
+  });
+});
+
+const heardBody = () => ({
+  gen: 1_700_000_000_000,
+  base: 2,
+  keys: ["DefaultCluster@10.0.0.3:10911"],
+  ack: { gen: 42, count: 7 },
+  groups: [{ hops: 0, ageMs: 1_200, bitmap: encodeBitmap([0, 2, 9]) }],
+});
+
+describe("PEER_HEARD", () => {
+  it("heard: a body through the real frame codec decodes to what was sent, bitmap as bytes", () => {
+    const bytes = encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.PEER_HEARD, id: 0, body: heardBody() });
+    const heard = decodePeerHeard(decodeFrame(bytes).body);
+    expect({ ...heard, groups: heard.groups.map((group) => ({ ...group, bitmap: bitmapIndexes(group.bitmap) })) }).toEqual({
+      ...heardBody(),
+      groups: [{ hops: 0, ageMs: 1_200, bitmap: [0, 2, 9] }],
+    });
+    // 1,000 brokers vouched for in one group cost 125 bytes of bitmap.
+    expect(encodeBitmap(Array.from({ length: 1_000 }, (_, index) => index)).length).toBe(125);
+    expect(decodePeerHeard({ ...heardBody(), ack: null }).ack).toBeNull();
+  });
+
+  it("heard: a bitmap names exactly the indexes it was made of", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: EVIDENCE_TABLE_MAX - 1 }), { maxLength: 300 }), (indexes) => {
+        expect(bitmapIndexes(encodeBitmap(indexes))).toEqual([...indexes].sort((a, b) => a - b));
+      }),
+    );
+    expect(encodeBitmap([]).length).toBe(0);
+  });
+
+  it("heard: every field out of bounds is refused, naming it", () => {
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), gen: -1 }))).toContain("'gen'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), base: EVIDENCE_TABLE_MAX + 1 }))).toContain("'base'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), keys: ["no-at-sign"] }))).toContain("'keys[0]'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), keys: [7] }))).toContain("'keys[0]'");
+    const full = { ...heardBody(), base: EVIDENCE_TABLE_MAX - 1, keys: ["C@h:1", "C@h:2"] };
+    expect(refusal(() => decodePeerHeard(full))).toContain("'keys'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), ack: { gen: 1, count: EVIDENCE_TABLE_MAX + 1 } }))).toContain("'count'");
+    const group = heardBody().groups[0];
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), groups: [{ ...group, hops: EVIDENCE_RELAY_HOPS_MAX + 1 }] }))).toContain("'hops'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), groups: [{ ...group, ageMs: BROKER_EXPIRY_MS_MAX + 1 }] }))).toContain("'ageMs'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), groups: [{ ...group, bitmap: [1, 2] }] }))).toContain("'groups[0].bitmap'");
+    const huge = new Uint8Array(Math.ceil(EVIDENCE_TABLE_MAX / 8) + 1);
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), groups: [{ ...group, bitmap: huge }] }))).toContain("'groups[0].bitmap'");
+    const many = Array.from({ length: EVIDENCE_GROUPS_PER_FRAME_MAX + 1 }, () => group);
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), groups: many }))).toContain("'groups'");
+    expect(refusal(() => decodePeerHeard({ ...heardBody(), groups: [[0, 0, group?.bitmap]] }))).toContain("'groups[0]'");
   });
 });

@@ -46,3 +46,26 @@ export async function runCli(args: readonly string[]): Promise<{ code: number | 
   const { code } = await withDeadline(`namesrv ${args.join(" ")} to exit`, cli.exited);
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
+
+/** The CLI processes one test file starts; `stopAll` (for afterEach) kills what still runs and waits. */
+export class CliGroup {
+  private readonly processes: CliProcess[] = [];
+
+  /** Spawns `namesrv ...args` as one of the group. */
+  spawn(args: readonly string[]): CliProcess {
+    const process = spawnCli(args);
+    this.processes.push(process);
+    return process;
+  }
+
+  /** SIGKILLs every process still running (SIGCONT first, for a stopped one) and waits for all to end. */
+  async stopAll(): Promise<void> {
+    const processes = this.processes.splice(0);
+    for (const { child } of processes) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+    }
+    await Promise.all(processes.map((process) => process.exited));
+  }
+}

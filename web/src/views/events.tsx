@@ -14,6 +14,7 @@ const KINDS: readonly { kind: EventKind; label: string }[] = [
   { kind: "selfPreservation", label: "Self-preservation" },
   { kind: "peerUp", label: "Peer up" },
   { kind: "peerDown", label: "Peer down" },
+  { kind: "peerLeft", label: "Peer left" },
   { kind: "ready", label: "Ready" },
   { kind: "pause", label: "Pause" },
 ];

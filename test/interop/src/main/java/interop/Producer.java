@@ -9,23 +9,31 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.impl.producer.TopicPublishInfo;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.common.topic.TopicValidator;
 
 /**
  * Sends messages with a plain DefaultMQProducer and prints one JSON line per event:
- * started, sent (topic, broker, i), failed (topic, i, error), route (the brokers the
+ * started, sent (topic, broker, i, id: the message id a consumer sees, at: epoch ms of the
+ * acknowledgement), failed (topic, i, error), route (the brokers the
  * producer's cached route for a topic holds, printed when it changes), done (totals).
  *
  * --namesrv "h:p;h:p" --topics A,B --count N (per topic; -1 = until stdin closes or
  * reads "stop") --interval-ms 0 --group G --poll-ms 30000 --send-timeout-ms 3000
- * --retries 2
+ * --retries 2 --await-route-ms 0 (wait up to this long, before the first send, until the
+ * name servers route the first topic or, for a topic still to be auto-created, the template
+ * topic TBW102; prints "routed" with the topic found and the ms waited)
  */
 public final class Producer {
+    /** Period of the route polls of --await-route-ms. */
+    private static final long ROUTE_POLL_MS = 500;
+
     private Producer() {
     }
 
@@ -41,6 +49,8 @@ public final class Producer {
         producer.setSendMsgTimeout((int) args.number("send-timeout-ms", 3000));
         producer.setRetryTimesWhenSendFailed((int) args.number("retries", 2));
         producer.start();
+        long awaitRouteMs = args.number("await-route-ms", 0);
+        if (awaitRouteMs > 0) awaitRoute(producer, topics[0], awaitRouteMs);
 
         AtomicBoolean stop = new AtomicBoolean(false);
         if (count < 0) {
@@ -74,7 +84,7 @@ public final class Producer {
                     if (result.getSendStatus() == SendStatus.SEND_OK) {
                         sent++;
                         byBroker.merge(broker, 1L, Long::sum);
-                        Json.event("sent", "topic", topic, "broker", broker, "i", i);
+                        Json.event("sent", "topic", topic, "broker", broker, "i", i, "id", result.getMsgId(), "at", System.currentTimeMillis());
                     } else {
                         failed++;
                         Json.event("failed", "topic", topic, "i", i, "error", result.getSendStatus().toString());
@@ -94,6 +104,26 @@ public final class Producer {
         Json.event("done", "sent", sent, "failed", failed, "ms", System.currentTimeMillis() - began, "byBroker", byBroker);
         producer.shutdown();
         System.exit(0);
+    }
+
+    /** Polls the name servers until they route `topic` or TBW102; fails after `deadlineMs`. */
+    private static void awaitRoute(DefaultMQProducer producer, String topic, long deadlineMs) throws Exception {
+        long began = System.currentTimeMillis();
+        Exception last = null;
+        while (System.currentTimeMillis() - began < deadlineMs) {
+            for (String candidate : List.of(topic, TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC)) {
+                try {
+                    if (!producer.fetchPublishMessageQueues(candidate).isEmpty()) {
+                        Json.event("routed", "topic", candidate, "ms", System.currentTimeMillis() - began);
+                        return;
+                    }
+                } catch (MQClientException error) {
+                    last = error;
+                }
+            }
+            Thread.sleep(ROUTE_POLL_MS);
+        }
+        throw new IllegalStateException("no route of " + topic + " or " + TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC + " within " + deadlineMs + " ms", last);
     }
 
     /** The broker names in the producer's cached route of a topic, sorted, comma-separated. */
