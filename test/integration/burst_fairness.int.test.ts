@@ -26,8 +26,11 @@ import { waitFor, withDeadline } from "./helpers/wait.js";
 
 /** One request per topic, as RocketMQ Dashboard asks every route once a minute. */
 const BURST_TOPICS = 20_000;
-/** Round trips of each probe, quiet and flooded, per port: p99 is the 4th-slowest of 300. */
-const PROBE_ROUNDS = 300;
+/**
+ * Round trips of each probe, quiet and flooded, per port: p99 is the 10th-slowest of 900, so
+ * that one descheduling of a process does not make the p99 by itself.
+ */
+const PROBE_ROUNDS = 900;
 /** Quiet and flooded windows alternate this many times per port (PROBE_ROUNDS / WINDOWS rounds each). */
 const WINDOWS = 3;
 /** Pipelining flooder connections per flooded port. */
