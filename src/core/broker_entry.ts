@@ -29,6 +29,8 @@ export interface BrokerEntry {
   headerPending: boolean;
   /** Local only: when this node last heard the broker itself (a request on its connection). */
   heardAtMs: number;
+  /** Local only: the freshest moment a peer's vouch (PEER_HEARD) placed the broker at, on this node's clock. */
+  vouchedAtMs: number;
   /** Local only: when this node last compared a full registration's topics with its records. */
   topicsCheckedAt: Stamp | null;
 }

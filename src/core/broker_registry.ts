@@ -71,6 +71,7 @@ export class BrokerRegistry {
         offlineSinceMs: null,
         headerPending: false,
         heardAtMs: Number.NEGATIVE_INFINITY,
+        vouchedAtMs: Number.NEGATIVE_INFINITY,
         topicsCheckedAt: null,
       };
       this.brokers.set(key, entry);

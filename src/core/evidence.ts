@@ -125,6 +125,7 @@ export class EvidenceShares {
   /** The broker was fresh at `freshAtMs` (this node's clock): its deadline moves there + its expiry, never back. */
   private refresh(entry: BrokerEntry, freshAtMs: number, hops: number, nowMs: number): void {
     entry.expiresAtMs = Math.max(entry.expiresAtMs, freshAtMs + this.detector.expiryOf(entry));
+    entry.vouchedAtMs = Math.max(entry.vouchedAtMs, freshAtMs);
     const state = this.stateOf(entry.key, nowMs);
     if (freshAtMs > state.relayFreshAtMs) {
       state.relayFreshAtMs = freshAtMs;

@@ -159,13 +159,16 @@ export class FailureDetector {
    * as it is, it would take the broker off them until its next registration. Refuted instead,
    * before it lands: the broker's header and topics here move into the session after the
    * verdict's, alive with the evidence heard here, which outweighs the verdict everywhere. An
-   * unregistration is never refuted: the broker itself ended its session. Returns true when it
-   * refuted (the verdict is then not applied).
+   * unregistration is never refuted: the broker itself ended its session. An expiry verdict of
+   * the live session is not taken while this node has newer news (defersExpiry). Returns true
+   * when it refuted or deferred (the verdict is then not applied).
    */
   refuteVerdict(verdict: LivenessRecord, nowMs: number): boolean {
     if (verdict.alive || verdict.reason === "unregistered") return false;
     const entry = this.registry.get(verdict.brokerKey);
-    if (!entry || entry.connId === null || !this.registry.isLive(entry)) return false;
+    if (!entry || !this.registry.isLive(entry)) return false;
+    if (this.defersExpiry(entry, verdict, nowMs)) return true;
+    if (entry.connId === null) return false;
     const live = entry.liveness as LivenessRecord;
     const instance = entry.instance as InstanceRecord;
     if (verdict.session <= live.session || compareEvidence(live.evidence, verdict.evidence) <= 0) return false;
@@ -182,6 +185,23 @@ export class FailureDetector {
     records.apply({ type: "liveness", brokerKey: entry.key, session, alive: true, reason: null, evidence: live.evidence }, nowMs, null);
     ctx.counters.refutations += 1;
     ctx.log("info", "offline verdict of a later session refuted", { brokerKey: entry.key, verdictSession: verdict.session, reason: verdict.reason, session });
+    return true;
+  }
+
+  /**
+   * An expiry verdict of the broker's live session, with no newer evidence than this node's, from
+   * a peer that stopped hearing of it for a whole expiry, while this node heard it itself or was
+   * vouched for it within half an expiry:
+   * this node knows newer than the verdict's writer, so it does not take the verdict (its own
+   * deadline stands, and expires the broker if the news stops). Vouches move deadlines, not the
+   * liveness record's evidence, so without this a verdict could win here on equal evidence. The
+   * writer learns better from the node that hears the broker (its record's evidence is newer).
+   */
+  private defersExpiry(entry: BrokerEntry, verdict: LivenessRecord, nowMs: number): boolean {
+    const live = entry.liveness as LivenessRecord;
+    if (verdict.reason !== "expired" || verdict.session !== live.session || compareEvidence(verdict.evidence, live.evidence) > 0) return false;
+    if (nowMs - Math.max(entry.heardAtMs, entry.vouchedAtMs) >= this.expiryOf(entry) / 2) return false;
+    this.ctx.counters.expiryVerdictsDeferred += 1;
     return true;
   }
 

@@ -75,6 +75,8 @@ export interface NodeCounters {
   pushes: number;
   pauseCompensations: number;
   refutations: number;
+  /** Peers' expiry verdicts not taken: this node had newer news of the broker (FailureDetector.defersExpiry). */
+  expiryVerdictsDeferred: number;
   selfPreservationSkips: number;
 }
 
@@ -95,6 +97,7 @@ export function newCounters(): NodeCounters {
     pushes: 0,
     pauseCompensations: 0,
     refutations: 0,
+    expiryVerdictsDeferred: 0,
     selfPreservationSkips: 0,
   };
 }

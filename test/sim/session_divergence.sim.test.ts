@@ -61,6 +61,37 @@ describe("session numbers counted apart", () => {
   });
 });
 
+describe("expiry verdicts of a node that was cut off", () => {
+  it("session_divergence: a node that learns by vouches that a broker is fresh does not take a cut-off node's expiry verdict", () => {
+    const { sim, checker } = bootedSim({ seed: 3_102, network: NET });
+    // Registered with n1 only: n2 and n3 know it is alive from n1's vouches alone.
+    sim.addBroker({ name: "b1", nodes: ["n1"] });
+    sim.advanceMs(3_000);
+    // As in the compose check: n2 was killed and started again (empty) a little before.
+    sim.stopNode("n2");
+    sim.advanceMs(4_000);
+    sim.restartNode("n2");
+    const ready = sim.advanceUntil(() => sim.node("n2").getClusterInfo().brokerAddrTable["b1"] !== undefined, 5_000);
+    expect(ready, "n2 routes b1 again after its restart").not.toBeNull();
+    sim.advanceMs(2_000);
+    const gaps = watchHeardNodesRoute(sim, "b1", ["n1"]);
+    const n2Gaps: string[] = [];
+    sim.onSample((nowMs) => {
+      if (sim.node("n2").getClusterInfo().brokerAddrTable["b1"] === undefined) n2Gaps.push(`${nowMs} ms: n2 does not route b1`);
+    });
+    // n3 is cut off past b1's expiry, evicts it on its own deadline, and comes back with the verdict.
+    sim.partition(["n3"], ["n1", "n2"]);
+    const evicted = sim.advanceUntil(() => sim.node("n3").getClusterInfo().brokerAddrTable["b1"] === undefined, BROKER_EXPIRY_MS + 3_000);
+    expect(evicted, "n3 evicts b1 while cut off").not.toBeNull();
+    sim.heal();
+    sim.advanceMs(3_000);
+    expect(gaps, gaps.slice(0, 3).join("\n")).toEqual([]);
+    expect(n2Gaps, n2Gaps.slice(0, 3).join("\n")).toEqual([]);
+    expect(sim.node("n3").getClusterInfo().brokerAddrTable["b1"], "n3 routes b1 again").toBeDefined();
+    expectInvariants(sim, checker);
+  });
+});
+
 /** A broker's link to a node must have been open this long before a drop counts: a few heartbeats. */
 const HEARD_FOR_MS = 2_500;
 const SCHEDULE_STEPS = 120;
