@@ -192,6 +192,13 @@ export const PEERS_MAX = 64;
 /** Records one gossip frame carries; a record is one topic or one header, well under 4 KiB. */
 export const DELTAS_PER_FRAME_MAX = 512;
 /**
+ * Records of one page of a snapshot for a starting peer (whole buckets, at least one): the
+ * sender encodes a page in one go, and the next is asked for once the receiver took this one,
+ * so a snapshot never holds more than about a page in the sender's buffers or the receiver's
+ * socket (a 100,000-topic x 1,000-broker table is 1.6 million records, about 100 pages).
+ */
+export const SNAPSHOT_PAGE_RECORDS_MAX = 16_384;
+/**
  * Records waiting for one peer; beyond this new ones are dropped (counted) and anti-entropy
  * repairs. Two of the biggest brokers' first registrations (one record per topic) fit.
  */
@@ -366,6 +373,8 @@ export function checkLimitRelationships(): void {
   assert(STATUS_PEER_TIMEOUT_MS + STATUS_CACHE_MS < 1_000, "a page polling each second sees a node down within PEER_DOWN_MS + 1 s");
   assert(ADMIN_BODY_BYTES_MAX > KV_VALUE_CHARS_MAX * 3, "a KV put of the largest value fits an admin body");
   assert(DIFF_RECORDS_MAX <= DIGEST_ENTRIES_MAX, "differing records come from listed entries");
+  assert((DIGEST_BUCKETS & (DIGEST_BUCKETS - 1)) === 0, "an odd stride visits every bucket (snapshot pages)");
+  assert(SNAPSHOT_PAGE_RECORDS_MAX >= DELTAS_PER_FRAME_MAX, "a page is whole frames or more");
   assert(SHUTDOWN_GRACE_MS * 2 <= DRAIN_TIMEOUT_MS, "sessions close well inside the drain bound, with the listeners and KV flush after them");
   assert(DRAIN_TIMEOUT_MS < SUPERVISOR_STOP_GRACE_MS, "a drain ends before docker's (and Kubernetes') default SIGKILL");
 }

@@ -33,6 +33,8 @@ export class DigestIndex {
   /** XOR of the version hashes of each bucket's records, as uint32 halves. */
   readonly bucketLow = new Uint32Array(DIGEST_BUCKETS);
   readonly bucketHigh = new Uint32Array(DIGEST_BUCKETS);
+  /** Records indexed per bucket. */
+  readonly bucketSizes = new Uint32Array(DIGEST_BUCKETS);
 
   /** Records indexed. */
   get size(): number {
@@ -57,6 +59,8 @@ export class DigestIndex {
       this.hashes[slot * HASHES_PER_SLOT + ID_LOW] = idLow;
       this.cells[cell] = slot + 1;
       this.count += 1;
+      const bucket = idLow % DIGEST_BUCKETS;
+      this.bucketSizes[bucket] = (this.bucketSizes[bucket] as number) + 1;
     } else {
       slot -= 1;
       this.xorSlot(slot);
@@ -76,6 +80,8 @@ export class DigestIndex {
     const slot = (this.cells[cell] as number) - 1;
     if (slot < 0) return;
     this.xorSlot(slot);
+    const bucket = this.buckets[slot] as number;
+    this.bucketSizes[bucket] = (this.bucketSizes[bucket] as number) - 1;
     this.vacate(cell);
     this.records[slot] = null;
     this.freeSlots.push(slot);

@@ -116,6 +116,11 @@ export class GossipState {
     return result;
   }
 
+  /** Records stored in a bucket. */
+  bucketSize(bucket: number): number {
+    return this.index.bucketSizes[bucket] as number;
+  }
+
   /** Every stored record in the given buckets, in sending order (see livenessLast). */
   recordsIn(buckets: readonly number[]): ReplicatedRecord[] {
     return livenessLast(this.index.recordsIn(buckets));

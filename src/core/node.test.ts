@@ -361,6 +361,7 @@ describe("node", () => {
     const observer = makeNode({ nodeId: "n2", peersConfigured: true, startupGraceMs: 0 });
     observer.peerConnected("n1", null, 0);
     holder.peerConnected("n2", null, 0);
+    observer.tick(0); // the grace (0) passed: ready, and routing what arrives
     holder.registerBroker(1, "native", registration(), { epoch: 1, seq: 1 }, 0);
     for (const effect of holder.takeEffects()) {
       if (effect.kind === "peerSend" && effect.message.type === "deltas") observer.onPeerDeltas("n1", effect.message.body, 10);

@@ -362,8 +362,8 @@ export class NameServerNode {
   }
 
   /** A peer sent its records of differing buckets and asks for ours. */
-  onPeerPull(peerId: string, pull: PeerPull, _nowMs: number): void {
-    this.replication.onPeerPull(peerId, pull);
+  onPeerPull(peerId: string, pull: PeerPull, nowMs: number): void {
+    this.replication.onPeerPull(peerId, pull, nowMs);
   }
 
   /** Counters of the replication side. */

@@ -35,6 +35,8 @@ export interface NodeOptions {
   readonly antiEntropyIntervalMs: number;
   /** @default OUTBOX_RECORDS_PER_PEER_MAX */
   readonly outboxRecordsPerPeerMax: number;
+  /** @default SNAPSHOT_PAGE_RECORDS_MAX */
+  readonly snapshotPageRecordsMax: number;
 }
 
 /** Defaults for NodeOptions, from limits.ts. */
@@ -53,6 +55,7 @@ export function defaultNodeOptions(nodeId: string): NodeOptions {
     seeds: [],
     antiEntropyIntervalMs: limits.ANTI_ENTROPY_INTERVAL_MS,
     outboxRecordsPerPeerMax: limits.OUTBOX_RECORDS_PER_PEER_MAX,
+    snapshotPageRecordsMax: limits.SNAPSHOT_PAGE_RECORDS_MAX,
   };
 }
 

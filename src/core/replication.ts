@@ -11,6 +11,7 @@ import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
 import { EvidenceShares } from "./evidence.js";
 import type { FailureDetector } from "./failure_detector.js";
+import { nextIndex } from "./clock.js";
 import { GossipState, type GossipCounters, type OutboundBatch } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
 import { compareStamp, type LivenessRecord, type ReplicatedRecord, type Stamp } from "../model/records.js";
@@ -20,6 +21,17 @@ const TOMBSTONE_SWEEP_MS = 60_000;
 
 /** Propagation delay samples kept between two metric scrapes. */
 const PROPAGATION_SAMPLES_MAX = 10_000;
+
+/**
+ * A snapshot this node pages to a starting peer: the buckets sent so far, and its order of the
+ * buckets (from `offset` in steps of `stride`, odd, so every bucket once: DIGEST_BUCKETS is a
+ * power of two).
+ */
+interface SnapshotStream {
+  readonly sent: Uint8Array;
+  readonly offset: number;
+  readonly stride: number;
+}
 
 /** Records, peers, anti-entropy and readiness. */
 export class Replication implements RecordSink {
@@ -33,6 +45,12 @@ export class Replication implements RecordSink {
   private readonly startingPeers = new Set<string>();
   private nextAntiEntropyMs: number;
   private nextSweepMs: number;
+  /** Snapshots being paged to starting peers, by peer (at most one per peer, so PEERS_MAX). */
+  private readonly snapshotStreams = new Map<string, SnapshotStream>();
+  /** Peers whose next snapshot page this starting node has asked for (at most PEERS_MAX). */
+  private readonly awaitingPage = new Set<string>();
+  /** When this starting node last asked for or got a snapshot page. */
+  private lastPageMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -42,6 +60,7 @@ export class Replication implements RecordSink {
   ) {
     const { options } = ctx;
     this.ready = !options.peersConfigured;
+    if (!this.ready) registry.deferRoutes();
     this.startedAtMs = nowMs;
     this.gossip = new GossipState(options.nodeId, options.outboxRecordsPerPeerMax);
     this.gossip.learnMembers([...options.seeds, ...(options.advertiseAddr ? [options.advertiseAddr] : [])]);
@@ -151,6 +170,7 @@ export class Replication implements RecordSink {
   markReady(reason: string): void {
     if (this.ready) return;
     this.ready = true;
+    this.registry.buildDeferredRoutes();
     this.ctx.log("info", "node ready", { reason });
   }
 
@@ -159,9 +179,19 @@ export class Replication implements RecordSink {
     return this.ctx.options.peersConfigured && this.gossip.upPeers().length === 0;
   }
 
+  /**
+   * Whether a peer's snapshot is on its way: a page was asked for within the startup grace. The
+   * grace is for a node that finds no peer to pull from; one whose snapshot is still arriving
+   * waits for it (DESIGN §4: it never serves a partial table as truth), unless pages stop
+   * coming for a whole grace.
+   */
+  private snapshotArriving(nowMs: number): boolean {
+    return this.awaitingPage.size > 0 && nowMs - this.lastPageMs < this.ctx.options.startupGraceMs;
+  }
+
   /** The replication part of a tick: readiness grace, tombstone sweep, anti-entropy (the root alone once ready), evidence shares. */
   tick(nowMs: number): void {
-    if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs) this.markReady("startup grace passed");
+    if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs && !this.snapshotArriving(nowMs)) this.markReady("startup grace passed");
     if (nowMs >= this.nextSweepMs) {
       this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
       this.sweepTombstones(nowMs);
@@ -169,7 +199,8 @@ export class Replication implements RecordSink {
     if (nowMs >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = nowMs + this.ctx.options.antiEntropyIntervalMs;
       const peerId = this.gossip.randomUpPeer(this.ctx.rng);
-      if (peerId !== null) this.sendDigest(peerId, this.ready);
+      // A starting node's digest asks for a snapshot page: not while one is on its way.
+      if (peerId !== null && (this.ready || !this.snapshotArriving(nowMs))) this.sendDigest(peerId, this.ready);
     }
     this.flush();
     this.evidence.tick(nowMs);
@@ -190,7 +221,9 @@ export class Replication implements RecordSink {
     this.detector.peerContact();
     this.ctx.log("info", "peer up", { peerId });
     this.evidence.peerUp(peerId, nowMs);
-    this.sendDigest(peerId, false);
+    this.snapshotStreams.delete(peerId);
+    if (!this.ready) this.askPage(peerId, nowMs);
+    else this.sendDigest(peerId, false);
     this.detector.recheckSuspicions(nowMs);
   }
 
@@ -198,6 +231,8 @@ export class Replication implements RecordSink {
   peerDisconnected(peerId: string, nowMs: number): void {
     if (!this.gossip.isUp(peerId)) return;
     this.gossip.peerDown(peerId);
+    this.snapshotStreams.delete(peerId);
+    this.awaitingPage.delete(peerId);
     // A leaving node closes its own links: no alarm in its last lines.
     this.ctx.log(this.ctx.leaving ? "info" : "warn", "peer down", { peerId });
     this.detector.recheckSuspicions(nowMs);
@@ -221,6 +256,8 @@ export class Replication implements RecordSink {
   private peerLeft(peerId: string): void {
     if (!this.gossip.isUp(peerId)) return;
     this.gossip.peerDown(peerId);
+    this.snapshotStreams.delete(peerId);
+    this.awaitingPage.delete(peerId);
     this.ctx.log("info", "peer left", { peerId });
   }
 
@@ -232,19 +269,27 @@ export class Replication implements RecordSink {
   /**
    * A peer's digest. The root alone (a ready peer's periodic digest): nothing to do when ours is
    * equal, else our whole digest goes back, and the peer answers it as below. A starting peer
-   * gets our records of the differing buckets, then a pull for theirs (its snapshot). A ready
-   * peer gets a summary of those buckets instead: it sends what we lack and wants what it lacks,
-   * so records already on both sides do not travel (with deltas in flight, most buckets differ
-   * for a moment while nearly every record agrees).
+   * gets its snapshot: our records of the differing buckets, then a pull for theirs; from a ready
+   * node in pages (sendSnapshotPage). A ready peer gets a summary of those buckets instead: it
+   * sends what we lack and wants what it lacks, so records already on both sides do not travel
+   * (with deltas in flight, most buckets differ for a moment while nearly every record agrees).
+   * A starting node takes a ready peer's state from the snapshot it asked for when the link came
+   * up, so it leaves a ready peer's digest unanswered: answering would ship the snapshot twice.
    */
   onPeerDigest(peerId: string, digest: PeerDigest): void {
     this.gossip.counters.digestsReceived += 1;
     this.learn(digest.members);
+    if (!this.ready && digest.ready) return;
     if (digest.buckets.length === 0) {
       const [low, high] = this.gossip.root();
       if (digest.root === null || digest.root[0] !== low || digest.root[1] !== high) this.sendDigest(peerId, false);
       return;
     }
+    if (!digest.ready && this.ready) {
+      this.sendSnapshotPage(peerId, digest.buckets);
+      return;
+    }
+    this.snapshotStreams.delete(peerId);
     const buckets = this.gossip.diff(digest.buckets);
     if (!digest.ready) {
       this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
@@ -270,20 +315,32 @@ export class Replication implements RecordSink {
     this.sendRecords(peerId, this.gossip.recordsWanted(want.buckets, want.ids), true);
   }
 
-  /** A peer sent its records of differing buckets and asks for ours. */
-  onPeerPull(peerId: string, pull: PeerPull): void {
+  /**
+   * The end of a snapshot page (the peer sent its records of those buckets, one ordered link, so
+   * they arrived before this). From a ready peer: with more to come, ask for the next page; at
+   * the end, ready, and a digest back: what this node holds that the peer lacks (brokers that
+   * registered here while it started) is repaired by summaries, not by sending the peer its own
+   * snapshot back. From a starting peer (a cold start of both): its records, and ours back.
+   */
+  onPeerPull(peerId: string, pull: PeerPull, nowMs: number): void {
     this.learn(pull.members);
-    // Everything the peer had in these buckets arrived before this pull (one ordered link).
-    if (pull.ready) this.markReady(`snapshot from ${peerId}`);
-    else {
-      // A cold start of the whole cluster: once every seed peer has shown us its (starting)
+    this.awaitingPage.delete(peerId);
+    if (pull.ready) {
+      if (pull.more === true && !this.ready) {
+        this.askPage(peerId, nowMs);
+        return;
+      }
+      this.markReady(`snapshot from ${peerId}`);
+      this.sendDigest(peerId, false);
+      return;
+    }
+    // A cold start of the whole cluster: once every seed peer has shown us its (starting)
       // state, nobody holds more than we do now, so waiting out the grace gains nothing. A node
       // without seeds (it finds its peers by DNS) knows no count to wait for: a ready peer's
       // snapshot or the grace decides.
-      this.startingPeers.add(peerId);
-      const seeds = this.ctx.options.seeds.length;
-      if (seeds > 0 && this.startingPeers.size >= seeds) this.markReady("every peer is starting too");
-    }
+    this.startingPeers.add(peerId);
+    const seeds = this.ctx.options.seeds.length;
+    if (seeds > 0 && this.startingPeers.size >= seeds) this.markReady("every peer is starting too");
     this.sendRecords(peerId, this.gossip.recordsIn(pull.buckets), true);
   }
 
@@ -309,6 +366,52 @@ export class Replication implements RecordSink {
       const message: PeerMessage = { type: "deltas", body: { records: batch.records, repair: false } };
       this.ctx.effects.push({ kind: "peerSend", peerId: batch.peerId, message });
     }
+  }
+
+  /** A starting node asks a peer for (the next page of) its snapshot: a digest saying not ready. */
+  private askPage(peerId: string, nowMs: number): void {
+    this.awaitingPage.add(peerId);
+    this.lastPageMs = nowMs;
+    this.sendDigest(peerId, false);
+  }
+
+  /**
+   * The next page of a starting peer's snapshot: the records of whole buckets that differ from
+   * its digest and were not sent in this snapshot yet, up to SNAPSHOT_PAGE_RECORDS_MAX records (`snapshotPageRecordsMax`)
+   * (at least one bucket), then a pull saying whether more follow. The peer asks for each next
+   * page once it took this one, so the snapshot is paced by its receiver; a record that changes
+   * here after its bucket was sent goes as a delta like any other. Each stream walks the buckets
+   * in an order of its own (a random start and stride), so two nodes paging to the same starting
+   * peer mostly send different buckets, and skip those the other sent (the digest shows them;
+   * in one direction both would walk into the same buckets once one caught up with the other).
+   */
+  private sendSnapshotPage(peerId: string, remote: PeerDigest["buckets"]): void {
+    let stream = this.snapshotStreams.get(peerId);
+    if (!stream) {
+      const { rng } = this.ctx;
+      stream = { sent: new Uint8Array(limits.DIGEST_BUCKETS), offset: nextIndex(rng, limits.DIGEST_BUCKETS), stride: 2 * nextIndex(rng, limits.DIGEST_BUCKETS / 2) + 1 };
+      this.snapshotStreams.set(peerId, stream);
+    }
+    const differing = new Uint8Array(limits.DIGEST_BUCKETS);
+    for (const bucket of this.gossip.diff(remote)) differing[bucket] = 1;
+    const page: number[] = [];
+    let records = 0;
+    let more = false;
+    for (let step = 0; step < limits.DIGEST_BUCKETS; step++) {
+      const bucket = (stream.offset + step * stream.stride) % limits.DIGEST_BUCKETS;
+      if (stream.sent[bucket] === 1 || differing[bucket] !== 1) continue;
+      const size = this.gossip.bucketSize(bucket);
+      if (page.length > 0 && records + size > this.ctx.options.snapshotPageRecordsMax) {
+        more = true;
+        break;
+      }
+      page.push(bucket);
+      stream.sent[bucket] = 1;
+      records += size;
+    }
+    if (!more) this.snapshotStreams.delete(peerId);
+    this.sendRecords(peerId, this.gossip.recordsIn(page), true);
+    this.sendPeer(peerId, { type: "pull", body: { buckets: page, members: this.memberList(), ready: true, more } });
   }
 
   /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one) or every bucket too. */

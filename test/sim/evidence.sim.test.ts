@@ -36,6 +36,9 @@ class Mesh {
     ids.forEach((id, index) => this.nodes.set(id, makeNode(id, index + 1)));
     for (const a of ids) for (const b of ids) if (a !== b) this.node(a).peerConnected(b, null, 0);
     this.drain();
+    // The grace (0) passes at the first tick: every node is ready (and routing) before a test starts.
+    for (const node of this.nodes.values()) node.tick(0);
+    this.drain();
   }
 
   node(id: string): NameServerNode {

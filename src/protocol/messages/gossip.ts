@@ -79,6 +79,11 @@ export interface PeerPull {
   readonly buckets: readonly number[];
   readonly members: readonly string[];
   readonly ready: boolean;
+  /**
+   * A page of a ready node's snapshot: more buckets follow, asked for by the next digest of the
+   * starting node (so a snapshot is paced by its receiver). @default false (the snapshot is complete)
+   */
+  readonly more?: boolean;
 }
 
 /** PEER_SUMMARY body: id and version hashes of the sender's records in `buckets`. */
@@ -142,7 +147,7 @@ function decodePair(pair: unknown, path: string): readonly [number, number] {
 /** Validates a PEER_PULL body. */
 export function decodePeerPull(body: unknown): PeerPull {
   const fields = fieldsOf(body, "peer pull");
-  return { buckets: decodeBuckets(fields), members: decodeMembers(fields), ready: bool(fields, "ready", false) };
+  return { buckets: decodeBuckets(fields), members: decodeMembers(fields), ready: bool(fields, "ready", false), more: bool(fields, "more", false) };
 }
 
 function decodeBuckets(fields: Fields): number[] {

@@ -1,0 +1,95 @@
+// A focused measurement of a node restarted empty catching up from a peer, for profiling
+// replication without the whole of figure 7: two nodes, the workload registered over remoting on
+// node 1 only (node 2 gets it by gossip), node 2 killed and started again empty; times its
+// readiness and the moment its counts equal node 1's. With --profile both node processes run
+// under --cpu-prof (node 1 from the start, node 2 from its restart) and the summaries of the
+// catch-up window are printed. Prints one JSON object.
+//   node dist/bench/catchup_probe.js [smoke|20k|100k] [--profile]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isReady, respawnNode, startCluster, stopCluster, type NodeProc } from "./cluster.js";
+import { NO_EXPIRY_MS } from "./fig6_java.js";
+import { monotonicUs, summarizeProfile, type ProfileWindow } from "./profile.js";
+import { metricSum, openRegistrationConnections } from "./sides.js";
+import { nowMs, ProcessTracker, round3, sleep, waitFor } from "./util.js";
+import { CAPACITY_100K_WORKLOAD, CAPACITY_20K_WORKLOAD, REGISTRATION_CONNECTIONS, SMOKE_WORKLOAD, registerAll, workloadFrames } from "./workloads.js";
+
+/** How long the restarted node may take to be complete before the probe gives up. */
+const CATCH_UP_TIMEOUT_MS = 180_000;
+/** How long node 2 may take to hold node 1's counts after the load. */
+const SETTLE_TIMEOUT_MS = 300_000;
+const POLL_MS = 100;
+const PROFILE_EXIT_TIMEOUT_MS = 30_000;
+
+const argv = process.argv.slice(2);
+const workload = { smoke: SMOKE_WORKLOAD, "20k": CAPACITY_20K_WORKLOAD, "100k": CAPACITY_100K_WORKLOAD }[argv.find((arg) => !arg.startsWith("--")) ?? "100k"];
+if (workload === undefined) throw new Error(`workload must be smoke, 20k or 100k: ${argv.join(" ")}`);
+const profile = argv.includes("--profile");
+
+async function counts(node: NodeProc): Promise<{ topics: number; brokers: number }> {
+  return {
+    topics: (await metricSum(node.port, "namesrv_topics")) ?? -1,
+    brokers: (await metricSum(node.port, "namesrv_brokers_live")) ?? -1,
+  };
+}
+
+async function stopProfiled(procs: ProcessTracker, node: NodeProc): Promise<void> {
+  procs.signal(node.process, "SIGTERM");
+  const deadline = nowMs() + PROFILE_EXIT_TIMEOUT_MS;
+  while (!node.process.exited && nowMs() < deadline) await sleep(50);
+  await stopCluster(procs, [node]);
+}
+
+const procs = new ProcessTracker();
+const profileDirs = profile ? [mkdtempSync(join(tmpdir(), "catchup-prof-")), mkdtempSync(join(tmpdir(), "catchup-prof-"))] : [];
+const flags = (index: number): string[] => (profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDirs[index] as string}`] : []);
+try {
+  const nodes = await startCluster(procs, { count: 2, remoting: true, nodeFlags: flags(0) });
+  const [first, second] = nodes as [NodeProc, NodeProc];
+  const conns = await openRegistrationConnections(first.remotingPort ?? 0, REGISTRATION_CONNECTIONS);
+  const t0 = nowMs();
+  const loaded = await registerAll(conns, workloadFrames(workload, NO_EXPIRY_MS));
+  const loadMs = round3(nowMs() - t0);
+  const want = await counts(first);
+  await waitFor("node 2 settled", SETTLE_TIMEOUT_MS, async () => {
+    const now = await counts(second);
+    return now.topics === want.topics && now.brokers === want.brokers;
+  });
+  const settledMs = round3(nowMs() - t0);
+  await procs.kill(second.process);
+  const restartAtUs = monotonicUs();
+  const r0 = nowMs();
+  const fresh = respawnNode(procs, second, [first.addr], { remoting: true, nodeFlags: flags(1) });
+  let readyMs: number | null = null;
+  let completeMs: number | null = null;
+  let last = { topics: 0, brokers: 0 };
+  try {
+    await waitFor("restarted node complete", CATCH_UP_TIMEOUT_MS, async () => {
+      if (fresh.process.exited) throw new Error("restarted node exited");
+      if (readyMs === null && (await isReady(fresh))) readyMs = round3(nowMs() - r0);
+      last = await counts(fresh);
+      if (readyMs !== null && last.topics === want.topics && last.brokers === want.brokers) {
+        completeMs = round3(nowMs() - r0);
+        return true;
+      }
+      await sleep(POLL_MS);
+      return false;
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}: it had ${last.topics} topics and ${last.brokers} brokers, node 1 ${want.topics} and ${want.brokers}`);
+  }
+  const window: ProfileWindow = { name: "catch-up", fromUs: restartAtUs, toUs: monotonicUs() };
+  for (const conn of conns) conn.close();
+  const profiles: unknown[] = [];
+  if (profile) {
+    await stopProfiled(procs, first);
+    await stopProfiled(procs, fresh);
+    profiles.push({ node: "sender", windows: summarizeProfile(profileDirs[0] as string, [window]) });
+    profiles.push({ node: "restarted", windows: summarizeProfile(profileDirs[1] as string, [window]) });
+  }
+  console.log(JSON.stringify({ workload: workload.name, loadMs, loadFailures: loaded.failures, settledMs, want, readyMs, completeMs, last, profiles }, null, 1));
+} finally {
+  await procs.killAll();
+  for (const dir of profileDirs) rmSync(dir, { recursive: true, force: true });
+}
