@@ -1,11 +1,13 @@
 // Replication of a node: applying records (local writes and peers' deltas) and queueing
-// them for peers, peer links coming and going, digests, summaries, wants and pulls of
+// them for peers, peer links coming and going (and what each peer's hello announced: a node
+// from before PEER_HEARD and the root-only digest gets neither), digests, summaries, wants and pulls of
 // anti-entropy, readiness from a peer snapshot, membership, tombstone collection, and the
 // graceful drain (this node leaving, a peer leaving).
 // Pure; the shell carries out the peer frames it queues as effects.
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { PeerHeard } from "../protocol/messages/heard.js";
+import { PeerFeature } from "../protocol/messages/hello.js";
 import type { RecordSink } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
@@ -20,6 +22,15 @@ const TOMBSTONE_SWEEP_MS = 60_000;
 
 /** Propagation delay samples kept between two metric scrapes. */
 const PROPAGATION_SAMPLES_MAX = 10_000;
+
+/** One peer as `peerStates` shows it. */
+export interface PeerState {
+  readonly peerId: string;
+  readonly up: boolean;
+  readonly outboxDepth: number;
+  /** Its features (none: a node from before them, sent liveness records and whole digests). */
+  readonly features: readonly PeerFeature[];
+}
 
 /** Records, peers, anti-entropy and readiness. */
 export class Replication implements RecordSink {
@@ -169,7 +180,7 @@ export class Replication implements RecordSink {
     if (nowMs >= this.nextAntiEntropyMs) {
       this.nextAntiEntropyMs = nowMs + this.ctx.options.antiEntropyIntervalMs;
       const peerId = this.gossip.randomUpPeer(this.ctx.rng);
-      if (peerId !== null) this.sendDigest(peerId, this.ready);
+      if (peerId !== null) this.sendDigest(peerId, this.ready && this.gossip.peerHas(peerId, PeerFeature.ROOT_DIGEST));
     }
     this.flush();
     this.evidence.tick(nowMs);
@@ -182,13 +193,17 @@ export class Replication implements RecordSink {
 
   // ---- Peers ----------------------------------------------------------------------------------
 
-  /** A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot). */
-  peerConnected(peerId: string, peerAddr: string | null, nowMs: number): void {
+  /**
+   * A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot).
+   * `features` are what its hello answer announced: a peer without `heard` gets liveness records
+   * instead of PEER_HEARD, one without `rootDigest` every digest whole (a node from before them).
+   */
+  peerConnected(peerId: string, peerAddr: string | null, nowMs: number, features: readonly PeerFeature[]): void {
     if (peerId === this.ctx.nodeId) return;
-    this.gossip.peerUp(peerId);
+    this.gossip.peerUp(peerId, features);
     if (peerAddr !== null) this.gossip.learnMembers([peerAddr]);
     this.detector.peerContact();
-    this.ctx.log("info", "peer up", { peerId });
+    this.ctx.log("info", "peer up", { peerId, features: [...features] });
     this.evidence.peerUp(peerId, nowMs);
     this.sendDigest(peerId, false);
     this.detector.recheckSuspicions(nowMs);
@@ -206,8 +221,13 @@ export class Replication implements RecordSink {
   /** Records pushed by a peer. */
   onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
     this.gossip.counters.deltasReceived += deltas.records.length;
+    // A peer without PEER_HEARD shares heartbeats as pushed liveness records: their freshness goes
+    // on to this node's peers as relayed bits (not that of a repair, whose evidence may be old).
+    const relay = !deltas.repair && !this.gossip.peerHas(peerId, PeerFeature.HEARD);
     for (const record of deltas.records) {
-      if (this.mergeRemote(record, nowMs, peerId) && deltas.repair) this.gossip.counters.recordsRepaired += 1;
+      const changed = this.mergeRemote(record, nowMs, peerId);
+      if (changed && deltas.repair) this.gossip.counters.recordsRepaired += 1;
+      if (changed && relay && record.type === "liveness" && record.alive) this.evidence.recordEvidence(record.brokerKey, nowMs);
     }
     if (deltas.leaving === true) this.peerLeft(peerId);
   }
@@ -292,9 +312,9 @@ export class Replication implements RecordSink {
     return this.gossip.counters;
   }
 
-  /** Peers and whether each has a live link. */
-  peerStates(): { peerId: string; up: boolean; outboxDepth: number }[] {
-    return [...this.gossip.peers.values()].map((peer) => ({ peerId: peer.nodeId, up: peer.up, outboxDepth: peer.outbox.size }));
+  /** Peers, whether each has a live link, and what its hello answer announced. */
+  peerStates(): PeerState[] {
+    return [...this.gossip.peers.values()].map((peer) => ({ peerId: peer.nodeId, up: peer.up, outboxDepth: peer.outbox.size, features: [...peer.features] }));
   }
 
   /** Known member addresses. */
@@ -311,7 +331,7 @@ export class Replication implements RecordSink {
     }
   }
 
-  /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one) or every bucket too. */
+  /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one to a peer that takes it) or every bucket too. */
   private sendDigest(peerId: string, rootOnly: boolean): void {
     this.gossip.counters.digestsSent += 1;
     const body: PeerDigest = { buckets: rootOnly ? [] : this.gossip.digest(), root: this.gossip.root(), members: this.memberList(), ready: this.ready };
