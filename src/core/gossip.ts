@@ -227,6 +227,12 @@ export class GossipState {
     return peer?.up === true && peer.features.has(feature);
   }
 
+  /** Whether an up peer did not announce a feature (an unknown or down peer is neither). */
+  peerLacks(nodeId: string, feature: PeerFeature): boolean {
+    const peer = this.peers.get(nodeId);
+    return peer?.up === true && !peer.features.has(feature);
+  }
+
   /** The last link to a peer went down; its outbox is dropped (anti-entropy repairs on return). */
   peerDown(nodeId: string): void {
     const peer = this.peers.get(nodeId);

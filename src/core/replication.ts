@@ -75,7 +75,7 @@ export class Replication implements RecordSink {
         stored = this.registry.applyBrokerRecord(record, nowMs);
         break;
       case "liveness": {
-        if (fromPeer !== null && this.detector.refuteVerdict(record, nowMs)) return false;
+        if (fromPeer !== null && this.detector.refuteVerdict(record, nowMs, this.gossip.peerLacks(fromPeer, PeerFeature.HEARD))) return false;
         const before = this.registry.get(record.brokerKey)?.liveness;
         stored = this.registry.applyBrokerRecord(record, nowMs);
         // Fresher evidence for a broker already alive in the same session travels as PEER_HEARD
@@ -223,7 +223,7 @@ export class Replication implements RecordSink {
     this.gossip.counters.deltasReceived += deltas.records.length;
     // A peer without PEER_HEARD shares heartbeats as pushed liveness records: their freshness goes
     // on to this node's peers as relayed bits (not that of a repair, whose evidence may be old).
-    const relay = !deltas.repair && !this.gossip.peerHas(peerId, PeerFeature.HEARD);
+    const relay = !deltas.repair && this.gossip.peerLacks(peerId, PeerFeature.HEARD);
     for (const record of deltas.records) {
       const changed = this.mergeRemote(record, nowMs, peerId);
       if (changed && deltas.repair) this.gossip.counters.recordsRepaired += 1;

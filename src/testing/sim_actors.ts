@@ -96,8 +96,8 @@ export class SimNodeHost {
      * A build from before peer features, as far as its peers can tell: its hello announces none,
      * it sees every peer as one like itself (so it shares liveness records and sends whole digests,
      * as that build did), and it refuses PEER_HEARD and a digest without buckets (`refused`). Its
-     * relaying of evidence records and its digest hashes are this build's. Set it before a restart
-     * to upgrade or downgrade the node.
+     * other rules (relaying, digest hashes, taking verdicts) are this build's. Set it before a
+     * restart to upgrade or downgrade the node.
      */
     public legacy = false,
   ) {}

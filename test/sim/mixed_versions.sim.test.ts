@@ -84,6 +84,29 @@ describe("mixed versions", () => {
     expectInvariants(sim, checker);
   });
 
+  it("mixed versions: a newer node keeps a broker whose only node a legacy node cannot reach, whatever the legacy node's verdict", () => {
+    const { sim, checker } = mixedCluster(1308);
+    sim.addBroker({ name: "b4", nodes: ["n1"], topics: ["Audit"] });
+    sim.advanceMs(3_000);
+    let n2Dropped = 0;
+    sim.onSample(() => {
+      if (!routes(sim, "n2", "b4")) n2Dropped += 1;
+    });
+    sim.partition(["n3"], ["n1"]);
+    sim.advanceMs(3 * BROKER_EXPIRY_MS);
+    // The legacy node hears no evidence of b4 any more (n2's record of it carries none): it judges
+    // b4 alone. n2, vouched for b4 by n1, does not take that verdict, though its evidence is newer.
+    expect(sim.node("n3").counters.evictionsExpired).toBeGreaterThan(0);
+    expect(sim.node("n2").counters.expiryVerdictsDeferred).toBeGreaterThan(0);
+    expect(n2Dropped).toBe(0);
+    sim.heal();
+    const back = sim.advanceUntil(() => routes(sim, "n3", "b4"), 2 * ANTI_ENTROPY_INTERVAL_MS + BROKER_EXPIRY_MS / EVIDENCE_SHARES_PER_EXPIRY);
+    expect(back).not.toBeNull();
+    sim.advanceMs(BROKER_EXPIRY_MS);
+    expect(routes(sim, "n3", "b4")).toBe(true);
+    expectInvariants(sim, checker);
+  });
+
   it("mixed versions: a silent broker heard only by the newer nodes still leaves the legacy node within its expiry + 1 s", () => {
     const { sim, checker } = mixedCluster(1302);
     sim.advanceMs(2 * BROKER_EXPIRY_MS);
