@@ -1,7 +1,8 @@
 // Goal: a rolling upgrade across the compact liveness evidence is safe. A node from before it (a
 // legacy node: its hello announces no features, it drops PEER_HEARD and refuses a digest without
 // buckets) keeps routing a broker that only the newer nodes hear, and they keep routing one only
-// it hears, expiry after expiry; a silent broker still goes everywhere in time; anti-entropy
+// it hears, expiry after expiry and across a cut link; a newer node does not take the verdict of
+// a legacy node cut off from a broker's only node; a silent broker still goes everywhere in time; anti-entropy
 // still repairs what deltas lost; the current nodes exchange no per-heartbeat liveness records
 // among themselves; and once the legacy node restarts as a current one, it gets bits, not records.
 // A legacy node whose hello claims the features shows what the check guards against. The real
