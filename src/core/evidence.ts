@@ -5,7 +5,10 @@
 // + the broker's expiry, never back, and never revives an offline one: freshness travels, records
 // do not, so nothing here can outweigh an offline verdict. Evidence heard through a peer is relayed
 // (hops + 1, at most EVIDENCE_RELAY_HOPS_MAX), so a cut link is bridged and evidence that bounces
-// around a loop dies out. Pure: the node calls it with the time; frames go out as effects.
+// around a loop dies out. A peer whose hello did not announce `heard` (a node from before
+// PEER_HEARD) gets, at the same share slots, the liveness records of the brokers this node hears
+// itself instead, as nodes did before, and its records' fresher evidence is relayed here as bits.
+// Pure: the node calls it with the time; frames go out as effects.
 import * as limits from "../limits.js";
 import type { BrokerEntry } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
@@ -13,6 +16,7 @@ import type { FailureDetector } from "./failure_detector.js";
 import type { GossipState } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
 import { bitmapIndexes, encodeBitmap, type HeardGroup, type PeerHeard } from "../protocol/messages/heard.js";
+import { PeerFeature } from "../protocol/messages/hello.js";
 
 /** What this node knows of one broker's freshness besides its own hearing (entry.heardAtMs). */
 interface Freshness {
@@ -68,8 +72,13 @@ export class EvidenceShares {
     this.nextShareMs = (Math.floor(nowMs / limits.EVIDENCE_SHARE_MS) + 1) * limits.EVIDENCE_SHARE_MS;
     // A full table starts over only when that frees room: some of its brokers are gone.
     if (this.keys.length >= limits.EVIDENCE_TABLE_MAX && this.registry.brokers.size < limits.EVIDENCE_TABLE_MAX) this.newGeneration(nowMs);
-    const groups = this.due(nowMs);
+    const vouches = this.due(nowMs);
+    const groups = this.group(vouches);
     for (const peer of this.gossip.upPeers()) {
+      if (!peer.features.has(PeerFeature.HEARD)) {
+        this.queueRecords(peer.nodeId, vouches);
+        continue;
+      }
       const sync = this.syncOf(peer.nodeId);
       if (groups.length > 0 || sync.ackOwed) this.send(peer.nodeId, groups);
     }
@@ -96,7 +105,17 @@ export class EvidenceShares {
         vouches.push({ entry, hops: relay.relayHops + 1, ageMs: nowMs - relay.relayFreshAtMs });
       }
     }
-    this.send(peerId, this.group(vouches));
+    if (this.gossip.peerHas(peerId, PeerFeature.HEARD)) this.send(peerId, this.group(vouches));
+    else this.queueRecords(peerId, vouches);
+  }
+
+  /**
+   * A peer's pushed liveness record brought fresher evidence of a live broker (a peer without
+   * PEER_HEARD shares evidence so): this node's peers learn it as relayed bits, as from a vouch.
+   */
+  recordEvidence(key: string, nowMs: number): void {
+    const entry = this.registry.get(key);
+    if (entry && this.registry.isLive(entry)) this.refresh(entry, nowMs, 0, nowMs);
   }
 
   /** A peer's PEER_HEARD: learn its table and acknowledgement, refresh the deadlines it vouches for. */
@@ -139,7 +158,7 @@ export class EvidenceShares {
    * a multiple of EVIDENCE_SHARE_MS, so brokers of one expiry share together) came up, with
    * evidence newer than the last look: heard here (hops 0), else learned from a peer (relayed).
    */
-  private due(nowMs: number): HeardGroup[] {
+  private due(nowMs: number): Vouch[] {
     const vouches: Vouch[] = [];
     for (const entry of this.registry.brokers.values()) {
       if (!this.registry.isLive(entry)) continue;
@@ -155,7 +174,18 @@ export class EvidenceShares {
         vouches.push({ entry, hops: state.relayHops + 1, ageMs: nowMs - state.relayFreshAtMs });
       }
     }
-    return this.group(vouches);
+    return vouches;
+  }
+
+  /**
+   * For a peer without PEER_HEARD: the liveness record of each broker vouched for that this node
+   * heard itself (its record carries the evidence heard here; a relayed vouch moved only a deadline,
+   * so its record has nothing newer), one per broker per share, through the peer's bounded outbox.
+   */
+  private queueRecords(peerId: string, vouches: readonly Vouch[]): void {
+    for (const { entry, hops } of vouches) {
+      if (hops === 0 && entry.liveness?.alive === true) this.gossip.enqueueFor(peerId, entry.liveness);
+    }
   }
 
   /** Groups vouches by hops and age, the age rounded up to half the broker's share interval. */

@@ -161,13 +161,14 @@ export class FailureDetector {
    * verdict's, alive with the evidence heard here, which outweighs the verdict everywhere. An
    * unregistration is never refuted: the broker itself ended its session. An expiry verdict of
    * the live session is not taken while this node has newer news (defersExpiry). Returns true
-   * when it refuted or deferred (the verdict is then not applied).
+   * when it refuted or deferred (the verdict is then not applied). `fromLegacy`: the verdict comes
+   * from a peer without PEER_HEARD, whose record is fed liveness records this node never gets.
    */
-  refuteVerdict(verdict: LivenessRecord, nowMs: number): boolean {
+  refuteVerdict(verdict: LivenessRecord, nowMs: number, fromLegacy = false): boolean {
     if (verdict.alive || verdict.reason === "unregistered") return false;
     const entry = this.registry.get(verdict.brokerKey);
     if (!entry || !this.registry.isLive(entry)) return false;
-    if (this.defersExpiry(entry, verdict, nowMs)) return true;
+    if (this.defersExpiry(entry, verdict, nowMs, fromLegacy)) return true;
     if (entry.connId === null) return false;
     const live = entry.liveness as LivenessRecord;
     const instance = entry.instance as InstanceRecord;
@@ -195,11 +196,15 @@ export class FailureDetector {
    * this node knows newer than the verdict's writer, so it does not take the verdict (its own
    * deadline stands, and expires the broker if the news stops). Vouches move deadlines, not the
    * liveness record's evidence, so without this a verdict could win here on equal evidence. The
-   * writer learns better from the node that hears the broker (its record's evidence is newer).
+   * writer learns better from the node that hears the broker (its record's evidence is newer). A
+   * verdict of a peer without PEER_HEARD is deferred whatever its evidence: the nodes that hear
+   * the broker send that peer their records (newer than this node's, which bits never move), so
+   * a peer cut off from them would otherwise take the broker off this node for a round.
    */
-  private defersExpiry(entry: BrokerEntry, verdict: LivenessRecord, nowMs: number): boolean {
+  private defersExpiry(entry: BrokerEntry, verdict: LivenessRecord, nowMs: number, fromLegacy: boolean): boolean {
     const live = entry.liveness as LivenessRecord;
-    if (verdict.reason !== "expired" || verdict.session !== live.session || compareEvidence(verdict.evidence, live.evidence) > 0) return false;
+    if (verdict.reason !== "expired" || verdict.session !== live.session) return false;
+    if (!fromLegacy && compareEvidence(verdict.evidence, live.evidence) > 0) return false;
     if (nowMs - Math.max(entry.heardAtMs, entry.vouchedAtMs) >= this.expiryOf(entry) / 2) return false;
     this.ctx.counters.expiryVerdictsDeferred += 1;
     return true;

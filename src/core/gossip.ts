@@ -5,6 +5,7 @@ import * as limits from "../limits.js";
 import { nextIndex, type Rng } from "./clock.js";
 import { DigestIndex } from "./digest_index.js";
 import { recordId, type ReplicatedRecord } from "../model/records.js";
+import type { PeerFeature } from "../protocol/messages/hello.js";
 
 /** Counters for metrics. */
 export interface GossipCounters {
@@ -29,6 +30,8 @@ export interface GossipCounters {
 export interface PeerView {
   readonly nodeId: string;
   up: boolean;
+  /** What the peer's hello answer announced on its latest link (none: a node from before them). */
+  features: ReadonlySet<PeerFeature>;
   /** Queued records by identity: the newest version of each, flushed at the end of the request. */
   readonly outbox: Map<string, ReplicatedRecord>;
 }
@@ -211,15 +214,28 @@ export class GossipState {
 
   // ---- Peers and outboxes -------------------------------------------------------------------
 
-  /** A link to a peer came up (or another link to it). */
-  peerUp(nodeId: string): PeerView {
+  /** A link to a peer came up (or another link to it), announcing `features` (a restarted peer may announce others). */
+  peerUp(nodeId: string, features: readonly PeerFeature[]): PeerView {
     let peer = this.peers.get(nodeId);
     if (!peer) {
-      peer = { nodeId, up: true, outbox: new Map() };
+      peer = { nodeId, up: true, features: new Set(), outbox: new Map() };
       this.peers.set(nodeId, peer);
     }
     peer.up = true;
+    peer.features = new Set(features);
     return peer;
+  }
+
+  /** Whether an up peer announced a feature. */
+  peerHas(nodeId: string, feature: PeerFeature): boolean {
+    const peer = this.peers.get(nodeId);
+    return peer?.up === true && peer.features.has(feature);
+  }
+
+  /** Whether an up peer did not announce a feature (an unknown or down peer is neither). */
+  peerLacks(nodeId: string, feature: PeerFeature): boolean {
+    const peer = this.peers.get(nodeId);
+    return peer?.up === true && !peer.features.has(feature);
   }
 
   /** The last link to a peer went down; its outbox is dropped (anti-entropy repairs on return). */
@@ -243,17 +259,25 @@ export class GossipState {
   /** Queues a changed record for every up peer except the one it came from. */
   enqueue(record: ReplicatedRecord, fromPeer: string | null): void {
     const id = recordId(record);
-    for (const peer of this.peers.values()) {
-      if (!peer.up || peer.nodeId === fromPeer) continue;
-      if (!peer.outbox.has(id) && peer.outbox.size >= this.outboxMax) {
-        this.counters.outboxDropped += 1;
-        continue;
-      }
-      // Delete first so that the newest version moves to the back of the queue.
-      peer.outbox.delete(id);
-      peer.outbox.set(id, record);
-    }
+    for (const peer of this.peers.values()) if (peer.up && peer.nodeId !== fromPeer) this.queue(peer, id, record);
     if (fromPeer !== null) this.counters.deltasRelayed += 1;
+  }
+
+  /** Queues a record for one up peer (liveness evidence for a peer without PEER_HEARD). */
+  enqueueFor(nodeId: string, record: ReplicatedRecord): void {
+    const peer = this.peers.get(nodeId);
+    if (peer?.up === true) this.queue(peer, recordId(record), record);
+  }
+
+  /** Into one outbox, bounded by the outbox limit (an overflow is dropped and counted; anti-entropy repairs). */
+  private queue(peer: PeerView, id: string, record: ReplicatedRecord): void {
+    if (!peer.outbox.has(id) && peer.outbox.size >= this.outboxMax) {
+      this.counters.outboxDropped += 1;
+      return;
+    }
+    // Delete first so that the newest version moves to the back of the queue.
+    peer.outbox.delete(id);
+    peer.outbox.set(id, record);
   }
 
   /** Batches to send now: every queued record (of one peer, or of all). */

@@ -7,6 +7,7 @@ import { AdminWrites } from "./admin_writes.js";
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { PeerHeard } from "../protocol/messages/heard.js";
+import { PEER_FEATURES, type PeerFeature } from "../protocol/messages/hello.js";
 import type { TopicSubscription } from "../protocol/messages/subscribe.js";
 import { BrokerRegistry } from "./broker_registry.js";
 import { BrokerRequests, ORDER_TOPIC_CONFIG_NAMESPACE } from "./broker_requests.js";
@@ -19,7 +20,7 @@ import { NodeContext, type NodeCounters, type NodeOptions } from "./node_context
 import { Pushes } from "./pushes.js";
 import { NOT_READY_MESSAGE, type NodeQuery, type QueryAnswers } from "./queries.js";
 import type { KvRecord, ReplicatedRecord } from "../model/records.js";
-import { Replication } from "./replication.js";
+import { Replication, type PeerState } from "./replication.js";
 import type {
   BrokerRegistration,
   ClusterInfo,
@@ -326,9 +327,9 @@ export class NameServerNode {
 
   // ---- Peers --------------------------------------------------------------------------------
 
-  /** A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot). */
-  peerConnected(peerId: string, peerAddr: string | null, nowMs: number): void {
-    this.replication.peerConnected(peerId, peerAddr, nowMs);
+  /** A link to a peer came up, its hello answer announcing `features` (@default this build's: tests wiring nodes by hand). */
+  peerConnected(peerId: string, peerAddr: string | null, nowMs: number, features: readonly PeerFeature[] = PEER_FEATURES): void {
+    this.replication.peerConnected(peerId, peerAddr, nowMs, features);
   }
 
   /** The last link to a peer went down: its connection claims stop counting. */
@@ -372,7 +373,7 @@ export class NameServerNode {
   }
 
   /** Peers and whether each has a live link. */
-  peerStates(): { peerId: string; up: boolean; outboxDepth: number }[] {
+  peerStates(): PeerState[] {
     return this.replication.peerStates();
   }
 

@@ -1,11 +1,13 @@
 // Replication of a node: applying records (local writes and peers' deltas) and queueing
-// them for peers, peer links coming and going, digests, summaries, wants and pulls of
+// them for peers, peer links coming and going (and what each peer's hello announced: a node
+// from before PEER_HEARD and the root-only digest gets neither), digests, summaries, wants and pulls of
 // anti-entropy, readiness from a peer snapshot, membership, tombstone collection, and the
 // graceful drain (this node leaving, a peer leaving).
 // Pure; the shell carries out the peer frames it queues as effects.
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
 import type { PeerHeard } from "../protocol/messages/heard.js";
+import { PeerFeature } from "../protocol/messages/hello.js";
 import type { RecordSink } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
@@ -21,6 +23,15 @@ const TOMBSTONE_SWEEP_MS = 60_000;
 
 /** Propagation delay samples kept between two metric scrapes. */
 const PROPAGATION_SAMPLES_MAX = 10_000;
+
+/** One peer as `peerStates` shows it. */
+export interface PeerState {
+  readonly peerId: string;
+  readonly up: boolean;
+  readonly outboxDepth: number;
+  /** Its features (none: a node from before them, sent liveness records and whole digests). */
+  readonly features: readonly PeerFeature[];
+}
 
 /**
  * A snapshot this node pages to a starting peer: the buckets sent so far, and its order of the
@@ -83,7 +94,7 @@ export class Replication implements RecordSink {
         stored = this.registry.applyBrokerRecord(record, nowMs);
         break;
       case "liveness": {
-        if (fromPeer !== null && this.detector.refuteVerdict(record, nowMs)) return false;
+        if (fromPeer !== null && this.detector.refuteVerdict(record, nowMs, this.gossip.peerLacks(fromPeer, PeerFeature.HEARD))) return false;
         const before = this.registry.get(record.brokerKey)?.liveness;
         stored = this.registry.applyBrokerRecord(record, nowMs);
         // Fresher evidence for a broker already alive in the same session travels as PEER_HEARD
@@ -200,7 +211,7 @@ export class Replication implements RecordSink {
       this.nextAntiEntropyMs = nowMs + this.ctx.options.antiEntropyIntervalMs;
       const peerId = this.gossip.randomUpPeer(this.ctx.rng);
       // A starting node's digest asks for a snapshot page: not while one is on its way.
-      if (peerId !== null && (this.ready || !this.snapshotArriving(nowMs))) this.sendDigest(peerId, this.ready);
+      if (peerId !== null && (this.ready || !this.snapshotArriving(nowMs))) this.sendDigest(peerId, this.ready && this.gossip.peerHas(peerId, PeerFeature.ROOT_DIGEST));
     }
     this.flush();
     this.evidence.tick(nowMs);
@@ -213,13 +224,17 @@ export class Replication implements RecordSink {
 
   // ---- Peers ----------------------------------------------------------------------------------
 
-  /** A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot). */
-  peerConnected(peerId: string, peerAddr: string | null, nowMs: number): void {
+  /**
+   * A link to a peer node came up: exchange digests at once (a starting node pulls a snapshot).
+   * `features` are what its hello answer announced: a peer without `heard` gets liveness records
+   * instead of PEER_HEARD, one without `rootDigest` every digest whole (a node from before them).
+   */
+  peerConnected(peerId: string, peerAddr: string | null, nowMs: number, features: readonly PeerFeature[]): void {
     if (peerId === this.ctx.nodeId) return;
-    this.gossip.peerUp(peerId);
+    this.gossip.peerUp(peerId, features);
     if (peerAddr !== null) this.gossip.learnMembers([peerAddr]);
     this.detector.peerContact();
-    this.ctx.log("info", "peer up", { peerId });
+    this.ctx.log("info", "peer up", { peerId, features: [...features] });
     this.evidence.peerUp(peerId, nowMs);
     this.snapshotStreams.delete(peerId);
     if (!this.ready) this.askPage(peerId, nowMs);
@@ -241,8 +256,13 @@ export class Replication implements RecordSink {
   /** Records pushed by a peer. */
   onPeerDeltas(peerId: string, deltas: PeerDeltas, nowMs: number): void {
     this.gossip.counters.deltasReceived += deltas.records.length;
+    // A peer without PEER_HEARD shares heartbeats as pushed liveness records: their freshness goes
+    // on to this node's peers as relayed bits (not that of a repair, whose evidence may be old).
+    const relay = !deltas.repair && this.gossip.peerLacks(peerId, PeerFeature.HEARD);
     for (const record of deltas.records) {
-      if (this.mergeRemote(record, nowMs, peerId) && deltas.repair) this.gossip.counters.recordsRepaired += 1;
+      const changed = this.mergeRemote(record, nowMs, peerId);
+      if (changed && deltas.repair) this.gossip.counters.recordsRepaired += 1;
+      if (changed && relay && record.type === "liveness" && record.alive) this.evidence.recordEvidence(record.brokerKey, nowMs);
     }
     if (deltas.leaving === true) this.peerLeft(peerId);
   }
@@ -270,7 +290,7 @@ export class Replication implements RecordSink {
    * A peer's digest. The root alone (a ready peer's periodic digest): nothing to do when ours is
    * equal, else our whole digest goes back, and the peer answers it as below. A starting peer
    * gets its snapshot: our records of the differing buckets, then a pull for theirs; from a ready
-   * node in pages (sendSnapshotPage). A ready peer gets a summary of those buckets instead: it
+   * node in pages (sendSnapshotPage) if it takes them (`snapshotPages`), else whole. A ready peer gets a summary of those buckets instead: it
    * sends what we lack and wants what it lacks, so records already on both sides do not travel
    * (with deltas in flight, most buckets differ for a moment while nearly every record agrees).
    * A starting node takes a ready peer's state from the snapshot it asked for when the link came
@@ -285,7 +305,7 @@ export class Replication implements RecordSink {
       if (digest.root === null || digest.root[0] !== low || digest.root[1] !== high) this.sendDigest(peerId, false);
       return;
     }
-    if (!digest.ready && this.ready) {
+    if (!digest.ready && this.ready && this.gossip.peerHas(peerId, PeerFeature.SNAPSHOT_PAGES)) {
       this.sendSnapshotPage(peerId, digest.buckets);
       return;
     }
@@ -349,9 +369,9 @@ export class Replication implements RecordSink {
     return this.gossip.counters;
   }
 
-  /** Peers and whether each has a live link. */
-  peerStates(): { peerId: string; up: boolean; outboxDepth: number }[] {
-    return [...this.gossip.peers.values()].map((peer) => ({ peerId: peer.nodeId, up: peer.up, outboxDepth: peer.outbox.size }));
+  /** Peers, whether each has a live link, and what its hello answer announced. */
+  peerStates(): PeerState[] {
+    return [...this.gossip.peers.values()].map((peer) => ({ peerId: peer.nodeId, up: peer.up, outboxDepth: peer.outbox.size, features: [...peer.features] }));
   }
 
   /** Known member addresses. */
@@ -414,7 +434,7 @@ export class Replication implements RecordSink {
     this.sendPeer(peerId, { type: "pull", body: { buckets: page, members: this.memberList(), ready: true, more } });
   }
 
-  /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one) or every bucket too. */
+  /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one to a peer that takes it) or every bucket too. */
   private sendDigest(peerId: string, rootOnly: boolean): void {
     this.gossip.counters.digestsSent += 1;
     const body: PeerDigest = { buckets: rootOnly ? [] : this.gossip.digest(), root: this.gossip.root(), members: this.memberList(), ready: this.ready };

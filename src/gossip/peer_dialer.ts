@@ -19,7 +19,7 @@ import {
 } from "../limits.js";
 import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame } from "../protocol/frame.js";
-import { decodeHelloResponse, type HelloResponse } from "../protocol/messages/hello.js";
+import { decodeHelloResponse, PEER_FEATURES, type HelloResponse, type PeerFeature } from "../protocol/messages/hello.js";
 import type { PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { AuthRefusalReason, Authenticator } from "../host/auth.js";
 import type { Logger } from "../host/logger.js";
@@ -88,8 +88,9 @@ interface Target {
   isSelf: boolean;
   /** Our hello nonce on the current connection (null without a secret). */
   nonce: Uint8Array | null;
-  /** The acceptor's node id while we wait for the PEER_AUTH answer. */
+  /** The acceptor's node id and announced features while we wait for the PEER_AUTH answer. */
   authPeerId: string | null;
+  authFeatures: readonly PeerFeature[];
   /** When the current connection last brought a frame or pong. */
   lastHeardMs: number;
   /** Called once the current connection closed (stop() waits on it). */
@@ -150,6 +151,7 @@ export class PeerDialer implements Dialer {
       isSelf: false,
       nonce: null,
       authPeerId: null,
+      authFeatures: [],
       lastHeardMs: 0,
       onClosed: null,
     };
@@ -246,6 +248,7 @@ export class PeerDialer implements Dialer {
         role: "peer",
         nodeId: this.options.selfId,
         advertiseAddr: this.options.advertiseAddr,
+        features: PEER_FEATURES,
         ...(target.nonce === null ? {} : { nonce: target.nonce }),
       };
       ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: HELLO_ID, body: hello }));
@@ -316,7 +319,7 @@ export class PeerDialer implements Dialer {
         ws.close(1000, "peer auth refused");
         return;
       }
-      return this.linkUp(target, ws, target.authPeerId);
+      return this.linkUp(target, ws, target.authPeerId, target.authFeatures);
     }
     if (frame.id !== HELLO_ID) return;
     if (frame.code !== ErrorCode.OK) {
@@ -342,7 +345,7 @@ export class PeerDialer implements Dialer {
     }
     if (target.nonce === null) {
       this.scheduler.clearTimer(helloTimer);
-      return this.linkUp(target, ws, hello.nodeId);
+      return this.linkUp(target, ws, hello.nodeId, hello.features ?? []);
     }
     this.answerChallenge(target, ws, hello, target.nonce);
   }
@@ -363,11 +366,13 @@ export class PeerDialer implements Dialer {
       return refuse("peerProofInvalid", "peer refused: its proof matches no cluster secret of this node");
     }
     target.authPeerId = hello.nodeId;
+    target.authFeatures = hello.features ?? [];
     const body = { proof: auth.prove("dialer", challenge) };
     ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.PEER_AUTH, id: PEER_AUTH_ID, body }));
   }
 
-  private linkUp(target: Target, ws: DialedConnection, peerId: string): void {
+  /** The hello is done: the peer counts as up, with what its answer announced (none from a node before features). */
+  private linkUp(target: Target, ws: DialedConnection, peerId: string, features: readonly PeerFeature[]): void {
     target.authPeerId = null;
     target.attempt = 0;
     const link: PeerLink = {
@@ -377,7 +382,7 @@ export class PeerDialer implements Dialer {
       close: (reason) => ws.close(1001, reason),
     };
     target.link = link;
-    this.hub.linkUp(link, target.sources.has("member") ? target.addr : null);
+    this.hub.linkUp(link, target.sources.has("member") ? target.addr : null, features);
   }
 
   private forget(target: Target): void {

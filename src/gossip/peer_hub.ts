@@ -7,6 +7,7 @@ import { FrameKind, RequestCode } from "../protocol/codes.js";
 import { encodeFrame, type Frame } from "../protocol/frame.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
 import { decodePeerHeard } from "../protocol/messages/heard.js";
+import type { PeerFeature } from "../protocol/messages/hello.js";
 import { PROTOCOL_VERSION_MAX } from "../limits.js";
 import type { NodeHost, PeerEffect } from "../host/node_host.js";
 import type { Logger } from "../host/logger.js";
@@ -57,14 +58,17 @@ export class PeerHub {
     this.dialer = dialer;
   }
 
-  /** A link finished its hello. Outbound links decide whether the peer counts as up. */
-  linkUp(link: PeerLink, peerAddr: string | null): void {
+  /**
+   * A link finished its hello. Outbound links decide whether the peer counts as up, with the
+   * `features` its hello answer announced (none: a node from before them, sent nothing new).
+   */
+  linkUp(link: PeerLink, peerAddr: string | null, features: readonly PeerFeature[] = []): void {
     let set = this.links.get(link.peerId);
     if (!set) this.links.set(link.peerId, (set = new Set()));
     set.add(link);
     this.logger.info({ peerId: link.peerId, direction: link.direction, peerAddr }, "peer link up");
     if (link.direction === "outbound") {
-      this.host.run((nowMs) => this.host.node.peerConnected(link.peerId, peerAddr, nowMs));
+      this.host.run((nowMs) => this.host.node.peerConnected(link.peerId, peerAddr, nowMs, features));
     } else if (peerAddr !== null) {
       // Dial back, so that we watch the peer with our own pings and count it as up.
       this.dialer?.ensure(peerAddr);

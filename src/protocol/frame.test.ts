@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { FrameTooLargeError, ProtocolError } from "../errors.js";
 import { FrameKind, RequestCode } from "./codes.js";
 import { decodeFrame, encodeFrame, negotiateVersion } from "./frame.js";
+import { decodeHello, PEER_FEATURES } from "./messages/hello.js";
 
 const plain = new Packr({ useRecords: false, mapsAsObjects: true });
 const fixture = (name: string): Uint8Array =>
@@ -33,6 +34,18 @@ describe("frame", () => {
     const hello = { v: 1, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: 1, body: { versionMin: 1, versionMax: 1, role: "client" } };
     expect(Buffer.from(encodeFrame(hello)).toString("hex")).toBe(Buffer.from(fixture("hello_v1")).toString("hex"));
     expect(decodeFrame(fixture("get_route_v1"))).toEqual({ v: 1, kind: 0, code: RequestCode.GET_ROUTE, id: 2, body: { topic: "TopicA" } });
+  });
+
+  it("frame: a peer hello from before features (golden) and one with them (golden) decode to what each node takes", () => {
+    const legacy = decodeFrame(fixture("hello_peer_v1"));
+    expect(legacy).toMatchObject({ v: 1, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: 1 });
+    expect(decodeHello(legacy.body)).toMatchObject({ role: "peer", nodeId: "n2", advertiseAddr: "ns2:9877", features: [] });
+    // A node of the first build with features (heard, rootDigest); later builds append names.
+    const first = { versionMin: 1, versionMax: 1, role: "peer", nodeId: "n2", advertiseAddr: "ns2:9877", features: ["heard", "rootDigest"] };
+    const bytes = encodeFrame({ v: 1, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: 1, body: first });
+    expect(Buffer.from(bytes).toString("hex")).toBe(Buffer.from(fixture("hello_peer_features_v1")).toString("hex"));
+    expect(decodeHello(decodeFrame(bytes).body).features).toEqual(["heard", "rootDigest"]);
+    expect(PEER_FEATURES).toEqual(["heard", "rootDigest", "snapshotPages"]);
   });
 
   it("frame: refuses a frame over the limit before decoding it", () => {

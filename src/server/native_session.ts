@@ -21,7 +21,7 @@ import {
 import { PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from "../limits.js";
 import { FrameKind, PushCode, RequestCode, requestCodeName } from "../protocol/codes.js";
 import { decodeFrame, encodeFrame, negotiateVersion, type Frame } from "../protocol/frame.js";
-import { decodeHello, type HelloRequest, type HelloResponse } from "../protocol/messages/hello.js";
+import { decodeHello, PEER_FEATURES, type HelloRequest, type HelloResponse } from "../protocol/messages/hello.js";
 import { decodePeerAuth, type PeerChallenge } from "../protocol/messages/peer_auth.js";
 import type { RouteChangedPush } from "../protocol/messages/subscribe.js";
 import type { ConnectionId } from "../model/types.js";
@@ -285,6 +285,7 @@ export class NativeSession implements EffectTarget {
       ready: this.deps.host.node.isReady(),
       nonce: challenge.acceptorNonce,
       proof: auth.prove("acceptor", challenge),
+      features: PEER_FEATURES,
     };
     this.deps.logger.debug({ connId: this.connId, peerNodeId: hello.nodeId }, "peer challenge sent");
     this.reply(frame, ErrorCode.OK, body);
@@ -316,7 +317,9 @@ export class NativeSession implements EffectTarget {
   /** Answers the hello with OK and enters the role. */
   private accept(frame: Frame, hello: HelloRequest, version: number, extra: Partial<HelloResponse>): void {
     this.enter(hello, version);
-    const body: HelloResponse = { version, nodeId: this.deps.host.node.nodeId, ready: this.deps.host.node.isReady(), ...extra };
+    // A peer learns what this node takes (PEER_HEARD, the root-only digest) from the answer.
+    const features = hello.role === "peer" ? { features: PEER_FEATURES } : {};
+    const body: HelloResponse = { version, nodeId: this.deps.host.node.nodeId, ready: this.deps.host.node.isReady(), ...features, ...extra };
     this.deps.observer.request("HELLO", "ok");
     this.deps.logger.debug({ connId: this.connId, role: hello.role, version, peerNodeId: hello.nodeId }, "hello accepted");
     this.reply(frame, ErrorCode.OK, body);

@@ -74,7 +74,7 @@ export class ClusterSim {
     });
     for (let index = 1; index <= this.options.nodeCount; index++) {
       const id = `n${index}`;
-      this.hosts.push(new SimNodeHost(id, `${id}:${SIM_PEER_PORT}`));
+      this.hosts.push(new SimNodeHost(id, `${id}:${SIM_PEER_PORT}`, this.options.legacyNodes?.includes(id) === true));
     }
     for (const host of this.hosts) this.startNode(host);
     for (const a of this.hosts) for (const b of this.hosts) if (a.id < b.id) this.network.addSession(a.id, b.id);
@@ -434,8 +434,8 @@ export class ClusterSim {
     const hostA = this.host(a);
     const hostB = this.host(b);
     this.log(a, "info", "sim: session up", { peer: b });
-    this.input(hostA, hostA.incarnation, (node) => node.peerConnected(b, hostB.addr, this.nowMs));
-    this.input(hostB, hostB.incarnation, (node) => node.peerConnected(a, hostA.addr, this.nowMs));
+    this.input(hostA, hostA.incarnation, (node) => node.peerConnected(b, hostB.addr, this.nowMs, hostA.featuresOf(hostB)));
+    this.input(hostB, hostB.incarnation, (node) => node.peerConnected(a, hostA.addr, this.nowMs, hostB.featuresOf(hostA)));
   }
 
   private onSessionDown(a: string, b: string, reason: string): void {
@@ -452,7 +452,7 @@ export class ClusterSim {
         const host = this.host(to);
         this.counters.peerFrames += 1;
         if (stale) this.counters.staleFrames += 1;
-        this.input(host, payload.incarnation, (node) => applyPeerFrame(node, from, payload.message, this.interceptors.get(to), this.nowMs));
+        this.input(host, payload.incarnation, (node) => applyPeerFrame(node, from, payload.message, this.interceptors.get(to), this.nowMs, host.legacy ? host.refused : null));
         return;
       }
       case "request": {

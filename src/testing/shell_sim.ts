@@ -72,7 +72,8 @@ export class ShellNode {
   ) {
     const { clock, wire } = sim;
     // Production timers (expiry, suspicion), no start-up grace: the run starts with every node.
-    const config = defaultConfig({ id, host: "127.0.0.1", port: 0, peers: [...peers], remotingPort: null, startupGraceMs: 0, logLevel: "fatal" });
+    const secrets = sim.clusterSecret === null ? [] : [sim.clusterSecret];
+    const config = defaultConfig({ id, host: "127.0.0.1", port: 0, peers: [...peers], remotingPort: null, startupGraceMs: 0, logLevel: "fatal", clusterSecrets: secrets });
     const logger = createLogger("fatal", id);
     const rng = new SeededRng(sim.nextSeed());
     this.scheduler = new SimScheduler(clock);
@@ -196,6 +197,8 @@ export interface ShellSimOptions {
   /** One-way delay of the wire, in ms. @default 1..20 */
   readonly delayMsMin?: number;
   readonly delayMsMax?: number;
+  /** A cluster secret for every node (peers then authenticate). @default none */
+  readonly clusterSecret?: string;
 }
 
 /** Real nodes and brokers over one SimWire and one SimClock. */
@@ -205,10 +208,12 @@ export class ShellSim {
   readonly wire: SimWire;
   readonly nodes: ShellNode[] = [];
   readonly brokers: ShellBroker[] = [];
+  readonly clusterSecret: string | null;
   private clientCount = 0;
 
   constructor(options: ShellSimOptions) {
     this.rng = new SeededRng(options.seed);
+    this.clusterSecret = options.clusterSecret ?? null;
     this.wire = new SimWire(this.clock, this.rng, { delayMsMin: options.delayMsMin ?? 1, delayMsMax: options.delayMsMax ?? 20 });
     const addrs = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}.sim:9877`);
     addrs.forEach((addr, i) => {

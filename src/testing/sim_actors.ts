@@ -4,6 +4,7 @@ import type { NameServerNode, NodeOptions } from "../core/node.js";
 import type { PeerMessage } from "../core/effects.js";
 import type { BrokerRegistration, ConnectionId, Evidence, Origin, RegisterOptions, TopicRouteData } from "../model/types.js";
 import type { PeerDeltas } from "../protocol/messages/gossip.js";
+import { PEER_FEATURES, type PeerFeature } from "../protocol/messages/hello.js";
 import type { SimNetworkOptions } from "./sim_network.js";
 
 /** Options of one simulation. */
@@ -14,6 +15,14 @@ export interface ClusterSimOptions {
   readonly network: Partial<SimNetworkOptions>;
   /** Overrides of every node's options (peersConfigured and seeds are set by the sim). */
   readonly node: Partial<NodeOptions>;
+  /** Nodes that run as a build from before peer features (SimNodeHost.legacy). @default none */
+  readonly legacyNodes?: readonly string[];
+}
+
+/** What a legacy node refused: PEER_HEARD frames (unknown to it) and digests without buckets. */
+export interface LegacyRefusals {
+  heard: number;
+  rootDigests: number;
 }
 
 /** What a simulated broker looks like. */
@@ -76,10 +85,28 @@ export class SimNodeHost {
   readonly inbox: (() => void)[] = [];
   /** Connections open on this incarnation, by id. */
   readonly openConnections = new Set<ConnectionId>();
+  /** What the hello announces; null: none when legacy, else this build's (tests may lie here). */
+  announced: readonly PeerFeature[] | null = null;
+  /** What a legacy node refused. */
+  readonly refused: LegacyRefusals = { heard: 0, rootDigests: 0 };
   constructor(
     readonly id: string,
     readonly addr: string,
+    /**
+     * A build from before peer features, as far as its peers can tell: its hello announces none,
+     * it sees every peer as one like itself (so it shares liveness records and sends whole digests,
+     * as that build did), and it refuses PEER_HEARD and a digest without buckets (`refused`). Its
+     * other rules (relaying, digest hashes, taking verdicts) are this build's. Set it before a
+     * restart to upgrade or downgrade the node.
+     */
+    public legacy = false,
   ) {}
+
+  /** The features this node takes a peer to have (what the peer's hello answer announced, as this node reads it). */
+  featuresOf(peer: SimNodeHost): readonly PeerFeature[] {
+    if (this.legacy) return [];
+    return peer.announced ?? (peer.legacy ? [] : PEER_FEATURES);
+  }
 
   /** Running (not stopped); may be paused. */
   get running(): boolean {

@@ -7,11 +7,30 @@ import type { NameServerNode } from "../core/node.js";
 import type { ConnectionId } from "../model/types.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant } from "../protocol/messages/gossip.js";
 import { decodePeerHeard } from "../protocol/messages/heard.js";
-import { registerOptionsOf, type BrokerRequest, type DeltasInterceptor, type SimBroker, type SimNodeHost } from "./sim_actors.js";
+import { registerOptionsOf, type BrokerRequest, type DeltasInterceptor, type LegacyRefusals, type SimBroker, type SimNodeHost } from "./sim_actors.js";
 
-/** A peer frame: cloned (no shared objects between nodes) and validated like the wire. */
-export function applyPeerFrame(node: NameServerNode, from: string, message: PeerMessage, interceptor: DeltasInterceptor | undefined, nowMs: number): void {
+/**
+ * A peer frame: cloned (no shared objects between nodes) and validated like the wire. A legacy
+ * receiver (`legacy`: its refusal counts) drops PEER_HEARD, as its hub did ("unsupported peer
+ * frame"), and a digest without buckets, which its decoder refused ("must have 256 items").
+ */
+export function applyPeerFrame(
+  node: NameServerNode,
+  from: string,
+  message: PeerMessage,
+  interceptor: DeltasInterceptor | undefined,
+  nowMs: number,
+  legacy: LegacyRefusals | null = null,
+): void {
   const body: unknown = structuredClone(message.body);
+  if (legacy !== null && message.type === "heard") {
+    legacy.heard += 1;
+    return;
+  }
+  if (legacy !== null && message.type === "digest" && message.body.buckets.length === 0) {
+    legacy.rootDigests += 1;
+    return;
+  }
   switch (message.type) {
     case "deltas": {
       let deltas = decodePeerDeltas(body);

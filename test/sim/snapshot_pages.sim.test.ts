@@ -2,7 +2,8 @@
 // until the last page (however long the pages take, as long as they keep coming), then every
 // route; each record crosses about once, also with two peers paging at the same time; what
 // changes during the snapshot and what only the starting node holds still end up on both sides;
-// pages that stop coming leave the node to its startup grace.
+// a peer that does not take pages gets it whole; pages that stop coming leave the node to its
+// startup grace.
 // Method: NameServerNodes wired by hand, one ordered queue per link (frames cloned and validated
 // as the wire would), delivered one frame at a time so time can pass between pages.
 import { describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { SeededRng } from "../../src/core/clock.js";
 import type { PeerMessage } from "../../src/core/effects.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../../src/core/node.js";
 import { TICK_MS } from "../../src/limits.js";
+import { PeerFeature } from "../../src/protocol/messages/hello.js";
 import { applyPeerFrame } from "../../src/testing/sim_delivery.js";
 import { brokerRegistration, topicConfig } from "./harness.js";
 
@@ -177,6 +179,19 @@ describe("paged snapshots", () => {
     expect(fresh.isReady()).toBe(true);
     expect(topicsOf(fresh)).toContain(`T0-${TOPICS_PER_BROKER}`);
     expect(topicsOf(ready)).toContain("T9-0");
+    expect(topicsOf(fresh)).toEqual(topicsOf(ready));
+  });
+
+  it("snapshot: a starting peer that does not announce snapshotPages (an older node) gets the snapshot whole, in one go", () => {
+    const links = new Links();
+    const ready = loadedNode(links, "n1", 1);
+    const fresh = links.add("n2", makeNode("n2", 2));
+    ready.peerConnected("n2", null, 0, [PeerFeature.HEARD, PeerFeature.ROOT_DIGEST]);
+    fresh.peerConnected("n1", null, 0);
+    links.collect();
+    links.drain();
+    expect(fresh.isReady()).toBe(true);
+    expect(links.pulls.get("n1>n2")).toEqual([false]);
     expect(topicsOf(fresh)).toEqual(topicsOf(ready));
   });
 

@@ -24,7 +24,7 @@ import {
 import { decodeKvPut, decodeDeleteTopic } from "./admin.js";
 import { decodeHeartbeat, decodeRegisterBroker, decodeRegisterBrokerVersion } from "./broker.js";
 import { decodePeerDeltas, decodePeerDigest, decodePeerPull, decodePeerSummary, decodePeerWant, decodeRecord } from "./gossip.js";
-import { decodeHello } from "./hello.js";
+import { decodeHello, decodeHelloResponse, FEATURE_NAME_CHARS_MAX, HELLO_FEATURES_MAX, PEER_FEATURES } from "./hello.js";
 import { decodeGetRoute, decodeGetTopics } from "./query.js";
 import { decodeSubscribe } from "./subscribe.js";
 
@@ -92,6 +92,37 @@ describe("messages", () => {
     expect(decodeHello({ versionMin: 1, versionMax: 2, role: "broker" }).role).toBe("broker");
     expect(refusal(() => decodeHello({ versionMin: 1, versionMax: 1, role: "admin-ish" }))).toContain("'role'");
     expect(refusal(() => decodeHello({ versionMin: 2, versionMax: 1, role: "client" }))).toContain("'versionMax'");
+  });
+
+  it("messages: peer hellos and their answers carry the features the sender takes; unknown names are ignored", () => {
+    const peer = { versionMin: 1, versionMax: 1, role: "peer", nodeId: "n2" };
+    const answer = { version: 1, nodeId: "n1", ready: true };
+    expect(decodeHello({ ...peer, features: ["heard", "rootDigest"] }).features).toEqual(["heard", "rootDigest"]);
+    expect(decodeHelloResponse({ ...answer, features: [...PEER_FEATURES] }).features).toEqual(PEER_FEATURES);
+    // A node from before features sends none: it is taken to have none.
+    expect(decodeHello(peer).features).toEqual([]);
+    expect(decodeHello({ ...peer, features: null }).features).toEqual([]);
+    expect(decodeHelloResponse(answer).features).toBeUndefined();
+    expect(decodeHelloResponse({ ...answer, features: ["compactRoutes"] }).features).toBeUndefined();
+    // A later node may announce more; a name said twice counts once.
+    expect(decodeHello({ ...peer, features: ["compactRoutes", "heard", "heard"] }).features).toEqual(["heard"]);
+    const full = Array.from({ length: HELLO_FEATURES_MAX }, (_, index) => `f${index}`);
+    expect(decodeHello({ ...peer, features: full }).features).toEqual([]);
+    expect(decodeHello({ ...peer, features: ["x".repeat(FEATURE_NAME_CHARS_MAX)] }).features).toEqual([]);
+  });
+
+  it("messages: bad hello features are refused, naming the field and the value", () => {
+    const peer = { versionMin: 1, versionMax: 1, role: "peer", nodeId: "n2" };
+    const answer = { version: 1, nodeId: "n1", ready: true };
+    expect(refusal(() => decodeHello({ ...peer, features: "heard" }))).toBe("'features' must be an array of strings, got 'heard'");
+    const many = Array.from({ length: HELLO_FEATURES_MAX + 1 }, (_, index) => `f${index}`);
+    expect(refusal(() => decodeHello({ ...peer, features: many }))).toBe(`'features' must have at most ${HELLO_FEATURES_MAX} items, got '${HELLO_FEATURES_MAX + 1} items'`);
+    expect(refusal(() => decodeHello({ ...peer, features: ["heard", 7] }))).toContain("'features[1]'");
+    expect(refusal(() => decodeHello({ ...peer, features: ["heard", 7] }))).toContain("got 7");
+    expect(refusal(() => decodeHello({ ...peer, features: [""] }))).toContain("'features[0]'");
+    expect(refusal(() => decodeHello({ ...peer, features: ["x".repeat(FEATURE_NAME_CHARS_MAX + 1)] }))).toContain("'features[0]'");
+    expect(refusal(() => decodeHello({ ...peer, features: ["root digest"] }))).toContain("got 'root digest'");
+    expect(refusal(() => decodeHelloResponse({ ...answer, features: [["heard"]] }))).toContain("'features[0]'");
   });
 
   it("messages: kv, topic lists, delete and subscribe bounds", () => {
