@@ -96,6 +96,13 @@ export interface ClusterRun {
   readonly restartRoutesChecked: number;
   /** Evictions on the three nodes before the restart, by reason (none is expected: every broker heartbeats). */
   readonly evictions: { expired: number; connectionClosed: number };
+  /**
+   * "broker offline" records the nodes logged before the restart (a node logs one for its own
+   * eviction and for each peer verdict it takes), counted by phase of the run, and the first
+   * EVICTION_EVENTS_KEPT of them with the node, reason and time since the nodes were started.
+   */
+  readonly offlineByPhase: Record<string, number>;
+  readonly offlineFirst: { node: string; reason: string; phase: string; atMs: number }[];
   readonly error: string | null;
 }
 
@@ -244,7 +251,31 @@ class Heartbeats {
   }
 }
 
+/** "broker offline" records listed one by one in a cluster run. */
+const EVICTION_EVENTS_KEPT = 20;
+
+/** The phases of a cluster run, each from its start (epoch ms) until the next one's. */
+type Phases = { name: string; fromMs: number }[];
+
+/** Counts the nodes' "broker offline" records by phase, and keeps the first few. */
+function offlineTimeline(nodes: readonly NodeProc[], phases: Phases, untilMs: number): Pick<ClusterRun, "offlineByPhase" | "offlineFirst"> {
+  const startMs = phases[0]?.fromMs ?? 0;
+  const byPhase: Record<string, number> = Object.fromEntries(phases.map((phase) => [phase.name, 0]));
+  const events: ClusterRun["offlineFirst"] = [];
+  for (const node of nodes) {
+    for (const event of node.events) {
+      if (event.msg !== "broker offline" || event.time < startMs || event.time >= untilMs) continue;
+      const phase = [...phases].reverse().find((p) => p.fromMs <= event.time)?.name ?? "start";
+      byPhase[phase] = (byPhase[phase] ?? 0) + 1;
+      events.push({ node: node.id, reason: String(event.fields["reason"] ?? ""), phase, atMs: event.time - startMs });
+    }
+  }
+  events.sort((a, b) => a.atMs - b.atMs);
+  return { offlineByPhase: byPhase, offlineFirst: events.slice(0, EVICTION_EVENTS_KEPT) };
+}
+
 async function clusterRun(ctx: BenchContext, workload: Workload, windowMs: number): Promise<ClusterRun> {
+  const phases: Phases = [{ name: "start", fromMs: Date.now() }];
   const nodes = await startCluster(ctx.procs, { count: 3, remoting: true });
   const conns: RawRemoting[][] = [];
   const heartbeats = new Heartbeats(workload.brokers);
@@ -253,21 +284,25 @@ async function clusterRun(ctx: BenchContext, workload: Workload, windowMs: numbe
     heartbeats.targets = conns;
     heartbeats.start();
     const frames = workloadFrames(workload, CLUSTER_BROKER_EXPIRY_MS);
+    phases.push({ name: "load", fromMs: Date.now() });
     const t0 = nowMs();
     const loads = await Promise.all(conns.map((nodeConns) => registerAll(nodeConns, frames)));
     const loadMs = round3(nowMs() - t0);
     frames.length = 0;
     const failed = loads.find((load) => load.failures > 0);
     if (failed) throw new Error(`cluster registrations failed: ${failed.failures}, ${failed.firstError ?? ""}`);
+    phases.push({ name: "settle", fromMs: Date.now() });
     const settled = await settle(nodes, ctx.quick ? CLUSTER_SETTLE_TIMEOUT_MS / 3 : CLUSTER_SETTLE_TIMEOUT_MS);
     const settledMs = round3(nowMs() - t0);
     ctx.log(`figure 7: ${workload.name} cluster loaded in ${loadMs} ms, settled in ${settledMs} ms: ${settled.counts.map((c) => `${c.topics} topics, ${c.brokers} brokers`).join("; ")}`);
+    phases.push({ name: "gossip, heartbeats to all", fromMs: Date.now() });
     await sleep(3_000);
     const sent0 = heartbeats.sent;
     const h0 = nowMs();
     const gossipAll = await gossipBytes(nodes, conns, windowMs);
     const heartbeatsPerSecond = Math.round((heartbeats.sent - sent0) / ((nowMs() - h0) / 1000));
     heartbeats.targets = [conns[0] as RawRemoting[]];
+    phases.push({ name: "gossip, heartbeats to one", fromMs: Date.now() });
     await sleep(3_000);
     const gossipOne = await gossipBytes(nodes, conns, windowMs);
     ctx.log(`figure 7: ${workload.name} gossip B/node/s: heartbeats to all ${gossipAll.join(", ")}; to one ${gossipOne.join(", ")}`);
@@ -275,6 +310,10 @@ async function clusterRun(ctx: BenchContext, workload: Workload, windowMs: numbe
     for (const node of nodes) {
       evictions.expired += (await metricSum(node.port, 'namesrv_evictions_total{reason="expired"}')) ?? 0;
       evictions.connectionClosed += (await metricSum(node.port, 'namesrv_evictions_total{reason="connectionClosed"}')) ?? 0;
+    }
+    const offline = offlineTimeline(nodes, phases, Date.now());
+    if (offline.offlineFirst.length > 0) {
+      ctx.log(`figure 7: ${workload.name} "broker offline" records by phase: ${JSON.stringify(offline.offlineByPhase)}; first at ${offline.offlineFirst[0]?.atMs} ms`);
     }
     const restart = await restartEmpty(ctx, nodes, workload);
     return {
@@ -287,6 +326,7 @@ async function clusterRun(ctx: BenchContext, workload: Workload, windowMs: numbe
       heartbeatsPerSecond,
       ...restart,
       evictions,
+      ...offline,
     };
   } finally {
     heartbeats.stop();
@@ -296,8 +336,11 @@ async function clusterRun(ctx: BenchContext, workload: Workload, windowMs: numbe
 }
 
 /**
- * Polls the nodes' counts until they agree, stop changing for SETTLE_STABLE_POLLS polls, or
- * `timeoutMs` passed (the run goes on and reports the counts it saw).
+ * Polls the nodes' counts and state digests until they agree (equal counts come well before
+ * equal records: each node stamps the registrations it took itself, and the stamps converge by
+ * anti-entropy, megabytes a second for a while, which a gossip window must not measure), stop
+ * changing for SETTLE_STABLE_POLLS polls, or `timeoutMs` passed (the run goes on and reports
+ * the counts it saw).
  */
 async function settle(nodes: readonly NodeProc[], timeoutMs: number): Promise<{ equal: boolean; counts: { topics: number; brokers: number }[] }> {
   let previous = "";
@@ -305,21 +348,23 @@ async function settle(nodes: readonly NodeProc[], timeoutMs: number): Promise<{ 
   const deadline = nowMs() + timeoutMs;
   for (;;) {
     const counts = await Promise.all(nodes.map((node) => tableCounts(node)));
-    const first = counts[0] as { topics: number; brokers: number };
-    if (first.topics > 0 && counts.every((c) => c.topics === first.topics && c.brokers === first.brokers)) return { equal: true, counts };
+    const first = counts[0] as { topics: number; brokers: number; digest: number };
+    if (first.topics > 0 && counts.every((c) => c.topics === first.topics && c.brokers === first.brokers && c.digest === first.digest)) {
+      return { equal: true, counts: counts.map(({ topics, brokers }) => ({ topics, brokers })) };
+    }
     const key = JSON.stringify(counts);
     stable = key === previous ? stable + 1 : 0;
     previous = key;
-    if (stable >= SETTLE_STABLE_POLLS) return { equal: false, counts };
-    if (nowMs() > deadline) return { equal: false, counts };
+    if (stable >= SETTLE_STABLE_POLLS || nowMs() > deadline) return { equal: false, counts: counts.map(({ topics, brokers }) => ({ topics, brokers })) };
     await sleep(SETTLE_POLL_MS);
   }
 }
 
-async function tableCounts(node: NodeProc): Promise<{ topics: number; brokers: number }> {
+async function tableCounts(node: NodeProc): Promise<{ topics: number; brokers: number; digest: number }> {
   return {
     topics: (await metricSum(node.port, "namesrv_topics")) ?? -1,
     brokers: (await metricSum(node.port, "namesrv_brokers_live")) ?? -1,
+    digest: (await metricSum(node.port, "namesrv_state_digest")) ?? -1,
   };
 }
 

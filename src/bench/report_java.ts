@@ -89,6 +89,14 @@ function capacitySection(results: BenchResults): string[] {
     const seconds = (ms: number | null): string => (ms === null ? "-" : String(round3(ms / 1000)));
     lines.push(`| ${name} | ${seconds(k.loadMs)} | ${seconds(k.settledMs)} | ${k.nodeCounts.map((n) => `${n.topics} / ${n.brokers}`).join(", ")}${k.countsEqual ? "" : " (differ)"} | ${k.gossipAllBytesPerNodePerSecond.join(", ")} | ${k.gossipOneBytesPerNodePerSecond.join(", ")} | ${k.heartbeatsPerSecond} | ${seconds(k.restartReadyMs)} | ${seconds(k.restartCompleteMs)} | ${k.restartRoutesMatching}/${k.restartRoutesChecked} | ${k.evictions.expired} expired, ${k.evictions.connectionClosed} connection closed | ${(k.error ?? "").replace(/\|/g, "/")} |`);
   }
+  for (const w of c.workloads) {
+    const k = w.cluster;
+    if (!k?.offlineByPhase) continue;
+    const total = Object.values(k.offlineByPhase).reduce((sum, n) => sum + n, 0);
+    const phases = Object.entries(k.offlineByPhase).map(([phase, n]) => `${phase} ${n}`).join(", ");
+    const first = (k.offlineFirst ?? []).slice(0, 5).map((e) => `${e.node} ${e.reason} at ${round3(e.atMs / 1000)} s`).join("; ");
+    lines.push("", `"broker offline" records logged by the three nodes before the restart, ${w.workload.name}: ${total} (${phases})${first === "" ? "" : `; first: ${first}`}.`);
+  }
   const errors = c.workloads.flatMap((w) => w.errors.map((e) => `${w.workload.name}: ${e}`));
   if (errors.length > 0) lines.push("", ...errors.map((e) => `- ${e}`));
   lines.push("");

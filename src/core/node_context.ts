@@ -37,6 +37,8 @@ export interface NodeOptions {
   readonly outboxRecordsPerPeerMax: number;
   /** @default SNAPSHOT_PAGE_RECORDS_MAX */
   readonly snapshotPageRecordsMax: number;
+  /** Records whose buckets one anti-entropy round between ready nodes summarizes. @default SUMMARY_ENTRIES_PER_FRAME_MAX */
+  readonly repairRoundRecordsMax: number;
 }
 
 /** Defaults for NodeOptions, from limits.ts. */
@@ -56,6 +58,7 @@ export function defaultNodeOptions(nodeId: string): NodeOptions {
     antiEntropyIntervalMs: limits.ANTI_ENTROPY_INTERVAL_MS,
     outboxRecordsPerPeerMax: limits.OUTBOX_RECORDS_PER_PEER_MAX,
     snapshotPageRecordsMax: limits.SNAPSHOT_PAGE_RECORDS_MAX,
+    repairRoundRecordsMax: limits.SUMMARY_ENTRIES_PER_FRAME_MAX,
   };
 }
 

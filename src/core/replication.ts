@@ -12,8 +12,8 @@ import type { RecordSink } from "./broker_entry.js";
 import type { BrokerRegistry } from "./broker_registry.js";
 import type { PeerMessage } from "./effects.js";
 import { EvidenceShares } from "./evidence.js";
+import { SnapshotPages } from "./snapshot_pages.js";
 import type { FailureDetector } from "./failure_detector.js";
-import { nextIndex } from "./clock.js";
 import { GossipState, type GossipCounters, type OutboundBatch } from "./gossip.js";
 import type { NodeContext } from "./node_context.js";
 import { compareStamp, type LivenessRecord, type ReplicatedRecord, type Stamp } from "../model/records.js";
@@ -33,17 +33,6 @@ export interface PeerState {
   readonly features: readonly PeerFeature[];
 }
 
-/**
- * A snapshot this node pages to a starting peer: the buckets sent so far, and its order of the
- * buckets (from `offset` in steps of `stride`, odd, so every bucket once: DIGEST_BUCKETS is a
- * power of two).
- */
-interface SnapshotStream {
-  readonly sent: Uint8Array;
-  readonly offset: number;
-  readonly stride: number;
-}
-
 /** Records, peers, anti-entropy and readiness. */
 export class Replication implements RecordSink {
   readonly gossip: GossipState;
@@ -56,12 +45,7 @@ export class Replication implements RecordSink {
   private readonly startingPeers = new Set<string>();
   private nextAntiEntropyMs: number;
   private nextSweepMs: number;
-  /** Snapshots being paged to starting peers, by peer (at most one per peer, so PEERS_MAX). */
-  private readonly snapshotStreams = new Map<string, SnapshotStream>();
-  /** Peers whose next snapshot page this starting node has asked for (at most PEERS_MAX). */
-  private readonly awaitingPage = new Set<string>();
-  /** When this starting node last asked for or got a snapshot page. */
-  private lastPageMs = Number.NEGATIVE_INFINITY;
+  private readonly pages: SnapshotPages;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -76,6 +60,7 @@ export class Replication implements RecordSink {
     this.gossip = new GossipState(options.nodeId, options.outboxRecordsPerPeerMax);
     this.gossip.learnMembers([...options.seeds, ...(options.advertiseAddr ? [options.advertiseAddr] : [])]);
     this.evidence = new EvidenceShares(ctx, registry, detector, this.gossip, nowMs);
+    this.pages = new SnapshotPages(ctx, this.gossip);
     this.nextAntiEntropyMs = nowMs + options.antiEntropyIntervalMs;
     this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
   }
@@ -190,19 +175,9 @@ export class Replication implements RecordSink {
     return this.ctx.options.peersConfigured && this.gossip.upPeers().length === 0;
   }
 
-  /**
-   * Whether a peer's snapshot is on its way: a page was asked for within the startup grace. The
-   * grace is for a node that finds no peer to pull from; one whose snapshot is still arriving
-   * waits for it (DESIGN §4: it never serves a partial table as truth), unless pages stop
-   * coming for a whole grace.
-   */
-  private snapshotArriving(nowMs: number): boolean {
-    return this.awaitingPage.size > 0 && nowMs - this.lastPageMs < this.ctx.options.startupGraceMs;
-  }
-
   /** The replication part of a tick: readiness grace, tombstone sweep, anti-entropy (the root alone once ready), evidence shares. */
   tick(nowMs: number): void {
-    if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs && !this.snapshotArriving(nowMs)) this.markReady("startup grace passed");
+    if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs && !this.pages.arriving(nowMs)) this.markReady("startup grace passed");
     if (nowMs >= this.nextSweepMs) {
       this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;
       this.sweepTombstones(nowMs);
@@ -211,7 +186,7 @@ export class Replication implements RecordSink {
       this.nextAntiEntropyMs = nowMs + this.ctx.options.antiEntropyIntervalMs;
       const peerId = this.gossip.randomUpPeer(this.ctx.rng);
       // A starting node's digest asks for a snapshot page: not while one is on its way.
-      if (peerId !== null && (this.ready || !this.snapshotArriving(nowMs))) this.sendDigest(peerId, this.ready && this.gossip.peerHas(peerId, PeerFeature.ROOT_DIGEST));
+      if (peerId !== null && (this.ready || !this.pages.arriving(nowMs))) this.sendDigest(peerId, this.ready && this.gossip.peerHas(peerId, PeerFeature.ROOT_DIGEST));
     }
     this.flush();
     this.evidence.tick(nowMs);
@@ -236,7 +211,7 @@ export class Replication implements RecordSink {
     this.detector.peerContact();
     this.ctx.log("info", "peer up", { peerId, features: [...features] });
     this.evidence.peerUp(peerId, nowMs);
-    this.snapshotStreams.delete(peerId);
+    this.pages.endStream(peerId);
     if (!this.ready) this.askPage(peerId, nowMs);
     else this.sendDigest(peerId, false);
     this.detector.recheckSuspicions(nowMs);
@@ -246,8 +221,7 @@ export class Replication implements RecordSink {
   peerDisconnected(peerId: string, nowMs: number): void {
     if (!this.gossip.isUp(peerId)) return;
     this.gossip.peerDown(peerId);
-    this.snapshotStreams.delete(peerId);
-    this.awaitingPage.delete(peerId);
+    this.pages.peerGone(peerId);
     // A leaving node closes its own links: no alarm in its last lines.
     this.ctx.log(this.ctx.leaving ? "info" : "warn", "peer down", { peerId });
     this.detector.recheckSuspicions(nowMs);
@@ -276,8 +250,7 @@ export class Replication implements RecordSink {
   private peerLeft(peerId: string): void {
     if (!this.gossip.isUp(peerId)) return;
     this.gossip.peerDown(peerId);
-    this.snapshotStreams.delete(peerId);
-    this.awaitingPage.delete(peerId);
+    this.pages.peerGone(peerId);
     this.ctx.log("info", "peer left", { peerId });
   }
 
@@ -309,7 +282,7 @@ export class Replication implements RecordSink {
       this.sendSnapshotPage(peerId, digest.buckets);
       return;
     }
-    this.snapshotStreams.delete(peerId);
+    this.pages.endStream(peerId);
     const buckets = this.gossip.diff(digest.buckets);
     if (!digest.ready) {
       this.sendRecords(peerId, this.gossip.recordsIn(buckets), true);
@@ -317,8 +290,9 @@ export class Replication implements RecordSink {
       return;
     }
     if (buckets.length === 0) return;
-    for (const frame of this.gossip.summarize(buckets)) this.sendPeer(peerId, { type: "summary", body: frame });
+    for (const frame of this.gossip.summarize(this.pages.repairRound(buckets))) this.sendPeer(peerId, { type: "summary", body: frame });
   }
+
 
   /** A ready peer's summary of buckets that differ: send ours it lacks, want those we lack. */
   onPeerSummary(peerId: string, summary: PeerSummary): void {
@@ -344,7 +318,7 @@ export class Replication implements RecordSink {
    */
   onPeerPull(peerId: string, pull: PeerPull, nowMs: number): void {
     this.learn(pull.members);
-    this.awaitingPage.delete(peerId);
+    this.pages.answered(peerId);
     if (pull.ready) {
       if (pull.more === true && !this.ready) {
         this.askPage(peerId, nowMs);
@@ -390,48 +364,15 @@ export class Replication implements RecordSink {
 
   /** A starting node asks a peer for (the next page of) its snapshot: a digest saying not ready. */
   private askPage(peerId: string, nowMs: number): void {
-    this.awaitingPage.add(peerId);
-    this.lastPageMs = nowMs;
+    this.pages.asked(peerId, nowMs);
     this.sendDigest(peerId, false);
   }
 
-  /**
-   * The next page of a starting peer's snapshot: the records of whole buckets that differ from
-   * its digest and were not sent in this snapshot yet, up to SNAPSHOT_PAGE_RECORDS_MAX records (`snapshotPageRecordsMax`)
-   * (at least one bucket), then a pull saying whether more follow. The peer asks for each next
-   * page once it took this one, so the snapshot is paced by its receiver; a record that changes
-   * here after its bucket was sent goes as a delta like any other. Each stream walks the buckets
-   * in an order of its own (a random start and stride), so two nodes paging to the same starting
-   * peer mostly send different buckets, and skip those the other sent (the digest shows them;
-   * in one direction both would walk into the same buckets once one caught up with the other).
-   */
+  /** The next page of a starting peer's snapshot (SnapshotPages.nextPage), then a pull saying whether more follow. */
   private sendSnapshotPage(peerId: string, remote: PeerDigest["buckets"]): void {
-    let stream = this.snapshotStreams.get(peerId);
-    if (!stream) {
-      const { rng } = this.ctx;
-      stream = { sent: new Uint8Array(limits.DIGEST_BUCKETS), offset: nextIndex(rng, limits.DIGEST_BUCKETS), stride: 2 * nextIndex(rng, limits.DIGEST_BUCKETS / 2) + 1 };
-      this.snapshotStreams.set(peerId, stream);
-    }
-    const differing = new Uint8Array(limits.DIGEST_BUCKETS);
-    for (const bucket of this.gossip.diff(remote)) differing[bucket] = 1;
-    const page: number[] = [];
-    let records = 0;
-    let more = false;
-    for (let step = 0; step < limits.DIGEST_BUCKETS; step++) {
-      const bucket = (stream.offset + step * stream.stride) % limits.DIGEST_BUCKETS;
-      if (stream.sent[bucket] === 1 || differing[bucket] !== 1) continue;
-      const size = this.gossip.bucketSize(bucket);
-      if (page.length > 0 && records + size > this.ctx.options.snapshotPageRecordsMax) {
-        more = true;
-        break;
-      }
-      page.push(bucket);
-      stream.sent[bucket] = 1;
-      records += size;
-    }
-    if (!more) this.snapshotStreams.delete(peerId);
-    this.sendRecords(peerId, this.gossip.recordsIn(page), true);
-    this.sendPeer(peerId, { type: "pull", body: { buckets: page, members: this.memberList(), ready: true, more } });
+    const page = this.pages.nextPage(peerId, remote);
+    this.sendRecords(peerId, this.gossip.recordsIn(page.buckets), true);
+    this.sendPeer(peerId, { type: "pull", body: { buckets: page.buckets, members: this.memberList(), ready: true, more: page.more } });
   }
 
   /** A digest for a peer: the root alone (`rootOnly`, a ready node's periodic one to a peer that takes it) or every bucket too. */

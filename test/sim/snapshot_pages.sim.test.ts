@@ -32,6 +32,8 @@ class Links {
   readonly blocked = new Set<string>();
   /** Records carried by deltas frames, per "from>to". */
   readonly recordsCarried = new Map<string, number>();
+  /** Entries of the summaries delivered, per "from>to", one number per frame. */
+  readonly summaries = new Map<string, number[]>();
   /** Pulls delivered, per "from>to", with their `more` flag. */
   readonly pulls = new Map<string, boolean[]>();
   nowMs = 0;
@@ -69,6 +71,7 @@ class Links {
     if (message === undefined) return false;
     const [from, to] = link.split(">") as [string, string];
     if (message.type === "deltas") this.recordsCarried.set(link, (this.recordsCarried.get(link) ?? 0) + message.body.records.length);
+    if (message.type === "summary") this.summaries.set(link, [...(this.summaries.get(link) ?? []), message.body.entries.length]);
     if (message.type === "pull") this.pulls.set(link, [...(this.pulls.get(link) ?? []), message.body.more === true]);
     applyPeerFrame(this.node(to), from, message, undefined, this.nowMs);
     this.collect();
@@ -94,6 +97,14 @@ class Links {
 function loadedNode(links: Links, id: string, seed: number): NameServerNode {
   const node = links.add(id, makeNode(id, seed, { peersConfigured: false }));
   for (let broker = 0; broker < BROKERS; broker++) register(node, broker, TOPICS_PER_BROKER, links.nowMs);
+  node.takeEffects();
+  return node;
+}
+
+/** A ready node holding brokers `from`..`to` - 1 (TOPICS_PER_BROKER topics each). */
+function nodeWith(links: Links, id: string, seed: number, from: number, to: number, options: Partial<NodeOptions> = {}): NameServerNode {
+  const node = links.add(id, makeNode(id, seed, { peersConfigured: false, ...options }));
+  for (let broker = from; broker < to; broker++) register(node, broker, TOPICS_PER_BROKER, links.nowMs);
   node.takeEffects();
   return node;
 }
@@ -218,5 +229,29 @@ describe("paged snapshots", () => {
     expect(fresh.isReady()).toBe(true);
     expect(links.nowMs).toBeGreaterThanOrEqual(lastPageAtMs + GRACE_MS);
     expect(links.nowMs).toBeLessThanOrEqual(lastPageAtMs + GRACE_MS + 2 * TICK_MS);
+  });
+});
+
+describe("bounded repair rounds", () => {
+  it("repair: a round between ready nodes summarizes at most about repairRoundRecordsMax records; later rounds repair the rest", () => {
+    const links = new Links();
+    const round = { repairRoundRecordsMax: 100 };
+    // Two ready nodes that took different brokers while their link was down.
+    const a = nodeWith(links, "n1", 1, 0, BROKERS, round);
+    const b = nodeWith(links, "n2", 2, BROKERS, 2 * BROKERS, round);
+    links.connect("n1", "n2");
+    let ticks = 0;
+    while (topicsOf(a).length !== 2 * BROKERS * TOPICS_PER_BROKER || topicsOf(b).join() !== topicsOf(a).join()) {
+      links.drain();
+      links.tick();
+      ticks += 1;
+      if (ticks > 2_000) break;
+    }
+    expect(topicsOf(b)).toEqual(topicsOf(a));
+    expect(topicsOf(a)).toHaveLength(2 * BROKERS * TOPICS_PER_BROKER);
+    const frames = [...links.summaries.values()].flat();
+    // Each round: whole buckets up to the bound, so past it by less than one bucket (a few records here).
+    expect(frames.length).toBeGreaterThan(2);
+    expect(Math.max(...frames)).toBeLessThanOrEqual(round.repairRoundRecordsMax + 20);
   });
 });
