@@ -199,6 +199,11 @@ export const DELTAS_PER_FRAME_MAX = 512;
  */
 export const SNAPSHOT_PAGE_RECORDS_MAX = 16_384;
 /**
+ * Topic records a starting node puts into its deferred routes per tick once its snapshot is in
+ * (whole broker names, at least one): 1.6 million in one go held its event loop for seconds.
+ */
+export const DEFERRED_ROUTE_TOPICS_PER_TICK = 50_000;
+/**
  * Records waiting for one peer; beyond this new ones are dropped (counted) and anti-entropy
  * repairs. Two of the biggest brokers' first registrations (one record per topic) fit.
  */

@@ -395,7 +395,7 @@ async function restartEmpty(ctx: BenchContext, nodes: NodeProc[], workload: Work
   await sleep(1_000);
   const t0 = nowMs();
   const peers = nodes.slice(0, 2).map((node) => node.addr);
-  const fresh = respawnNode(ctx.procs, victim, peers, { remoting: true });
+  const fresh = respawnNode(ctx.procs, victim, peers, { remoting: true, logLevel: "info" });
   nodes[2] = fresh;
   let readyMs: number | null = null;
   let completeMs: number | null = null;
@@ -414,6 +414,9 @@ async function restartEmpty(ctx: BenchContext, nodes: NodeProc[], workload: Work
   } catch (error) {
     const now = fresh.process.exited ? null : await tableCounts(fresh);
     const what = now ? `; it had ${now.topics} topics and ${now.brokers} brokers, node 1 ${counts.topics} and ${counts.brokers}` : "";
+    const ready = fresh.events.find((event) => event.msg === "node ready");
+    const peerTrouble = fresh.events.filter((event) => event.msg.startsWith("peer ") && event.msg !== "peer up").map((event) => event.msg);
+    ctx.log(`figure 7: restarted node: ${ready ? `ready (${String(ready.fields["reason"])})` : "never ready"}; peer events: ${peerTrouble.join(", ") || "none"}`);
     return { restartReadyMs: readyMs, restartCompleteMs: null, restartRoutesMatching: 0, restartRoutesChecked: 0, error: `${(error as Error).message}${what}` };
   }
   ctx.log(`figure 7: ${workload.name} node restarted empty: ready in ${readyMs} ms, complete in ${completeMs} ms`);

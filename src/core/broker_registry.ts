@@ -315,6 +315,10 @@ export class BrokerRegistry {
       this.deferredGroups.add(brokerName);
       return;
     }
+    this.buildGroup(brokerName);
+  }
+
+  private buildGroup(brokerName: string): void {
     const live = this.liveOf(brokerName).map((entry) => this.viewOf(entry));
     this.wired().pushes.markDirty(this.routes.rebuild(brokerName, live, this.ctx.admin));
   }
@@ -324,12 +328,31 @@ export class BrokerRegistry {
     this.deferredGroups ??= new Set();
   }
 
-  /** Builds every group that waited, and keeps groups up to date from now on. */
-  buildDeferredRoutes(): void {
+  /** Whether groups wait to be built. */
+  get routesDeferred(): boolean {
+    return this.deferredGroups !== null;
+  }
+
+  /**
+   * Builds groups that waited: whole groups until about `topicsMax` topic records went into them
+   * (at least one group), so that a node of 1.6 million records does not hold its event loop for
+   * seconds in one go (its peers would take it for silent). Records that arrive meanwhile update
+   * a built group as usual, and a group they rebuild waits again. Returns true once none waits:
+   * groups are kept up to date from then on.
+   */
+  buildDeferredRoutes(topicsMax = Number.POSITIVE_INFINITY): boolean {
     const names = this.deferredGroups;
-    if (names === null) return;
+    if (names === null) return true;
+    let topics = 0;
+    for (const name of names) {
+      if (topics >= topicsMax) break;
+      names.delete(name);
+      this.buildGroup(name);
+      for (const entry of this.liveOf(name)) topics += entry.topics.size;
+    }
+    if (names.size > 0) return false;
     this.deferredGroups = null;
-    for (const name of names) this.rebuildGroup(name);
+    return true;
   }
 
   /** Re-derives one topic on every broker name showing it (an admin deletion touched it). */

@@ -39,6 +39,8 @@ export interface NodeOptions {
   readonly snapshotPageRecordsMax: number;
   /** Records whose buckets one anti-entropy round between ready nodes summarizes. @default SUMMARY_ENTRIES_PER_FRAME_MAX */
   readonly repairRoundRecordsMax: number;
+  /** @default DEFERRED_ROUTE_TOPICS_PER_TICK */
+  readonly deferredRouteTopicsPerTick: number;
 }
 
 /** Defaults for NodeOptions, from limits.ts. */
@@ -59,6 +61,7 @@ export function defaultNodeOptions(nodeId: string): NodeOptions {
     outboxRecordsPerPeerMax: limits.OUTBOX_RECORDS_PER_PEER_MAX,
     snapshotPageRecordsMax: limits.SNAPSHOT_PAGE_RECORDS_MAX,
     repairRoundRecordsMax: limits.SUMMARY_ENTRIES_PER_FRAME_MAX,
+    deferredRouteTopicsPerTick: limits.DEFERRED_ROUTE_TOPICS_PER_TICK,
   };
 }
 

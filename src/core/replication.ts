@@ -46,6 +46,8 @@ export class Replication implements RecordSink {
   private nextAntiEntropyMs: number;
   private nextSweepMs: number;
   private readonly pages: SnapshotPages;
+  /** Why the node became ready, logged once its routes are built. */
+  private readyReason = "";
 
   constructor(
     private readonly ctx: NodeContext,
@@ -138,9 +140,12 @@ export class Replication implements RecordSink {
 
   // ---- Readiness and time -----------------------------------------------------------------
 
-  /** Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed), and is not leaving. */
+  /**
+   * Whether the node serves routes (DESIGN §4: snapshot pulled or grace passed, and its routes
+   * built from it), and is not leaving.
+   */
   isReady(): boolean {
-    return this.ready && !this.ctx.leaving;
+    return this.ready && !this.registry.routesDeferred && !this.ctx.leaving;
   }
 
   /**
@@ -162,12 +167,21 @@ export class Replication implements RecordSink {
     }
   }
 
-  /** Marks the node ready because a peer snapshot was applied or the grace passed. */
+  /**
+   * Marks the node ready because a peer snapshot was applied or the grace passed: it holds what
+   * its peers hold, and serves once the routes it deferred are built (DEFERRED_ROUTE_TOPICS_PER_TICK,
+   * `deferredRouteTopicsPerTick`, at a time, in this call and the next ticks).
+   */
   markReady(reason: string): void {
     if (this.ready) return;
     this.ready = true;
-    this.registry.buildDeferredRoutes();
-    this.ctx.log("info", "node ready", { reason });
+    this.readyReason = reason;
+    this.buildRoutes();
+  }
+
+  private buildRoutes(): void {
+    if (!this.registry.buildDeferredRoutes(this.ctx.options.deferredRouteTopicsPerTick)) return;
+    this.ctx.log("info", "node ready", { reason: this.readyReason });
   }
 
   /** Whether peers are configured but none is up: the node is cut off. */
@@ -177,6 +191,7 @@ export class Replication implements RecordSink {
 
   /** The replication part of a tick: readiness grace, tombstone sweep, anti-entropy (the root alone once ready), evidence shares. */
   tick(nowMs: number): void {
+    if (this.ready && this.registry.routesDeferred) this.buildRoutes();
     if (!this.ready && nowMs - this.startedAtMs >= this.ctx.options.startupGraceMs && !this.pages.arriving(nowMs)) this.markReady("startup grace passed");
     if (nowMs >= this.nextSweepMs) {
       this.nextSweepMs = nowMs + TOMBSTONE_SWEEP_MS;

@@ -252,9 +252,16 @@ export class PeerDialer implements Dialer {
         ...(target.nonce === null ? {} : { nonce: target.nonce }),
       };
       ws.send(encodeFrame({ v: PROTOCOL_VERSION_MAX, kind: FrameKind.REQUEST, code: RequestCode.HELLO, id: HELLO_ID, body: hello }));
+      let lastPingMs = this.options.clock.nowMs();
       const ping = (): void => {
         pinger = this.scheduler.setTimer(PEER_PING_MS, ping);
-        const silentMs = this.options.clock.nowMs() - target.lastHeardMs;
+        const nowMs = this.options.clock.nowMs();
+        // A timer this late means this node's own event loop was held (a long synchronous step):
+        // the peer's pongs may sit unread in the socket, so that time does not count as its silence.
+        const pausedMs = nowMs - lastPingMs - PEER_PING_MS;
+        lastPingMs = nowMs;
+        if (pausedMs > PEER_PING_MS) target.lastHeardMs += pausedMs;
+        const silentMs = nowMs - target.lastHeardMs;
         if (silentMs > PEER_DOWN_MS) {
           this.options.logger.warn({ addr: target.addr, silentMs }, "peer silent; link closed");
           ws.terminate();

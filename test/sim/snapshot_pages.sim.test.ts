@@ -8,6 +8,7 @@
 // as the wire would), delivered one frame at a time so time can pass between pages.
 import { describe, expect, it } from "vitest";
 import { SeededRng } from "../../src/core/clock.js";
+import { NotReadyError } from "../../src/errors.js";
 import type { PeerMessage } from "../../src/core/effects.js";
 import { NameServerNode, defaultNodeOptions, type NodeOptions } from "../../src/core/node.js";
 import { TICK_MS } from "../../src/limits.js";
@@ -190,6 +191,24 @@ describe("paged snapshots", () => {
     expect(fresh.isReady()).toBe(true);
     expect(topicsOf(fresh)).toContain(`T0-${TOPICS_PER_BROKER}`);
     expect(topicsOf(ready)).toContain("T9-0");
+    expect(topicsOf(fresh)).toEqual(topicsOf(ready));
+  });
+
+  it("snapshot: a node builds the routes it deferred a few broker names per tick, and serves only once all are built", () => {
+    const links = new Links();
+    const ready = loadedNode(links, "n1", 1);
+    const fresh = links.add("n2", makeNode("n2", 2, { deferredRouteTopicsPerTick: TOPICS_PER_BROKER }));
+    links.connect("n1", "n2");
+    links.drain();
+    // The snapshot is in; one broker name's group per tick goes into its routes.
+    let ticks = 0;
+    while (!fresh.isReady() && ticks < 100) {
+      expect(() => fresh.query({ kind: "topics", clusterName: null })).toThrow(NotReadyError);
+      links.tick();
+      ticks += 1;
+    }
+    expect(fresh.isReady()).toBe(true);
+    expect(ticks).toBe(BROKERS - 1);
     expect(topicsOf(fresh)).toEqual(topicsOf(ready));
   });
 
