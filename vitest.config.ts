@@ -10,6 +10,10 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // One test file at a time across projects: `npm test` runs unit, sim and integration in one
+    // process, and the integration tests that time a node under load (burst_fairness, connection
+    // exhaustion) must not share the two cores with sim files running beside them.
+    maxWorkers: 1,
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts"], environment: "node" } },
       { test: { name: "sim", include: ["test/sim/**/*.sim.test.ts"], environment: "node", testTimeout: 120_000 } },

@@ -1,8 +1,8 @@
 // Replication of a node: applying records (local writes and peers' deltas) and queueing
 // them for peers, peer links coming and going (and what each peer's hello announced: a node
-// from before PEER_HEARD and the root-only digest gets neither), digests, summaries, wants and pulls of
-// anti-entropy, readiness from a peer snapshot, membership, tombstone collection, and the
-// graceful drain (this node leaving, a peer leaving).
+// from before PEER_HEARD and the root-only digest gets neither), digests, summaries, wants and
+// pulls of anti-entropy, readiness from a (paged) peer snapshot, membership, tombstone
+// collection, and the graceful drain (this node leaving, a peer leaving).
 // Pure; the shell carries out the peer frames it queues as effects.
 import * as limits from "../limits.js";
 import type { PeerDeltas, PeerDigest, PeerPull, PeerSummary, PeerWant } from "../protocol/messages/gossip.js";
@@ -278,7 +278,8 @@ export class Replication implements RecordSink {
    * A peer's digest. The root alone (a ready peer's periodic digest): nothing to do when ours is
    * equal, else our whole digest goes back, and the peer answers it as below. A starting peer
    * gets its snapshot: our records of the differing buckets, then a pull for theirs; from a ready
-   * node in pages (sendSnapshotPage) if it takes them (`snapshotPages`), else whole. A ready peer gets a summary of those buckets instead: it
+   * node in pages (sendSnapshotPage) if it takes them (`snapshotPages`), else whole. A ready peer
+   * gets a summary of those buckets instead (a round's worth, SnapshotPages.repairRound): it
    * sends what we lack and wants what it lacks, so records already on both sides do not travel
    * (with deltas in flight, most buckets differ for a moment while nearly every record agrees).
    * A starting node takes a ready peer's state from the snapshot it asked for when the link came
@@ -307,7 +308,6 @@ export class Replication implements RecordSink {
     if (buckets.length === 0) return;
     for (const frame of this.gossip.summarize(this.pages.repairRound(buckets))) this.sendPeer(peerId, { type: "summary", body: frame });
   }
-
 
   /** A ready peer's summary of buckets that differ: send ours it lacks, want those we lack. */
   onPeerSummary(peerId: string, summary: PeerSummary): void {
@@ -344,9 +344,9 @@ export class Replication implements RecordSink {
       return;
     }
     // A cold start of the whole cluster: once every seed peer has shown us its (starting)
-      // state, nobody holds more than we do now, so waiting out the grace gains nothing. A node
-      // without seeds (it finds its peers by DNS) knows no count to wait for: a ready peer's
-      // snapshot or the grace decides.
+    // state, nobody holds more than we do now, so waiting out the grace gains nothing. A node
+    // without seeds (it finds its peers by DNS) knows no count to wait for: a ready peer's
+    // snapshot or the grace decides.
     this.startingPeers.add(peerId);
     const seeds = this.ctx.options.seeds.length;
     if (seeds > 0 && this.startingPeers.size >= seeds) this.markReady("every peer is starting too");
