@@ -153,13 +153,17 @@ describe("gossip bytes", () => {
       const node = spawnCli(["start", "--id", id, "--host", "127.0.0.1", "--port", String(http[index]), "--remoting-port", String(remoting[index]), "--peer", peers.join(","), "--log-level", "warn"]);
       running.push(node);
     }
-    await waitFor("three nodes ready, each with two peers up", async () => {
+    // Start-up is not what this test measures: the budget is generous for a CI machine still
+    // closing the sockets of the test before, and a miss names each node's peers up.
+    await waitFor("three nodes, each with two peers up", async () => {
+      const peersUp: number[] = [];
       for (const port of http) {
         const text = await get(port, "/metrics").catch(() => "");
-        if ((text.match(/^namesrv_peer_up\{[^}]*\} 1$/gm) ?? []).length < 2) return undefined;
+        peersUp.push((text.match(/^namesrv_peer_up\{[^}]*\} 1$/gm) ?? []).length);
       }
+      if (peersUp.some((count) => count < 2)) throw new Error(`peers up per node: ${peersUp.join(", ")}`);
       return true;
-    }, 30_000);
+    }, 60_000);
     const conns: RemotingClient[][] = [];
     for (const port of remoting) {
       const nodeConns: RemotingClient[] = [];
