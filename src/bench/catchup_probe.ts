@@ -10,10 +10,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isReady, respawnNode, startCluster, stopCluster, type NodeProc } from "./cluster.js";
+import { isReady, respawnNode, startCluster, stopGracefully, type NodeProc } from "./cluster.js";
 import { NO_EXPIRY_MS } from "./fig6_java.js";
 import { monotonicUs, summarizeProfile, type ProfileWindow } from "./profile.js";
-import { metricSum, openRegistrationConnections } from "./sides.js";
+import { openRegistrationConnections, tableCounts } from "./sides.js";
 import { nowMs, ProcessTracker, round3, sleep, waitFor } from "./util.js";
 import { CAPACITY_100K_WORKLOAD, CAPACITY_20K_WORKLOAD, REGISTRATION_CONNECTIONS, SMOKE_WORKLOAD, connectionOf, heartbeatFrame, registerAll, workloadFrames } from "./workloads.js";
 
@@ -35,17 +35,8 @@ const heartbeats = argv.includes("--heartbeats");
 const nodeCount = argv.includes("--nodes=3") ? 3 : 2;
 
 async function counts(node: NodeProc): Promise<{ topics: number; brokers: number }> {
-  return {
-    topics: (await metricSum(node.port, "namesrv_topics")) ?? -1,
-    brokers: (await metricSum(node.port, "namesrv_brokers_live")) ?? -1,
-  };
-}
-
-async function stopProfiled(procs: ProcessTracker, node: NodeProc): Promise<void> {
-  procs.signal(node.process, "SIGTERM");
-  const deadline = nowMs() + PROFILE_EXIT_TIMEOUT_MS;
-  while (!node.process.exited && nowMs() < deadline) await sleep(50);
-  await stopCluster(procs, [node]);
+  const { topics, brokers } = await tableCounts(node);
+  return { topics, brokers };
 }
 
 const procs = new ProcessTracker();
@@ -96,8 +87,8 @@ try {
   for (const conn of conns) conn.close();
   const profiles: unknown[] = [];
   if (profile) {
-    await stopProfiled(procs, first);
-    await stopProfiled(procs, fresh);
+    await stopGracefully(procs, first, PROFILE_EXIT_TIMEOUT_MS);
+    await stopGracefully(procs, fresh, PROFILE_EXIT_TIMEOUT_MS);
     profiles.push({ node: "sender", windows: summarizeProfile(profileDirs[0] as string, [window]) });
     profiles.push({ node: "restarted", windows: summarizeProfile(profileDirs[1] as string, [window]) });
   }

@@ -133,6 +133,16 @@ export async function peersUp(port: number): Promise<number> {
   return up;
 }
 
+/**
+ * Stops a node with SIGTERM and waits up to `timeoutMs` for it to exit on its own (a node under
+ * `--cpu-prof` writes its profile only then), then SIGKILLs whatever is left.
+ */
+export async function stopGracefully(procs: ProcessTracker, node: NodeProc, timeoutMs: number): Promise<void> {
+  procs.signal(node.process, "SIGTERM");
+  await waitFor(`node ${node.id} exited`, timeoutMs, () => node.process.exited).catch(() => undefined);
+  await stopCluster(procs, [node]);
+}
+
 /** Stops the nodes (SIGKILL by pid). */
 export async function stopCluster(procs: ProcessTracker, nodes: readonly NodeProc[]): Promise<void> {
   await Promise.all(nodes.map((node) => procs.kill(node.process)));

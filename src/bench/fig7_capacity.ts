@@ -10,7 +10,7 @@ import { isReady, respawnNode, startCluster, stopCluster, type NodeProc } from "
 import { NO_EXPIRY_MS } from "./fig6_java.js";
 import type { ProfileSummary } from "./profile.js";
 import { RawRemoting, type SplitFrame } from "./remoting_client.js";
-import { memoryOf, metricSum, openRegistrationConnections, runQueryLoad, startJava, startOurs, timeRequests, type QueryRun, type ServerUnderTest, type Side } from "./sides.js";
+import { memoryOf, metricSum, openRegistrationConnections, runQueryLoad, startJava, startOurs, tableCounts, timeRequests, type QueryRun, type ServerUnderTest, type Side } from "./sides.js";
 import {
   CAPACITY_100K_WORKLOAD,
   CAPACITY_20K_WORKLOAD,
@@ -360,13 +360,6 @@ async function settle(nodes: readonly NodeProc[], timeoutMs: number): Promise<{ 
   }
 }
 
-async function tableCounts(node: NodeProc): Promise<{ topics: number; brokers: number; digest: number }> {
-  return {
-    topics: (await metricSum(node.port, "namesrv_topics")) ?? -1,
-    brokers: (await metricSum(node.port, "namesrv_brokers_live")) ?? -1,
-    digest: (await metricSum(node.port, "namesrv_state_digest")) ?? -1,
-  };
-}
 
 /**
  * Peer bytes per node per second over the window: the node's rchar + wchar (socket reads and

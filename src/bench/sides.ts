@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchContext } from "./context.js";
-import { httpGet, startCluster, stopCluster } from "./cluster.js";
+import { httpGet, startCluster, stopCluster, stopGracefully, type NodeProc } from "./cluster.js";
 import { startJavaNamesrv, stopJavaNamesrv } from "./java_namesrv.js";
 import { closedLoop, type LoadClient, type LoadResult } from "./loadgen.js";
 import { RawRemoting, remotingLoadClient } from "./remoting_client.js";
 import { monotonicUs, summarizeProfile, type ProfileSummary, type ProfileWindow } from "./profile.js";
-import { cpuSeconds, nowMs, peakRssBytes, round3, rssBytes, sleep } from "./util.js";
+import { cpuSeconds, nowMs, peakRssBytes, round3, rssBytes } from "./util.js";
 
 /** Which server. */
 export type Side = "ours" | "java";
@@ -85,10 +85,7 @@ export async function startOurs(ctx: BenchContext, nodeArgs: readonly string[] =
         return [];
       }
       // The profile is written when the node exits on its own (SIGTERM), not on SIGKILL.
-      ctx.procs.signal(node.process, "SIGTERM");
-      const deadline = nowMs() + PROFILE_EXIT_TIMEOUT_MS;
-      while (!node.process.exited && nowMs() < deadline) await sleep(50);
-      await stopCluster(ctx.procs, [node]);
+      await stopGracefully(ctx.procs, node, PROFILE_EXIT_TIMEOUT_MS);
       try {
         return summarizeProfile(profileDir, windows);
       } catch (error) {
@@ -159,6 +156,15 @@ async function closedLoopWithCpu(pid: number, clients: readonly LoadClient[], du
 /** VmRSS and VmHWM of the server now. */
 export function memoryOf(server: ServerUnderTest): { rssBytes: number; peakRssBytes: number } {
   return { rssBytes: rssBytes(server.pid), peakRssBytes: peakRssBytes(server.pid) };
+}
+
+/** A node's routed topics, live brokers and state digest fold (-1 where a metric cannot be read). */
+export async function tableCounts(node: NodeProc): Promise<{ topics: number; brokers: number; digest: number }> {
+  return {
+    topics: (await metricSum(node.port, "namesrv_topics")) ?? -1,
+    brokers: (await metricSum(node.port, "namesrv_brokers_live")) ?? -1,
+    digest: (await metricSum(node.port, "namesrv_state_digest")) ?? -1,
+  };
 }
 
 /**
